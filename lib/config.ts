@@ -1,0 +1,170 @@
+/**
+ * Configuration, parsed once at boot from the environment (ENGINEERING.md §8). Every problem is reported
+ * with the variable's name; unknown LENSGRAPH_* keys are an error so that a typo never silently becomes a
+ * default. Secrets are kept out of `describeConfig`.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const PREFIX = 'LENSGRAPH_';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const optionalNonEmpty = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+const redisUrl = z
+  .string()
+  .refine((v) => /^rediss?:\/\//.test(v), 'must be a redis:// or rediss:// URL')
+  .refine((v) => {
+    try {
+      new URL(v);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'is not a valid URL');
+
+const neo4jUri = z
+  .string()
+  .refine((v) => /^(bolt|neo4j)(\+s|\+ssc)?:\/\/[^/]+/.test(v), 'must be a bolt:// or neo4j:// URI');
+
+export const ConfigSchema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  REDIS_URL: redisUrl.optional(),
+  REDIS_PASSWORD: optionalNonEmpty,
+  NEO4J_URI: neo4jUri.optional(),
+  NEO4J_USER: z.string().min(1).default('neo4j'),
+  NEO4J_PASSWORD: optionalNonEmpty,
+  NEO4J_DATABASE: z.string().min(1).default('neo4j'),
+  LENSGRAPH_DATA_DIR: z.string().min(1).default('./data'),
+  LENSGRAPH_ADMIN_PASSWORD: optionalNonEmpty.refine(
+    (v) => v === undefined || v.length >= 8,
+    'must be at least 8 characters',
+  ),
+  LENSGRAPH_SIGMA_DIRS: optionalNonEmpty,
+  LENSGRAPH_ANALYZERS_DIR: optionalNonEmpty,
+  LENSGRAPH_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Namespace for every Redis key and queue; tests use a random one each. */
+  LENSGRAPH_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, _ and - only')
+    .default('lg'),
+  /** How long stored payloads are kept (hours). */
+  LENSGRAPH_PAYLOAD_TTL_HOURS: positiveInt.default(48),
+  /** Comma-separated stages this worker process runs (default: all). */
+  LENSGRAPH_WORKER_STAGES: optionalNonEmpty,
+  LENSGRAPH_SESSION_TTL_HOURS: positiveInt.default(12),
+  /** Records per stored payload when an upload is cut. */
+  LENSGRAPH_CHUNK_RECORDS: positiveInt.default(2000),
+  /** Mark cookies Secure (set behind HTTPS). */
+  LENSGRAPH_SECURE_COOKIES: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+});
+
+export type Config = z.infer<typeof ConfigSchema> & { dataDir: string; sigmaDirs: string[] };
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const KNOWN = new Set(Object.keys(ConfigSchema.shape));
+
+/** Parse an environment; throws ConfigError listing every problem by variable name. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const problems: string[] = [];
+  for (const key of Object.keys(env)) {
+    if (key.startsWith(PREFIX) && !KNOWN.has(key)) problems.push(`${key}: unknown setting (typo?)`);
+  }
+  const input: Record<string, string | undefined> = {};
+  for (const key of KNOWN) input[key] = env[key] === '' ? undefined : env[key];
+  const parsed = ConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const c = parsed.data;
+  if (c.NEO4J_URI && !c.NEO4J_PASSWORD) {
+    throw new ConfigError(['NEO4J_PASSWORD: required when NEO4J_URI is set']);
+  }
+  return {
+    ...c,
+    dataDir: path.resolve(c.LENSGRAPH_DATA_DIR),
+    sigmaDirs: (c.LENSGRAPH_SIGMA_DIRS ?? '')
+      .split(/[,;]/)
+      .map((d) => d.trim())
+      .filter(Boolean)
+      .map((d) => path.resolve(d)),
+  };
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration; on the first call a bad environment prints every problem and exits. */
+export function config(): Config {
+  if (cached) return cached;
+  try {
+    cached = parseConfig(process.env);
+    return cached;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+/** For logs: every setting, secrets masked. */
+export function describeConfig(c: Config): Record<string, string | number | boolean | undefined> {
+  const mask = (v: string | undefined) => (v ? '********' : undefined);
+  const maskUrl = (v: string | undefined) => (v ? v.replace(/\/\/[^@/]*@/, '//***@') : undefined);
+  return {
+    PORT: c.PORT,
+    HOST: c.HOST,
+    REDIS_URL: maskUrl(c.REDIS_URL),
+    REDIS_PASSWORD: mask(c.REDIS_PASSWORD),
+    NEO4J_URI: c.NEO4J_URI,
+    NEO4J_USER: c.NEO4J_USER,
+    NEO4J_PASSWORD: mask(c.NEO4J_PASSWORD),
+    LENSGRAPH_DATA_DIR: c.dataDir,
+    LENSGRAPH_SIGMA_DIRS: c.sigmaDirs.join(','),
+    LENSGRAPH_QUEUE_PREFIX: c.LENSGRAPH_QUEUE_PREFIX,
+  };
+}
+
+/** For processes that need the backing services: both must be configured (npm start sets them). */
+export function serviceSettings(c: Config): {
+  redisUrl: string;
+  neo4j: { uri: string; user: string; password: string; database: string };
+} {
+  const problems: string[] = [];
+  if (!c.REDIS_URL) problems.push('REDIS_URL: required (npm start sets it for the local Redis)');
+  if (!c.NEO4J_URI) problems.push('NEO4J_URI: required (npm start sets it for the local Neo4j)');
+  if (!c.NEO4J_PASSWORD) problems.push('NEO4J_PASSWORD: required');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    redisUrl: withRedisPassword(c.REDIS_URL!, c.REDIS_PASSWORD),
+    neo4j: { uri: c.NEO4J_URI!, user: c.NEO4J_USER, password: c.NEO4J_PASSWORD!, database: c.NEO4J_DATABASE },
+  };
+}
+
+/** A REDIS_URL without credentials takes REDIS_PASSWORD (so compose files never hold the secret). */
+export function withRedisPassword(url: string, password: string | undefined): string {
+  if (!password) return url;
+  const u = new URL(url);
+  if (u.password) return url;
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}

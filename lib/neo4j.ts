@@ -1,0 +1,110 @@
+/**
+ * The one Neo4j gateway (ENGINEERING.md §6). It owns the driver; everything else goes through
+ * `read` / `write` with an operation name (sent as transaction metadata, visible in Neo4j's query log),
+ * parameters always separate from query text, sessions closed in `finally`, and Neo4j errors mapped to
+ * domain errors. Transient errors and deadlocks are retried by the driver's managed transactions.
+ */
+import neo4j, { type Driver, type ManagedTransaction, type QueryResult, type RecordShape } from 'neo4j-driver';
+import { AppError } from '../domain/errors';
+
+export interface Neo4jSettings {
+  uri: string;
+  user: string;
+  password: string;
+  database?: string;
+}
+
+export type Params = Record<string, unknown>;
+
+export class GraphGateway {
+  private readonly driver: Driver;
+  private readonly database: string;
+
+  constructor(settings: Neo4jSettings) {
+    this.database = settings.database ?? 'neo4j';
+    this.driver = neo4j.driver(settings.uri, neo4j.auth.basic(settings.user, settings.password), {
+      // Epoch-millisecond times and counts fit in a double; plain numbers keep mapping code simple.
+      disableLosslessIntegers: true,
+      maxTransactionRetryTime: 30_000,
+      connectionAcquisitionTimeout: 30_000,
+      maxConnectionPoolSize: 50,
+      userAgent: 'lensgraph',
+    });
+  }
+
+  async read<T>(operation: string, work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+    const session = this.driver.session({ database: this.database, defaultAccessMode: neo4j.session.READ });
+    try {
+      return await session.executeRead(work, { metadata: { op: operation }, timeout: 60_000 });
+    } catch (err) {
+      throw mapNeo4jError(err, operation);
+    } finally {
+      await session.close();
+    }
+  }
+
+  async write<T>(operation: string, work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+    const session = this.driver.session({ database: this.database, defaultAccessMode: neo4j.session.WRITE });
+    try {
+      return await session.executeWrite(work, { metadata: { op: operation }, timeout: 120_000 });
+    } catch (err) {
+      throw mapNeo4jError(err, operation);
+    } finally {
+      await session.close();
+    }
+  }
+
+  /** One read query, rows as plain objects. */
+  async query<T extends RecordShape = RecordShape>(operation: string, cypher: string, params: Params = {}): Promise<T[]> {
+    return this.read(operation, async (tx) => rows<T>(await tx.run<T>(cypher, params)));
+  }
+
+  /** One write query, rows as plain objects. */
+  async mutate<T extends RecordShape = RecordShape>(operation: string, cypher: string, params: Params = {}): Promise<T[]> {
+    return this.write(operation, async (tx) => rows<T>(await tx.run<T>(cypher, params)));
+  }
+
+  /** Schema statements cannot run in an explicit/managed transaction together with writes. */
+  async schema(cypher: string): Promise<void> {
+    const session = this.driver.session({ database: this.database });
+    try {
+      await session.run(cypher);
+    } catch (err) {
+      throw mapNeo4jError(err, 'schema');
+    } finally {
+      await session.close();
+    }
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.driver.verifyConnectivity({ database: this.database });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.driver.close();
+  }
+}
+
+export function rows<T extends RecordShape>(result: QueryResult<T>): T[] {
+  return result.records.map((r) => r.toObject() as T);
+}
+
+function mapNeo4jError(err: unknown, operation: string): Error {
+  if (err instanceof AppError) return err;
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+  if (code === 'ServiceUnavailable' || code === 'SessionExpired' || code.startsWith('Neo.TransientError')) {
+    return new AppError('UNAVAILABLE', `Neo4j unavailable during ${operation}`, { cause: code });
+  }
+  if (code === 'Neo.ClientError.Schema.ConstraintValidationFailed') {
+    return new AppError('CONFLICT', `Constraint violated during ${operation}`);
+  }
+  if (code === 'Neo.ClientError.Security.Unauthorized') {
+    return new AppError('UNAVAILABLE', 'Neo4j refused the credentials (check NEO4J_USER / NEO4J_PASSWORD)');
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}

@@ -1,0 +1,49 @@
+/**
+ * Redis connections and key names. Every key lives under the configured prefix so that tests (and
+ * several installations on one Redis) never collide. Key names are built here and nowhere else.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+
+export function createRedis(url: string, opts: RedisOptions = {}): Redis {
+  return new Redis(url, {
+    // BullMQ requires this for blocking connections; harmless elsewhere.
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    lazyConnect: false,
+    connectionName: opts.connectionName ?? 'lensgraph',
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+    ...opts,
+  });
+}
+
+export interface WorkerHeartbeat {
+  stage: string;
+  workerId: string;
+  pid: number;
+  host: string;
+  startedAt: number;
+  at: number;
+  processed: number;
+  failed: number;
+}
+
+export const HEARTBEAT_TTL_SECONDS = 15;
+
+/** All Redis key names, per namespace prefix. */
+export function keys(prefix: string) {
+  return {
+    /** BullMQ's own prefix (its keys are `<prefix>:q:<queue>:...`). */
+    bullPrefix: `${prefix}:q`,
+    payload: (key: string) => `${prefix}:p:${key}`,
+    /** Hash: field `<stage>:<workerId>` -> JSON WorkerHeartbeat; a worker is up while `at` is recent. */
+    heartbeats: `${prefix}:hb`,
+    upload: (uploadId: string) => `${prefix}:up:${uploadId}`,
+    uploadRejected: (uploadId: string) => `${prefix}:up:${uploadId}:rejected`,
+    uploadSkipped: (uploadId: string) => `${prefix}:up:${uploadId}:skipped`,
+    uploadIndex: `${prefix}:uploads`,
+    sessions: (asset: string, pid: string) => `${prefix}:id:${asset}:${pid}`,
+    stageStats: (stage: string) => `${prefix}:stats:${stage}`,
+    events: `${prefix}:events`,
+  };
+}
+export type KeyNames = ReturnType<typeof keys>;

@@ -1,0 +1,103 @@
+/**
+ * The analyzer host: loads analyzers from the built-in pack and LENSGRAPH_ANALYZERS_DIR and runs them on
+ * the nodes an update changed. One analyzer that fails to load or throws is reported and skipped; the
+ * others keep running.
+ */
+import path from 'node:path';
+import type { Hit } from '../../domain/detection';
+import type { Logger } from '../../lib/log';
+import type { GraphGateway } from '../../lib/neo4j';
+import type { AnalyzerHost } from '../stages/analyze/handler';
+import { loadAnalyzersFrom, type AnalyzerLoadReport, type LoadedAnalyzers } from './loader';
+import { dedupeHits, keysByKind, runAnalyzer, type AnalyzerRunStats } from './runtime';
+import type { Analyzer } from './sdk/define';
+import { GraphRarity, type QueryRunner, type Rarity } from './sdk/rarity';
+
+export type { AnalyzerLoadReport } from './loader';
+
+export const BUILTIN_DIR = path.join(import.meta.dirname, 'builtin');
+
+export interface HostOptions {
+  /** Analyzers run at once (default 4). */
+  concurrency?: number;
+  /** Keys per query (default 2000). */
+  chunkSize?: number;
+  rarity?: Rarity;
+}
+
+export interface RunningHost extends AnalyzerHost {
+  readonly analyzers: readonly Analyzer[];
+  /** Per-analyzer cost and outcome of the last run, and the analyzers that threw. */
+  readonly lastRun: { stats: AnalyzerRunStats[]; failed: Array<{ id: string; error: string }> };
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0]!.slice(0, 1000) : String(err).slice(0, 1000);
+}
+
+async function pool<T>(items: readonly T[], size: number, work: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.max(1, Math.min(size, items.length)) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await work(item);
+    }
+  });
+  await Promise.all(lanes);
+}
+
+/** A host over already-loaded analyzers (tests, the evaluation script). */
+export function createAnalyzerHost(
+  gateway: QueryRunner,
+  analyzers: readonly Analyzer[],
+  log: Logger,
+  opts: HostOptions = {},
+): RunningHost {
+  const rarity = opts.rarity ?? new GraphRarity(gateway);
+  const lastRun: RunningHost['lastRun'] = { stats: [], failed: [] };
+  return {
+    analyzers,
+    lastRun,
+    async run(changedKeys: string[]): Promise<Hit[]> {
+      const byKind = keysByKind(changedKeys);
+      const hits: Hit[] = [];
+      const stats: AnalyzerRunStats[] = [];
+      const failed: Array<{ id: string; error: string }> = [];
+      if (byKind.size > 0) {
+        await pool(analyzers, opts.concurrency ?? 4, async (a) => {
+          try {
+            const r = await runAnalyzer(a, byKind, { gateway, rarity, log, chunkSize: opts.chunkSize ?? 2000 });
+            hits.push(...r.hits);
+            stats.push(r.stats);
+          } catch (err) {
+            failed.push({ id: a.id, error: errorText(err) });
+            log.warn('analyzer failed', { analyzer: a.id, error: errorText(err) });
+          }
+        });
+      }
+      lastRun.stats = stats;
+      lastRun.failed = failed;
+      return dedupeHits(hits);
+    },
+  };
+}
+
+/** Loads the built-in pack and the analyzers of `dir` (LENSGRAPH_ANALYZERS_DIR). */
+export async function loadAnalyzers(dir: string | undefined, builtinDir = BUILTIN_DIR): Promise<LoadedAnalyzers> {
+  const loaded: LoadedAnalyzers = { analyzers: [], report: { loaded: [], failed: [] } };
+  await loadAnalyzersFrom(builtinDir, 'builtin', loaded);
+  if (dir) await loadAnalyzersFrom(path.resolve(dir), 'extra', loaded);
+  return loaded;
+}
+
+export async function loadAnalyzerHost(
+  gateway: GraphGateway,
+  dir: string | undefined,
+  log: Logger,
+): Promise<AnalyzerHost & { report: AnalyzerLoadReport }> {
+  const { analyzers, report } = await loadAnalyzers(dir);
+  for (const f of report.failed) log.warn('analyzer not loaded', { analyzer: f.name, error: f.error });
+  log.info('analyzers loaded', { loaded: report.loaded.length, failed: report.failed.length });
+  const host = createAnalyzerHost(gateway, analyzers, log);
+  return Object.assign(host, { report });
+}

@@ -1,0 +1,205 @@
+/**
+ * Event facts (pipeline/graph/build) -> a subgraph with final node keys.
+ *
+ * Processes with a Sysmon GUID are `Process:<GUID>`; every other process reference is resolved on the
+ * session timeline of its (asset, pid) (session.ts), kept in a SessionStore so that identity holds across
+ * payloads and workers. A call loads the timelines it touches, resolves all events (hard facts first:
+ * creations, GUID sightings, terminations, then other references by pid alone, so the order of events
+ * within a call does not matter), and commits the changed timelines with compare-and-set; when another
+ * worker changed one meanwhile, it starts over from a fresh load.
+ *
+ * Duplicate nodes and edges are coalesced by the merge rules, so the merge stage writes each once.
+ */
+import { AppError } from '../../domain/errors';
+import type { GraphNode, Subgraph } from '../../domain/model';
+import { ACTOR, refName, type EventFacts, type ProcessRefName } from '../graph/build';
+import { isSessionProcessKey, processGuidKey } from '../graph/keys';
+import { GraphAccumulator } from '../graph/rules';
+import { DEFAULT_TIMELINE_OPTIONS, PidTimeline, type TimelineOptions } from './session';
+import { timelineId, type SessionStore, type StoredTimeline, type TimelineWrite } from './store';
+
+/** `from` was merged into `to`: the merge writer folds node `from` into node `to`. */
+export interface Alias {
+  from: string;
+  to: string;
+}
+
+export interface EventNodes {
+  /** Key of the event's acting process. */
+  process?: string;
+  /** Key of the node the event acts on (target process, file, registry key, endpoint, domain, ...). */
+  target?: string;
+}
+
+export interface Resolution {
+  subgraph: Subgraph;
+  aliases: Alias[];
+  /** For event i: its process and target node keys (the Sigma stage attaches hits to them). */
+  eventNodes: EventNodes[];
+}
+
+export interface ResolveOptions extends Partial<TimelineOptions> {
+  /**
+   * Aliases of keys retired this long ago (wall clock) are sent again whenever their session is touched,
+   * so an alias whose payload was lost (a crash between the Redis commit and the next stage) still
+   * reaches the graph. Folding is idempotent, so re-sending costs one index lookup. Default 1 hour.
+   */
+  aliasReplayMs?: number;
+  /** Compare-and-set attempts before giving up with a retryable error. Default 10. */
+  maxAttempts?: number;
+}
+
+const GUID_KEY = /^Process:[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
+
+export async function resolveIdentities(
+  facts: readonly EventFacts[],
+  store: SessionStore,
+  opts: ResolveOptions = {},
+): Promise<Resolution> {
+  const ids = new Set<string>();
+  for (const f of facts) {
+    for (const ref of Object.values(f.refs)) if (ref && ref.pid !== undefined) ids.add(timelineId(ref.asset, ref.pid));
+  }
+  const idList = [...ids];
+  const attempts = opts.maxAttempts ?? 10;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const stored = await store.load(idList);
+    const { resolution, writes } = resolveWithState(facts, stored, opts);
+    if (writes.length === 0 || (await store.commit(writes))) return resolution;
+    // Another worker changed one of our timelines: start again from its state.
+    await new Promise((r) => setTimeout(r, Math.min(5 * attempt * attempt, 200) * Math.random()));
+  }
+  throw new AppError('UNAVAILABLE', `identity: gave up after ${attempts} concurrent session updates`);
+}
+
+/** The pure core: facts + loaded timelines -> resolution + the timeline writes to commit. */
+export function resolveWithState(
+  facts: readonly EventFacts[],
+  stored: ReadonlyMap<string, StoredTimeline>,
+  opts: ResolveOptions = {},
+): { resolution: Resolution; writes: TimelineWrite[] } {
+  const now = opts.now ?? Date.now();
+  const topts: TimelineOptions = {
+    toleranceMs: opts.toleranceMs ?? DEFAULT_TIMELINE_OPTIONS.toleranceMs,
+    floatLinkMs: opts.floatLinkMs ?? DEFAULT_TIMELINE_OPTIONS.floatLinkMs,
+    maxSessions: opts.maxSessions ?? DEFAULT_TIMELINE_OPTIONS.maxSessions,
+    maxRetired: opts.maxRetired ?? DEFAULT_TIMELINE_OPTIONS.maxRetired,
+    now,
+  };
+  const replayMs = opts.aliasReplayMs ?? 3600_000;
+
+  const emitted = new Map<string, string>();
+  const onAlias = (from: string, to: string) => {
+    if (from !== to) emitted.set(from, to);
+  };
+  /** Keys that may already be in the graph: those known to the stored state before this call. */
+  const preexisting = new Set<string>();
+  const timelines = new Map<string, PidTimeline>();
+  const timeline = (asset: string, pid: number): PidTimeline => {
+    const id = timelineId(asset, pid);
+    let tl = timelines.get(id);
+    if (!tl) {
+      const sessions = structuredClone(stored.get(id)?.sessions ?? []);
+      for (const s of sessions) {
+        preexisting.add(s.key);
+        for (const r of s.retired ?? []) preexisting.add(r.key);
+      }
+      tl = new PidTimeline(asset, pid, sessions, topts, onAlias);
+      timelines.set(id, tl);
+    }
+    return tl;
+  };
+
+  // Pass 1: hard facts (GUID sightings, creations, terminations of GUID processes).
+  const refKeys: Array<Partial<Record<ProcessRefName, string>>> = facts.map(() => ({}));
+  facts.forEach((f, i) => {
+    for (const [name, ref] of Object.entries(f.refs) as Array<[ProcessRefName, EventFacts['refs']['actor']]>) {
+      if (!ref) continue;
+      if (ref.guid !== undefined) {
+        refKeys[i]![name] =
+          ref.pid !== undefined
+            ? timeline(ref.asset, ref.pid).observeGuid(ref.guid, f.time, { created: ref.created, terminated: ref.terminated })
+            : processGuidKey(ref.guid);
+      } else if (ref.pid !== undefined && ref.created) {
+        refKeys[i]![name] = timeline(ref.asset, ref.pid).observeCreate(f.time);
+      }
+    }
+  });
+  // Pass 2: terminations known by pid alone (Security 4689) — boundaries too; pass 3: other pid-only refs.
+  for (const terminations of [true, false]) {
+    facts.forEach((f, i) => {
+      for (const [name, ref] of Object.entries(f.refs) as Array<[ProcessRefName, EventFacts['refs']['actor']]>) {
+        if (!ref || ref.guid !== undefined || ref.pid === undefined || ref.created) continue;
+        if (!!ref.terminated !== terminations) continue;
+        refKeys[i]![name] = timeline(ref.asset, ref.pid).observeRef(f.time, ref.terminated);
+      }
+    });
+  }
+
+  // Final keys: follow this call's aliases to their end.
+  const final = (key: string): string => {
+    let k = key;
+    for (let guard = 0; guard < 64; guard++) {
+      const next = emitted.get(k);
+      if (next === undefined || next === k) break;
+      k = next;
+    }
+    return k;
+  };
+
+  const aliasMap = new Map<string, string>();
+  for (const from of emitted.keys()) {
+    if (preexisting.has(from)) aliasMap.set(from, final(from));
+  }
+  for (const tl of timelines.values()) {
+    for (const s of tl.sessions) {
+      for (const r of s.retired ?? []) {
+        if (r.key === s.key || !preexisting.has(r.key) || !isSessionProcessKey(r.key)) continue;
+        if (now - r.at <= replayMs) aliasMap.set(r.key, s.key);
+      }
+    }
+  }
+  for (const [from, to] of aliasMap) if (from === to) aliasMap.delete(from);
+
+  const acc = new GraphAccumulator();
+  const eventNodes: EventNodes[] = [];
+  facts.forEach((f, i) => {
+    const keys = refKeys[i]!;
+    const resolvedRefs: Partial<Record<ProcessRefName, string>> = {};
+    for (const [name, ref] of Object.entries(f.refs) as Array<[ProcessRefName, EventFacts['refs']['actor']]>) {
+      const k = keys[name];
+      if (!ref || k === undefined) continue;
+      const key = final(k);
+      resolvedRefs[name] = key;
+      const props = { ...ref.props };
+      if (props.process_guid === undefined && GUID_KEY.test(key)) props.process_guid = key.slice('Process:'.length);
+      const node: GraphNode = { kind: 'Process', key, props };
+      acc.addNode(node);
+    }
+    for (const n of f.nodes) acc.addNode(n);
+    const endpoint = (e: string): string | undefined => {
+      const r = refName(e);
+      return r ? resolvedRefs[r] : e;
+    };
+    for (const e of f.edges) {
+      const from = endpoint(e.from);
+      const to = endpoint(e.to);
+      if (from === undefined || to === undefined) continue;
+      acc.addEdge({ kind: e.kind, from, to, props: e.props });
+    }
+    const en: EventNodes = {};
+    if (f.process === ACTOR && resolvedRefs.actor) en.process = resolvedRefs.actor;
+    if (f.target !== undefined) {
+      const t = endpoint(f.target);
+      if (t !== undefined) en.target = t;
+    }
+    eventNodes.push(en);
+  });
+
+  const writes: TimelineWrite[] = [];
+  for (const [id, tl] of timelines) {
+    if (tl.changed) writes.push({ id, version: stored.get(id)?.version ?? 0, sessions: tl.sessions });
+  }
+  const aliases = [...aliasMap].map(([from, to]) => ({ from, to }));
+  return { resolution: { subgraph: acc.toSubgraph(), aliases, eventNodes }, writes };
+}

@@ -1,0 +1,203 @@
+/**
+ * The Cypher of the merge writer, generated from domain/model.ts. Labels, relationship types and property
+ * names come from the model only (checked to be plain identifiers, then back-quoted); values are always
+ * parameters. One statement shape per label and per relationship type, whatever the rows contain, so
+ * Neo4j plans each once and caches it.
+ *
+ * Every property's merge rule is enforced in the write itself (pipeline/graph/rules.ts is the same logic
+ * in memory), so concurrent and out-of-order writes converge:
+ *   immutable  set once; an empty value counts as absent; when sources disagree the smallest value wins
+ *              (code-point order), so that writes converge in any order (first-wins would not: two events
+ *              of one process access can carry different call traces)
+ *   increment  max     decrement  min     counter  sum     union  stored list + new elements not in it
+ */
+import {
+  EdgeKinds,
+  NODE_KINDS,
+  NodeKinds,
+  type EdgeKind,
+  type NodeKind,
+  type PropSpec,
+} from '../../domain/model';
+
+/** Book-keeping labels of the merge writer (not graph entities). */
+export const APPLIED_BATCH = 'AppliedBatch';
+export const ALIASED_KEY = 'AliasedKey';
+
+const IDENT = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/** A model name as a Cypher identifier. Throws on anything but letters, digits and `_`. */
+export function ident(name: string): string {
+  if (!IDENT.test(name)) throw new Error(`not a plain identifier: ${JSON.stringify(name)}`);
+  return `\`${name}\``;
+}
+
+/** The rule of one property: the new value of `target.prop` given the incoming `src.prop`. */
+export function ruleExpr(target: string, src: string, prop: string, spec: PropSpec): string {
+  const t = `${target}.${ident(prop)}`;
+  const s = `${src}.${ident(prop)}`;
+  switch (spec.merge) {
+    case 'immutable':
+      if (spec.type === 'string') {
+        return `CASE WHEN ${s} IS NULL OR ${s} = '' THEN ${t} WHEN ${t} IS NULL OR ${t} = '' OR ${s} < ${t} THEN ${s} ELSE ${t} END`;
+      }
+      return `CASE WHEN ${s} IS NULL THEN ${t} WHEN ${t} IS NULL OR ${s} < ${t} THEN ${s} ELSE ${t} END`;
+    case 'increment':
+      return `CASE WHEN ${s} IS NULL THEN ${t} WHEN ${t} IS NULL OR ${s} > ${t} THEN ${s} ELSE ${t} END`;
+    case 'decrement':
+      return `CASE WHEN ${s} IS NULL THEN ${t} WHEN ${t} IS NULL OR ${s} < ${t} THEN ${s} ELSE ${t} END`;
+    case 'counter':
+      return `CASE WHEN ${s} IS NULL THEN ${t} ELSE coalesce(${t}, 0) + ${s} END`;
+    case 'union':
+      return `CASE WHEN ${s} IS NULL THEN ${t} WHEN ${t} IS NULL THEN ${s} ELSE ${t} + [x IN ${s} WHERE NOT x IN ${t}] END`;
+  }
+}
+
+/** `t.a = <rule>, t.b = <rule>, ...` for every property of `specs`. */
+export function setRules(target: string, src: string, specs: Record<string, PropSpec>): string {
+  return Object.entries(specs)
+    .map(([prop, spec]) => `${target}.${ident(prop)} = ${ruleExpr(target, src, prop, spec)}`)
+    .join(',\n    ');
+}
+
+const nodeSpecs = (kind: NodeKind) => NodeKinds[kind].props as Record<string, PropSpec>;
+const edgeSpecs = (kind: EdgeKind) => EdgeKinds[kind].props as Record<string, PropSpec>;
+
+/** Rows `{key, props}`: a new node takes the row's properties, an existing one merges them by the rules. */
+export function nodeMergeCypher(kind: NodeKind): string {
+  return [
+    'UNWIND $rows AS row',
+    `MERGE (n:${ident(kind)} {key: row.key})`,
+    'ON CREATE SET n += row.props',
+    `ON MATCH SET\n    ${setRules('n', 'row.props', nodeSpecs(kind))}`,
+  ].join('\n');
+}
+
+/** Rows `{from, to, props}`; both endpoints exist (the node statements ran first in the transaction). */
+export function edgeMergeCypher(kind: EdgeKind): string {
+  const spec = EdgeKinds[kind];
+  return [
+    'UNWIND $rows AS row',
+    `MATCH (a:${ident(spec.from)} {key: row.from})`,
+    `MATCH (b:${ident(spec.to)} {key: row.to})`,
+    `MERGE (a)-[r:${ident(kind)}]->(b)`,
+    'ON CREATE SET r += row.props',
+    `ON MATCH SET\n    ${setRules('r', 'row.props', edgeSpecs(kind))}`,
+  ].join('\n');
+}
+
+export interface FoldCypher {
+  /** Which aliased nodes exist, and the relationship types and directions they have. */
+  probe: string;
+  /** Properties of the old node merged into the new one by the rules (new one created if missing). */
+  props: string;
+  /** Re-pointing of one relationship type in one direction, merged by the rules into an existing one. */
+  rels: Array<{ edge: EdgeKind; out: boolean; cypher: string }>;
+  /** The old node, now without relationships, deleted. */
+  remove: string;
+}
+
+/**
+ * Folding node `al.from` into node `al.to` (aliases `{from, to}` in `$aliases`). Idempotent: once the old
+ * node is gone every statement matches nothing.
+ */
+export function foldCypher(kind: NodeKind): FoldCypher {
+  const k = ident(kind);
+  const rels: FoldCypher['rels'] = [];
+  for (const edge of Object.keys(EdgeKinds) as EdgeKind[]) {
+    const spec = EdgeKinds[edge];
+    const rules = setRules('r2', 'p', edgeSpecs(edge));
+    if (spec.from === kind) {
+      rels.push({
+        edge,
+        out: true,
+        cypher: [
+          'UNWIND $aliases AS al',
+          `MATCH (old:${k} {key: al.from})-[r:${ident(edge)}]->(b)`,
+          `MATCH (new:${k} {key: al.to})`,
+          'WITH r, new, CASE WHEN b = old THEN new ELSE b END AS b2, properties(r) AS p',
+          `MERGE (new)-[r2:${ident(edge)}]->(b2)`,
+          `SET\n    ${rules}`,
+          'DELETE r',
+        ].join('\n'),
+      });
+    }
+    if (spec.to === kind) {
+      rels.push({
+        edge,
+        out: false,
+        cypher: [
+          'UNWIND $aliases AS al',
+          `MATCH (a)-[r:${ident(edge)}]->(old:${k} {key: al.from})`,
+          `MATCH (new:${k} {key: al.to})`,
+          'WITH r, new, CASE WHEN a = old THEN new ELSE a END AS a2, properties(r) AS p',
+          `MERGE (a2)-[r2:${ident(edge)}]->(new)`,
+          `SET\n    ${rules}`,
+          'DELETE r',
+        ].join('\n'),
+      });
+    }
+  }
+  return {
+    probe: [
+      'UNWIND $aliases AS al',
+      `MATCH (old:${k} {key: al.from})`,
+      'OPTIONAL MATCH (old)-[r]-()',
+      'RETURN DISTINCT type(r) AS type, startNode(r) = old AS out',
+    ].join('\n'),
+    props: [
+      'UNWIND $aliases AS al',
+      `MATCH (old:${k} {key: al.from})`,
+      `MERGE (new:${k} {key: al.to})`,
+      'WITH new, properties(old) AS p',
+      `SET\n    ${setRules('new', 'p', nodeSpecs(kind))}`,
+    ].join('\n'),
+    rels,
+    remove: ['UNWIND $aliases AS al', `MATCH (old:${k} {key: al.from})`, 'DETACH DELETE old'].join('\n'),
+  };
+}
+
+/** Remembers applied aliases, so rows that still carry an old key (a late or replayed payload) are rewritten. */
+export const RECORD_ALIASES = [
+  'UNWIND $aliases AS al',
+  `MERGE (x:${ident(ALIASED_KEY)} {key: al.from})`,
+  'SET x.to = al.to',
+  'WITH DISTINCT al',
+  `MATCH (y:${ident(ALIASED_KEY)} {to: al.from})`,
+  'SET y.to = al.to',
+].join('\n');
+
+export const LOOKUP_ALIASES = [
+  'UNWIND $keys AS k',
+  `MATCH (x:${ident(ALIASED_KEY)} {key: k})`,
+  'RETURN x.key AS key, x.to AS to',
+].join('\n');
+
+/**
+ * Claims batch ids: MERGE takes the unique-constraint lock first thing in the transaction, so a concurrent
+ * duplicate waits, then sees the marker. `fresh` is true only for markers this transaction attempt created.
+ */
+export const CLAIM_BATCHES = [
+  'UNWIND $ids AS id',
+  `MERGE (b:${ident(APPLIED_BATCH)} {id: id})`,
+  'ON CREATE SET b.applied_at = $now, b.claim = $claim',
+  'RETURN id, b.claim = $claim AS fresh',
+].join('\n');
+
+/** Schema statements: idempotent, run before the first write. */
+export function schemaCypher(): string[] {
+  const out: string[] = [];
+  for (const kind of NODE_KINDS) {
+    out.push(`CREATE CONSTRAINT ${ident(`lg_${kind.toLowerCase()}_key`)} IF NOT EXISTS FOR (n:${ident(kind)}) REQUIRE n.key IS UNIQUE`);
+  }
+  out.push(
+    `CREATE CONSTRAINT lg_appliedbatch_id IF NOT EXISTS FOR (n:${ident(APPLIED_BATCH)}) REQUIRE n.id IS UNIQUE`,
+    `CREATE CONSTRAINT lg_aliasedkey_key IF NOT EXISTS FOR (n:${ident(ALIASED_KEY)}) REQUIRE n.key IS UNIQUE`,
+    `CREATE INDEX lg_aliasedkey_to IF NOT EXISTS FOR (n:${ident(ALIASED_KEY)}) ON (n.to)`,
+    'CREATE INDEX lg_process_guid IF NOT EXISTS FOR (n:`Process`) ON (n.process_guid)',
+    'CREATE INDEX lg_process_host_pid IF NOT EXISTS FOR (n:`Process`) ON (n.host, n.pid)',
+    'CREATE INDEX lg_process_create_time IF NOT EXISTS FOR (n:`Process`) ON (n.create_time)',
+    'CREATE INDEX lg_process_last_seen IF NOT EXISTS FOR (n:`Process`) ON (n.last_seen)',
+  );
+  return out;
+}

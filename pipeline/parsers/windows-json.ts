@@ -1,0 +1,177 @@
+/**
+ * The JSON shapes of Windows events: flat NXLog/Logstash, winlogbeat (6 and 7+), and the EVTX JSON of
+ * converters (`{"Event":{"System":{..},"EventData":{..}}}`, python-evtx and Rust evtx_dump alike).
+ */
+import { setField } from './field-values';
+import type { NormalizeOptions, ParseResult } from './types';
+import { finishWindowsEvent, rejected, windowsEnvelope } from './windows-event';
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * Top-level keys of a flat record that are envelope or collector metadata, not EventData. Dropping them
+ * keeps `fields` the same across shapes (and keeps collector noise out of keyword searches).
+ */
+const FLAT_NOT_EVENT_DATA = new Set([
+  'EventID',
+  'Channel',
+  'Hostname',
+  'Computer',
+  'SourceName',
+  'ProviderGuid',
+  'TimeCreated',
+  'RecordNumber',
+  'Keywords',
+  'Level',
+  'Task',
+  'Opcode',
+  'OpcodeValue',
+  'Version',
+  'ThreadID',
+  'ExecutionProcessID',
+  'Category',
+  'AccountName',
+  'AccountType',
+  'Domain',
+  'UserID',
+  'Message',
+  'Severity',
+  'SeverityValue',
+  'EventTime',
+  'EventReceivedTime',
+  'EventTypeOrignal',
+  'SourceModuleName',
+  'SourceModuleType',
+  'ERROR_EVT_UNRESOLVED',
+  '@timestamp',
+  '@version',
+  '@metadata',
+  'host',
+  'port',
+  'tags',
+]);
+
+/**
+ * NXLog writes its own severity into `EventType`, except for Sysmon registry events whose real EventType
+ * (SetValue, CreateKey, ...) it keeps (renaming its own to EventTypeOrignal).
+ */
+const NXLOG_EVENT_TYPES = new Set([
+  'INFO',
+  'AUDIT_SUCCESS',
+  'AUDIT_FAILURE',
+  'WARNING',
+  'ERROR',
+  'VERBOSE',
+  'CRITICAL',
+]);
+
+/** Flat NXLog/Logstash: every EventData field at top level, next to the collector's own. */
+export function normalizeFlat(r: Obj, opts: NormalizeOptions | undefined): ParseResult {
+  const host = r.Hostname ?? r.Computer ?? r.computer_name;
+  const env = windowsEnvelope(r.EventID, r.Channel, r.SourceName, host, r.RecordNumber, opts);
+  if (env.kind !== 'envelope') return env;
+  const fields: Record<string, string> = {};
+  for (const k in r) {
+    if (FLAT_NOT_EVENT_DATA.has(k)) continue;
+    const v = r[k];
+    if (k === 'EventType' && typeof v === 'string' && NXLOG_EVENT_TYPES.has(v)) continue;
+    setField(fields, k, v);
+  }
+  return finishWindowsEvent(env, fields, r.TimeCreated ?? r['@timestamp']);
+}
+
+/** winlogbeat 6 (`event_id`, `log_name`, `computer_name`, `event_data{}`) and 7+ (`winlog{...}`). */
+export function normalizeWinlogbeat(r: Obj, opts: NormalizeOptions | undefined): ParseResult {
+  const w = isObj(r.winlog) ? r.winlog : r;
+  const env = windowsEnvelope(
+    w.event_id,
+    w.channel ?? w.log_name,
+    w.provider_name ?? w.source_name,
+    w.computer_name,
+    w.record_id ?? w.record_number,
+    opts,
+  );
+  if (env.kind !== 'envelope') return env;
+  const fields: Record<string, string> = {};
+  if (isObj(w.event_data)) addEventData(fields, w.event_data);
+  if (isObj(w.user_data)) addLeaves(fields, w.user_data, 0);
+  return finishWindowsEvent(env, fields, r['@timestamp']);
+}
+
+/** `{"Event":{"System":{..},"EventData":{..}}}` from python-evtx / evtx_dump style converters. */
+export function normalizeEvtxJson(r: Obj, opts: NormalizeOptions | undefined): ParseResult {
+  const ev = r.Event;
+  if (!isObj(ev)) return rejected('invalid record: "Event" is not an object');
+  const sys = ev.System;
+  if (!isObj(sys)) return rejected('invalid record: Event.System is missing');
+  const prov = sys.Provider;
+  let provider: unknown;
+  if (isObj(prov)) {
+    const attrs = prov['#attributes'];
+    provider = isObj(attrs) ? attrs.Name : prov.Name;
+  }
+  const env = windowsEnvelope(sys.EventID, sys.Channel, provider, sys.Computer, sys.EventRecordID, opts);
+  if (env.kind !== 'envelope') return env;
+  const fields: Record<string, string> = {};
+  for (const section in ev) {
+    if (section === 'System' || section === '#attributes' || section === 'RenderingInfo') continue;
+    const body = ev[section];
+    if (section === 'EventData') {
+      if (isObj(body)) addEventData(fields, body);
+    } else if (isObj(body)) {
+      addLeaves(fields, body, 0);
+    }
+  }
+  return finishWindowsEvent(env, fields, sys.TimeCreated);
+}
+
+/** EventData: named values; unnamed `<Data>` under "Data"; tolerate xmltodict's `[{"@Name":..,"#text":..}]`. */
+function addEventData(fields: Record<string, string>, data: Obj): void {
+  for (const k in data) {
+    if (k === '#attributes') continue;
+    const v = data[k];
+    if (k === 'Data' && v !== null && typeof v === 'object' && addNamedDataItems(fields, v)) continue;
+    setField(fields, k, v);
+  }
+}
+
+function dataItemName(item: unknown): string | undefined {
+  if (!isObj(item)) return undefined;
+  const attrs = item['#attributes'];
+  const name = item['@Name'] ?? (isObj(attrs) ? attrs.Name : undefined) ?? item.Name;
+  return typeof name === 'string' && name.length > 0 ? name : undefined;
+}
+
+function addNamedDataItems(fields: Record<string, string>, v: object): boolean {
+  const items = Array.isArray(v) ? v : [v];
+  if (items.length === 0 || dataItemName(items[0]) === undefined) return false;
+  const unnamed: unknown[] = [];
+  for (const item of items) {
+    const name = dataItemName(item);
+    const value = isObj(item) ? (item['#text'] ?? item.Value ?? null) : item;
+    if (name === undefined) unnamed.push(value);
+    else setField(fields, name, value);
+  }
+  if (unnamed.length > 0) setField(fields, 'Data', unnamed);
+  return true;
+}
+
+/** UserData and other sections: every leaf under its own element name, as the XML path does. */
+function addLeaves(fields: Record<string, string>, node: Obj, depth: number): void {
+  if (depth > 8) return;
+  for (const k in node) {
+    if (k === '#attributes') continue;
+    const v = node[k];
+    if (isObj(v) && v['#text'] === undefined) {
+      // An element with attributes only is an empty leaf, as in XML.
+      if (v['#attributes'] !== undefined && Object.keys(v).length === 1) setField(fields, k, '');
+      else addLeaves(fields, v, depth + 1);
+    } else {
+      setField(fields, k, v);
+    }
+  }
+}

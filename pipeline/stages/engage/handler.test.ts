@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import type { Hit } from '../../../domain/detection';
+import { riskCypher, riskRows } from './handler';
+
+const hit = (over: Partial<Hit>): Hit => ({
+  detection: 'sigma:r1',
+  source: 'sigma',
+  title: 'Rule one',
+  score: 45,
+  techniques: ['T1003.001'],
+  summary: 's',
+  riskyNodes: ['Process:AAA'],
+  contextNodes: [],
+  time: 1000,
+  ...over,
+});
+
+describe('riskRows', () => {
+  it('folds the same detection on the same node into one row with a count', () => {
+    const rows = riskRows([hit({ time: 2000 }), hit({ time: 1000, score: 70, techniques: ['T1059'] })]);
+    const proc = rows.get('Process')!;
+    expect(proc).toHaveLength(1);
+    expect(proc[0]).toMatchObject({ key: 'sigma:r1|Process:AAA', count: 2, score: 70, time: 1000 });
+    expect(proc[0]!.techniques.sort()).toEqual(['T1003.001', 'T1059']);
+  });
+
+  it('keeps distinct detections and nodes apart, grouped by node kind', () => {
+    const rows = riskRows([
+      hit({}),
+      hit({ detection: 'sigma:r2' }),
+      hit({ riskyNodes: ['Process:BBB', 'File:H:c:\\x.exe'] }),
+    ]);
+    expect(rows.get('Process')).toHaveLength(3);
+    expect(rows.get('File')).toHaveLength(1);
+  });
+
+  it('ignores nodes whose key names no kind', () => {
+    expect(riskRows([hit({ riskyNodes: ['bogus'] })]).size).toBe(0);
+  });
+});
+
+describe('riskCypher', () => {
+  it('takes the label from the model and every value as a parameter', () => {
+    expect(riskCypher('Process')).toMatchSnapshot();
+    expect(riskCypher('Process')).not.toMatch(/'[^']*'/);
+  });
+});

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import type { NormalizedEvent } from '../../../domain/event';
+import { replayEvent, replayGuid, replayHost } from './replay';
+
+const ev: NormalizedEvent = {
+  source: 'sysmon',
+  channel: 'Microsoft-Windows-Sysmon/Operational',
+  eventId: 1,
+  host: 'WORKSTATION5.theshire.local',
+  time: 1,
+  fields: { ProcessGuid: 'D273D0F0-1111-2222-3333-444455556666', Image: 'C:\\x.exe', ProcessId: '12' },
+};
+
+describe('replay', () => {
+  it('renames hosts keeping the domain', () => {
+    expect(replayHost('WORKSTATION5.theshire.local', 'r1')).toBe('WORKSTATION5-r1.theshire.local');
+    expect(replayHost('WS', 'r1')).toBe('WS-r1');
+  });
+
+  it('maps GUIDs deterministically per tag', () => {
+    const g = 'D273D0F0-1111-2222-3333-444455556666';
+    expect(replayGuid(g, 'a')).toBe(replayGuid(g, 'a'));
+    expect(replayGuid(g, 'a')).not.toBe(replayGuid(g, 'b'));
+    expect(replayGuid(g, 'a')).toMatch(/^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/);
+  });
+
+  it('rewrites the event and leaves other fields alone', () => {
+    const r = replayEvent(ev, 't');
+    expect(r.host).toBe('WORKSTATION5-t.theshire.local');
+    expect(r.fields.ProcessGuid).toBe(replayGuid(ev.fields.ProcessGuid!, 't'));
+    expect(r.fields.Image).toBe('C:\\x.exe');
+    expect(ev.fields.ProcessGuid).toBe('D273D0F0-1111-2222-3333-444455556666');
+  });
+});

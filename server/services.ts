@@ -1,0 +1,70 @@
+/**
+ * The API's services, wired from explicit dependencies. The Next.js process builds one set from its
+ * configuration (server/context.ts); integration tests build their own with a private namespace.
+ */
+import type { Redis } from 'ioredis';
+import { createLogger, type Logger } from '../lib/log';
+import type { GraphGateway } from '../lib/neo4j';
+import { AccountRepository } from './auth/account-repository';
+import { AuthService, type TokenVerifier } from './auth/auth-service';
+import { DEFAULT_SCRYPT, type ScryptParams } from './auth/password';
+import { DEFAULT_LOGIN_LIMITS, LoginRateLimiter, type LoginLimits } from './auth/rate-limit';
+import { SessionStore } from './auth/session-store';
+import { UserService } from './auth/user-service';
+import { HealthService } from './health/health-service';
+
+export interface ServiceDeps {
+  gateway: GraphGateway;
+  redis: Redis;
+  /** Namespace for every Redis key and queue (LENSGRAPH_QUEUE_PREFIX). */
+  prefix: string;
+  sessionTtlHours: number;
+  secureCookies: boolean;
+  loginLimits?: LoginLimits;
+  scrypt?: ScryptParams;
+  tokens?: TokenVerifier;
+  log?: Logger;
+}
+
+export interface Services {
+  readonly settings: { prefix: string; secureCookies: boolean; sessionTtlSeconds: number };
+  readonly gateway: GraphGateway;
+  readonly redis: Redis;
+  readonly accounts: AccountRepository;
+  readonly sessions: SessionStore;
+  readonly auth: AuthService;
+  readonly users: UserService;
+  readonly health: HealthService;
+  readonly log: Logger;
+  /** Release what the services opened themselves (queues); the gateway and Redis belong to the caller. */
+  close(): Promise<void>;
+}
+
+export function createServices(deps: ServiceDeps): Services {
+  const log = deps.log ?? createLogger({ component: 'api' });
+  const scrypt = deps.scrypt ?? DEFAULT_SCRYPT;
+  const sessionTtlSeconds = deps.sessionTtlHours * 3600;
+  const accounts = new AccountRepository(deps.gateway);
+  const sessions = new SessionStore(deps.redis, deps.prefix, sessionTtlSeconds);
+  const limiter = new LoginRateLimiter(deps.redis, deps.prefix, deps.loginLimits ?? DEFAULT_LOGIN_LIMITS);
+  const health = new HealthService({ redis: deps.redis, gateway: deps.gateway, prefix: deps.prefix, log });
+  return {
+    settings: { prefix: deps.prefix, secureCookies: deps.secureCookies, sessionTtlSeconds },
+    gateway: deps.gateway,
+    redis: deps.redis,
+    accounts,
+    sessions,
+    auth: new AuthService({
+      accounts,
+      sessions,
+      limiter,
+      scrypt,
+      log,
+      ...(deps.tokens ? { tokens: deps.tokens } : {}),
+    }),
+    users: new UserService({ accounts, sessions, scrypt, log }),
+    health,
+    log,
+    close: () => health.close(),
+  };
+}
