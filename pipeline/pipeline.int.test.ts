@@ -65,7 +65,7 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** What the file's events imply: the distinct ProcessGuids of Sysmon EventID 1, per replayed host. */
+/** What the file's events imply: the distinct ProcessGuids of Sysmon EventID 1, and the asset keys. */
 async function expectedProcesses(file: string, tag: string): Promise<{ guids: Set<string>; hosts: Set<string> }> {
   const guids = new Set<string>();
   const hosts = new Set<string>();
@@ -73,7 +73,7 @@ async function expectedProcesses(file: string, tag: string): Promise<{ guids: Se
     if (!('text' in r)) continue;
     const res = normalizeRecord(JSON.parse(r.text));
     if (res.kind !== 'event') continue;
-    hosts.add(replayHost(res.event.host, tag).split('.')[0]!.toUpperCase());
+    hosts.add(`Asset:${replayHost(res.event.host, tag).split('.')[0]!.toUpperCase()}`);
     if (res.event.source === 'sysmon' && res.event.eventId === 1 && res.event.fields.ProcessGuid) {
       guids.add(replayGuid(res.event.fields.ProcessGuid, tag));
     }
@@ -84,7 +84,7 @@ async function expectedProcesses(file: string, tag: string): Promise<{ guids: Se
 async function graphOf(hosts: string[]) {
   const [row] = await gateway.query<{ procs: number; imaged: number; edges: number; nodes: number }>(
     'graph-of-hosts',
-    `MATCH (a:Asset) WHERE a.hostname IN $hosts
+    `MATCH (a:Asset) WHERE a.key IN $hosts
      MATCH (p:Process)-[:RUNS_ON]->(a)
      WITH collect(DISTINCT p) AS ps
      UNWIND ps AS p
@@ -100,7 +100,7 @@ async function graphOf(hosts: string[]) {
 async function processGuids(hosts: string[]): Promise<Set<string>> {
   const rows = await gateway.query<{ g: string }>(
     'guids-of-hosts',
-    `MATCH (a:Asset)<-[:RUNS_ON]-(p:Process) WHERE a.hostname IN $hosts AND p.create_time IS NOT NULL
+    `MATCH (a:Asset)<-[:RUNS_ON]-(p:Process) WHERE a.key IN $hosts AND p.create_time IS NOT NULL
        AND p.process_guid IS NOT NULL
      RETURN DISTINCT p.process_guid AS g`,
     { hosts },
@@ -126,7 +126,7 @@ describe('pipeline end to end', () => {
     expect(p!.findings).toBeGreaterThan(0);
     const risks = await gateway.query<{ n: number }>(
       'risks-of-hosts',
-      `MATCH (a:Asset)<-[:RUNS_ON]-(p:Process)-[:HAS_RISK]->(r:Risk) WHERE a.hostname IN $hosts RETURN count(r) AS n`,
+      `MATCH (a:Asset)<-[:RUNS_ON]-(p:Process)-[:HAS_RISK]->(r:Risk) WHERE a.key IN $hosts RETURN count(r) AS n`,
       { hosts },
     );
     expect(risks[0]!.n).toBeGreaterThan(0);
@@ -174,7 +174,7 @@ describe('pipeline end to end', () => {
     const before = await graphOf([...hosts]);
     const counts1 = await gateway.query<{ s: number }>(
       'edge-count-sum',
-      'MATCH (a:Asset)<-[:RUNS_ON]-(p:Process)-[r]->() WHERE a.hostname IN $hosts RETURN sum(r.count) AS s',
+      'MATCH (a:Asset)<-[:RUNS_ON]-(p:Process)-[r]->() WHERE a.key IN $hosts RETURN sum(r.count) AS s',
       { hosts: [...hosts] },
     );
     const second = await ingester.ingestFile(file, { name: 'twice', replay: tag });
@@ -182,7 +182,7 @@ describe('pipeline end to end', () => {
     const after = await graphOf([...hosts]);
     const counts2 = await gateway.query<{ s: number }>(
       'edge-count-sum',
-      'MATCH (a:Asset)<-[:RUNS_ON]-(p:Process)-[r]->() WHERE a.hostname IN $hosts RETURN sum(r.count) AS s',
+      'MATCH (a:Asset)<-[:RUNS_ON]-(p:Process)-[r]->() WHERE a.key IN $hosts RETURN sum(r.count) AS s',
       { hosts: [...hosts] },
     );
     expect(before.procs).toBeGreaterThan(0);

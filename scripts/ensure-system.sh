@@ -9,9 +9,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LAUNCHER_DIR="$ROOT/tools/neo4j-local"
 
+# What to check: any of `redis`, `neo4j`, `chromium` (default: all three).
+want=" ${*:-redis neo4j chromium} "
+wants() { [[ "$want" == *" $1 "* ]]; }
+
 missing=()
-command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if wants redis; then command -v redis-server >/dev/null 2>&1 || missing+=(redis-server); fi
+if wants chromium; then command -v chromium >/dev/null 2>&1 || missing+=(chromium); fi
 
 # Neo4j 5.26 runs on Java 17 or 21; javac is needed too, so a JRE alone is not enough.
 java_major() {
@@ -19,10 +23,12 @@ java_major() {
   major="$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1)" || true
   echo "${major:-0}"
 }
-if ! command -v javac >/dev/null 2>&1 || [ "$(java_major)" -lt 17 ]; then
-  missing+=(default-jdk-headless)
+if wants neo4j; then
+  if ! command -v javac >/dev/null 2>&1 || [ "$(java_major)" -lt 17 ]; then
+    missing+=(default-jdk-headless)
+  fi
+  command -v mvn >/dev/null 2>&1 || missing+=(maven)
 fi
-command -v mvn >/dev/null 2>&1 || missing+=(maven)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -40,11 +46,13 @@ fi
 
 # Same build as scripts/stack/neo4j.ts (which skips it when up to date and serialises concurrent builds).
 # Without node_modules yet, just let Maven download everything; the TypeScript side finishes the build.
-if [ -x "$ROOT/node_modules/.bin/tsx" ]; then
+if ! wants neo4j; then
+  :
+elif [ -x "$ROOT/node_modules/.bin/tsx" ]; then
   (cd "$ROOT" && node --import tsx --input-type=module \
     -e "import { buildNeo4jLauncher } from './scripts/stack/neo4j.ts'; await buildNeo4jLauncher();")
 else
   (cd "$LAUNCHER_DIR" && mvn -q -B package dependency:resolve)
 fi
 
-echo "System prerequisites are in place: $(redis-server --version | cut -d' ' -f1-3), $(chromium --version 2>/dev/null || echo chromium), Java $(java_major), $(mvn -v 2>/dev/null | head -n 1 | sed 's/\x1b\[[0-9;]*m//g')"
+echo "System prerequisites in place:${want}"

@@ -7,9 +7,19 @@ describe('rules --check output', () => {
     correlations: 1,
     byLogsource: { 'windows/process_creation': 2, 'windows/security': 1 },
     skipped: [
-      { path: '/r/a.yml', id: 'a', title: 'A', reason: 'unsupported logsource: linux/process_creation (only product windows is supported)' },
+      {
+        path: '/r/a.yml',
+        id: 'a',
+        title: 'A',
+        reason: 'unsupported logsource: linux/process_creation (only product windows is supported)',
+      },
       { path: '/r/b.yml', reason: 'YAML error: bad indentation' },
-      { path: '/r/c.yml', id: 'c', title: 'C', reason: 'unsupported logsource: linux/process_creation (only product windows is supported)' },
+      {
+        path: '/r/c.yml',
+        id: 'c',
+        title: 'C',
+        reason: 'unsupported logsource: linux/process_creation (only product windows is supported)',
+      },
     ],
   };
 

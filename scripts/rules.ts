@@ -6,13 +6,21 @@
  * LENSGRAPH_SIGMA_DIRS. With --json one JSON object is printed instead (the LoadReport plus a
  * `skippedByReason` summary). Exit code: 0 rules checked (skips are not an error), 1 a folder could not be
  * read, 2 bad usage or configuration.
+ *
+ * `npm run rules -- --bench EVENTS_FILE [--passes N] [--json] [DIR|FILE ...]` measures the engine on one
+ * core: the file is parsed into memory first, then `evaluate` runs over every event with the rules loaded
+ * and with none, and events per second (wall and CPU time), matches and the noisiest rules are printed.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { config } from '../lib/config';
-import { loadPlaceholders, loadRules, type LoadReport } from '../pipeline/sigma';
+import type { NormalizedEvent } from '../domain/event';
+import { isFramingRejection, parseRawRecord, readRecords } from '../pipeline/parsers';
+import { benchSigma, CompiledRuleset, loadPlaceholders, loadRules, type LoadReport } from '../pipeline/sigma';
 
-const USAGE = 'usage: npm run rules -- --check [--json] [--placeholders FILE] [DIR|FILE ...]';
+const USAGE =
+  'usage: npm run rules -- --check [--json] [--placeholders FILE] [DIR|FILE ...]\n' +
+  '       npm run rules -- --bench EVENTS_FILE [--passes N] [--json] [DIR|FILE ...]';
 
 export interface CheckSummary extends LoadReport {
   dirs: string[];
@@ -23,7 +31,9 @@ export interface CheckSummary extends LoadReport {
 export function summarizeReport(dirs: string[], report: LoadReport): CheckSummary {
   const counts = new Map<string, number>();
   for (const s of report.skipped) counts.set(s.reason, (counts.get(s.reason) ?? 0) + 1);
-  const skippedByReason = Object.fromEntries([...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
+  const skippedByReason = Object.fromEntries(
+    [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
+  );
   return { dirs, ...report, skippedByReason };
 }
 
@@ -49,6 +59,68 @@ export function formatSummary(s: CheckSummary): string {
   return lines.join('\n');
 }
 
+async function readEvents(file: string): Promise<{ events: NormalizedEvent[]; records: number; ms: number }> {
+  const events: NormalizedEvent[] = [];
+  let records = 0;
+  const t0 = performance.now();
+  for await (const item of readRecords(file)) {
+    records++;
+    if (isFramingRejection(item)) continue;
+    const r = parseRawRecord(item, { keepUnsupported: true });
+    if (r.kind === 'event') events.push(r.event);
+  }
+  return { events, records, ms: performance.now() - t0 };
+}
+
+async function bench(file: string, dirs: string[], passes: number, json: boolean): Promise<number> {
+  const parsed = await readEvents(file);
+  const { ruleset, report } = await loadRules(dirs);
+  const none = new CompiledRuleset([]);
+  // Warm-up pass each, so the JIT has compiled the hot closures before the measured passes.
+  benchSigma(ruleset, parsed.events);
+  benchSigma(none, parsed.events);
+  const withRules = benchSigma(ruleset, parsed.events, passes);
+  const withoutRules = benchSigma(none, parsed.events, passes);
+  const titles = new Map(ruleset.rules.map((r) => [r.match.ruleId, `${r.match.title} [${r.match.level}]`]));
+  const top = Object.entries(withRules.byRule)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 15)
+    .map(([id, n]) => ({ ruleId: id, title: titles.get(id) ?? id, matches: n }));
+  const result = {
+    file,
+    records: parsed.records,
+    events: parsed.events.length,
+    parseEventsPerSecond: Math.round((parsed.events.length / parsed.ms) * 1000),
+    rulesLoaded: report.loaded,
+    passes,
+    withRules: {
+      eventsPerSecond: Math.round(withRules.eventsPerSecond),
+      eventsPerCpuSecond: Math.round(withRules.eventsPerCpuSecond),
+      matches: withRules.matches,
+    },
+    withoutRules: {
+      eventsPerSecond: Math.round(withoutRules.eventsPerSecond),
+      eventsPerCpuSecond: Math.round(withoutRules.eventsPerCpuSecond),
+    },
+    topRules: top,
+  };
+  if (json) console.log(JSON.stringify(result));
+  else {
+    console.log(
+      `${result.events} events from ${file} (${result.records} records; parsed at ${result.parseEventsPerSecond} events/s)`,
+    );
+    console.log(`${result.rulesLoaded} rules, ${passes} passes`);
+    console.log(
+      `with rules:    ${result.withRules.eventsPerSecond} events/s wall, ${result.withRules.eventsPerCpuSecond} per CPU second; ${result.withRules.matches} matches`,
+    );
+    console.log(
+      `without rules: ${result.withoutRules.eventsPerSecond} events/s wall, ${result.withoutRules.eventsPerCpuSecond} per CPU second`,
+    );
+    for (const t of top) console.log(`  ${String(t.matches).padStart(6)}  ${t.title}`);
+  }
+  return 0;
+}
+
 async function main(): Promise<number> {
   let parsed;
   try {
@@ -57,6 +129,8 @@ async function main(): Promise<number> {
       allowPositionals: true,
       options: {
         check: { type: 'boolean', default: false },
+        bench: { type: 'string' },
+        passes: { type: 'string', default: '3' },
         json: { type: 'boolean', default: false },
         placeholders: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -71,7 +145,7 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (!values.check) {
+  if (!values.check && values.bench === undefined) {
     console.error(USAGE);
     return 2;
   }
@@ -80,9 +154,24 @@ async function main(): Promise<number> {
     console.error(`no rule folders: give DIR arguments or set LENSGRAPH_SIGMA_DIRS\n${USAGE}`);
     return 2;
   }
+  if (values.bench !== undefined) {
+    const passes = Number(values.passes);
+    if (!Number.isInteger(passes) || passes < 1) {
+      console.error(`--passes must be a positive integer\n${USAGE}`);
+      return 2;
+    }
+    try {
+      return await bench(path.resolve(values.bench), dirs, passes, values.json);
+    } catch (e) {
+      console.error((e as Error).message);
+      return 1;
+    }
+  }
   let placeholders;
   try {
-    placeholders = await loadPlaceholders(values.placeholders ? path.resolve(values.placeholders) : undefined);
+    placeholders = await loadPlaceholders(
+      values.placeholders ? path.resolve(values.placeholders) : undefined,
+    );
   } catch (e) {
     console.error((e as Error).message);
     return 2;

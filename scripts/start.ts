@@ -5,13 +5,15 @@
 import { config } from '../lib/config';
 import { clearRuntime, writeRuntime } from '../lib/runtime';
 import { startStack } from './run-stack';
+import { freePort, isPortFree } from './stack/ports';
 
 async function main(): Promise<void> {
   const cfg = config();
   const stack = await startStack({
     dataDir: cfg.dataDir,
     webPort: cfg.PORT,
-    redisPort: 6379,
+    // Redis's usual port when free (a system redis may hold it); any free loopback port otherwise.
+    redisPort: (await isPortFree(6379)) ? 6379 : await freePort(),
     neo4jPort: 7687,
     log: (l) => console.log(l),
   });

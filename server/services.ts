@@ -5,13 +5,18 @@
 import type { Redis } from 'ioredis';
 import { createLogger, type Logger } from '../lib/log';
 import type { GraphGateway } from '../lib/neo4j';
+import { Uploads } from '../lib/uploads';
 import { AccountRepository } from './auth/account-repository';
+import { ApiTokenRepository } from './auth/api-token-repository';
+import { ApiTokenService } from './auth/api-token-service';
 import { AuthService, type TokenVerifier } from './auth/auth-service';
 import { DEFAULT_SCRYPT, type ScryptParams } from './auth/password';
 import { DEFAULT_LOGIN_LIMITS, LoginRateLimiter, type LoginLimits } from './auth/rate-limit';
 import { SessionStore } from './auth/session-store';
 import { UserService } from './auth/user-service';
 import { HealthService } from './health/health-service';
+import { LiveHub } from './live/live-hub';
+import { UploadService } from './uploads/upload-service';
 
 export interface ServiceDeps {
   gateway: GraphGateway;
@@ -22,7 +27,10 @@ export interface ServiceDeps {
   secureCookies: boolean;
   loginLimits?: LoginLimits;
   scrypt?: ScryptParams;
+  /** API token check; default: the API tokens stored in Neo4j (ApiTokenService). */
   tokens?: TokenVerifier;
+  /** Poll interval of live upload progress (ms); default 500. */
+  livePollMs?: number;
   log?: Logger;
 }
 
@@ -35,6 +43,10 @@ export interface Services {
   readonly auth: AuthService;
   readonly users: UserService;
   readonly health: HealthService;
+  readonly apiTokens: ApiTokenService;
+  readonly uploads: UploadService;
+  /** Change notifications for live subscriptions (server/live). */
+  readonly live: LiveHub;
   readonly log: Logger;
   /** Release what the services opened themselves (queues); the gateway and Redis belong to the caller. */
   close(): Promise<void>;
@@ -48,6 +60,15 @@ export function createServices(deps: ServiceDeps): Services {
   const sessions = new SessionStore(deps.redis, deps.prefix, sessionTtlSeconds);
   const limiter = new LoginRateLimiter(deps.redis, deps.prefix, deps.loginLimits ?? DEFAULT_LOGIN_LIMITS);
   const health = new HealthService({ redis: deps.redis, gateway: deps.gateway, prefix: deps.prefix, log });
+  const apiTokens = new ApiTokenService({ tokens: new ApiTokenRepository(deps.gateway), log });
+  const uploads = new UploadService({
+    uploads: new Uploads(deps.redis, deps.prefix),
+    redis: deps.redis,
+    prefix: deps.prefix,
+    log,
+    ...(deps.livePollMs ? { pollMs: deps.livePollMs } : {}),
+  });
+  const live = new LiveHub(deps.redis, deps.prefix);
   return {
     settings: { prefix: deps.prefix, secureCookies: deps.secureCookies, sessionTtlSeconds },
     gateway: deps.gateway,
@@ -60,11 +81,16 @@ export function createServices(deps: ServiceDeps): Services {
       limiter,
       scrypt,
       log,
-      ...(deps.tokens ? { tokens: deps.tokens } : {}),
+      tokens: deps.tokens ?? apiTokens.verify,
     }),
     users: new UserService({ accounts, sessions, scrypt, log }),
     health,
+    apiTokens,
+    uploads,
+    live,
     log,
-    close: () => health.close(),
+    close: async () => {
+      await Promise.all([health.close(), live.close()]);
+    },
   };
 }

@@ -94,19 +94,28 @@ export function edgeId(e: { kind: string; from: string; to: string }): string {
   return `${e.from}\u0000${e.kind}\u0000${e.to}`;
 }
 
-/** Accumulates nodes and edges, merging duplicates by the rules as they come. */
+/**
+ * Accumulates nodes and edges, merging duplicates by the rules as they come. With `trusted`, properties
+ * are taken as well-formed (the builder made them) and only copied; otherwise they are sanitised first.
+ */
 export class GraphAccumulator {
   readonly nodes = new Map<string, GraphNode>();
   readonly edges = new Map<string, GraphEdge>();
+
+  constructor(private readonly trusted = false) {}
+
+  private clean(specs: Record<string, PropSpec>, props: Record<string, PropValue>): Props {
+    return this.trusted ? { ...props } : sanitizeProps(specs, props);
+  }
 
   addNode(node: GraphNode): void {
     const specs = nodeSpecs(node.kind);
     const cur = this.nodes.get(node.key);
     if (!cur) {
-      this.nodes.set(node.key, { kind: node.kind, key: node.key, props: sanitizeProps(specs, node.props) });
+      this.nodes.set(node.key, { kind: node.kind, key: node.key, props: this.clean(specs, node.props) });
       return;
     }
-    mergePropsInto(specs, cur.props, sanitizeProps(specs, node.props));
+    mergePropsInto(specs, cur.props, this.trusted ? node.props : sanitizeProps(specs, node.props));
   }
 
   addEdge(edge: GraphEdge): void {
@@ -114,10 +123,10 @@ export class GraphAccumulator {
     const id = edgeId(edge);
     const cur = this.edges.get(id);
     if (!cur) {
-      this.edges.set(id, { kind: edge.kind, from: edge.from, to: edge.to, props: sanitizeProps(specs, edge.props) });
+      this.edges.set(id, { kind: edge.kind, from: edge.from, to: edge.to, props: this.clean(specs, edge.props) });
       return;
     }
-    mergePropsInto(specs, cur.props, sanitizeProps(specs, edge.props));
+    mergePropsInto(specs, cur.props, this.trusted ? edge.props : sanitizeProps(specs, edge.props));
   }
 
   toSubgraph(): { nodes: GraphNode[]; edges: GraphEdge[] } {

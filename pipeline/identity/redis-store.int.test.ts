@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NormalizedEvent } from '../../domain/event';
 import { buildEvent } from '../graph/build';
 import { guidAt, psexec4688, psexecCreate, security, sysmon, T0 } from '../graph/test-events';
 import { MemoryGraph } from '../merge/memory-graph';
@@ -64,8 +65,8 @@ describe('RedisSessionStore', () => {
     const w1 = new RedisSessionStore(redis, p);
     const w2 = new RedisSessionStore(redis2, p);
     const S = 1000;
-    const sysmonEvents = [];
-    const securityEvents = [];
+    const sysmonEvents: NormalizedEvent[] = [];
+    const securityEvents: NormalizedEvent[] = [];
     for (let i = 0; i < 40; i++) {
       const t = T0 + i * 10 * S;
       const pid = String(1000 + i);
@@ -76,7 +77,7 @@ describe('RedisSessionStore', () => {
     }
     const graph = new MemoryGraph();
     let n = 0;
-    const worker = async (store: RedisSessionStore, events: typeof sysmonEvents) => {
+    const worker = async (store: RedisSessionStore, events: NormalizedEvent[]) => {
       for (let i = 0; i < events.length; i += 4) {
         const r = await resolveIdentities(events.slice(i, i + 4).map((e) => buildEvent(e)), store);
         graph.apply([{ id: String(n++), subgraph: r.subgraph, aliases: r.aliases }]);

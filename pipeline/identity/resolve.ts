@@ -161,7 +161,8 @@ export function resolveWithState(
   }
   for (const [from, to] of aliasMap) if (from === to) aliasMap.delete(from);
 
-  const acc = new GraphAccumulator();
+  // Facts come from the builder: well-formed, copied but not re-validated.
+  const acc = new GraphAccumulator(true);
   const eventNodes: EventNodes[] = [];
   facts.forEach((f, i) => {
     const keys = refKeys[i]!;
@@ -171,8 +172,8 @@ export function resolveWithState(
       if (!ref || k === undefined) continue;
       const key = final(k);
       resolvedRefs[name] = key;
-      const props = { ...ref.props };
-      if (props.process_guid === undefined && GUID_KEY.test(key)) props.process_guid = key.slice('Process:'.length);
+      let props = ref.props;
+      if (props.process_guid === undefined && GUID_KEY.test(key)) props = { ...props, process_guid: key.slice('Process:'.length) };
       const node: GraphNode = { kind: 'Process', key, props };
       acc.addNode(node);
     }

@@ -63,13 +63,41 @@ export function setRules(target: string, src: string, specs: Record<string, Prop
 const nodeSpecs = (kind: NodeKind) => NodeKinds[kind].props as Record<string, PropSpec>;
 const edgeSpecs = (kind: EdgeKind) => EdgeKinds[kind].props as Record<string, PropSpec>;
 
+/** Every node and relationship kind has it (domain/model.ts `common` / `edgeCommon`). */
+const LOCK_PROP = 'last_seen';
+
+/**
+ * Merging `src` into `target` by the rules, writing only the properties whose value changes. Writing an
+ * unchanged property still costs a property update in Neo4j, and most merges change one or two
+ * (last_seen, count), so:
+ *   1. `last_seen` is SET unconditionally: this takes the write lock on the entity BEFORE anything is
+ *      read (Neo4j locks on write; reading first, e.g. in a WITH, would let two writers both read
+ *      count = 1 and both write 2: a lost update);
+ *   2. the new value of every other property is computed from the now locked entity (`v`);
+ *   3. each is written only if it differs.
+ */
+export function mergeChanges(target: string, src: string, specs: Record<string, PropSpec>): string {
+  const lock = specs[LOCK_PROP];
+  if (!lock) throw new Error(`merge: every kind needs ${LOCK_PROP}`);
+  const names = Object.keys(specs).filter((p) => p !== LOCK_PROP);
+  const values = names.map((p) => ruleExpr(target, src, p, specs[p]!)).join(',\n    ');
+  const writes = names.map((p, i) => {
+    const t = `${target}.${ident(p)}`;
+    return `FOREACH (_ IN CASE WHEN v[${i}] <> ${t} OR (${t} IS NULL AND v[${i}] IS NOT NULL) THEN [1] ELSE [] END | SET ${t} = v[${i}])`;
+  });
+  return [
+    `SET ${target}.${ident(LOCK_PROP)} = ${ruleExpr(target, src, LOCK_PROP, lock)}`,
+    `WITH ${target}, row, [\n    ${values}\n  ] AS v`,
+    ...writes,
+  ].join('\n');
+}
+
 /** Rows `{key, props}`: a new node takes the row's properties, an existing one merges them by the rules. */
 export function nodeMergeCypher(kind: NodeKind): string {
   return [
     'UNWIND $rows AS row',
     `MERGE (n:${ident(kind)} {key: row.key})`,
-    'ON CREATE SET n += row.props',
-    `ON MATCH SET\n    ${setRules('n', 'row.props', nodeSpecs(kind))}`,
+    mergeChanges('n', 'row.props', nodeSpecs(kind)),
   ].join('\n');
 }
 
@@ -81,8 +109,7 @@ export function edgeMergeCypher(kind: EdgeKind): string {
     `MATCH (a:${ident(spec.from)} {key: row.from})`,
     `MATCH (b:${ident(spec.to)} {key: row.to})`,
     `MERGE (a)-[r:${ident(kind)}]->(b)`,
-    'ON CREATE SET r += row.props',
-    `ON MATCH SET\n    ${setRules('r', 'row.props', edgeSpecs(kind))}`,
+    mergeChanges('r', 'row.props', edgeSpecs(kind)),
   ].join('\n');
 }
 

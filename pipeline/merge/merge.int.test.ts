@@ -127,6 +127,26 @@ describe('mergeSubgraphs', () => {
     expect(got.edges.find((e) => e.kind === 'ACCESSED')!.props.count).toBe(1);
   });
 
+  it('concurrent writers of the same node and edge lose no update', async () => {
+    const t = newTag();
+    const p = `Process:${t}-0000-0000-0000-000000000001`;
+    const f = `File:T${t}:c:\\x`;
+    const batch = (i: number): MergeBatch => ({
+      id: `${t}-c${i}`,
+      subgraph: {
+        nodes: [node('Process', p, { first_seen: 100 + i, last_seen: 100 + i, sources: [`s${i}`] })],
+        edges: [edge('CREATED', p, f, { count: 1, first_seen: 100 + i, last_seen: 100 + i })],
+      },
+      aliases: [],
+    });
+    // first create them, so that every writer below MERGEs onto existing entities
+    await mergeSubgraphs(gateway, [batch(0)]);
+    await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((i) => mergeSubgraphs(gateway, [batch(i)])));
+    const got = await readTagged(gateway, t);
+    expect(got.edges[0]!.props).toEqual({ count: 9, first_seen: 100, last_seen: 108 });
+    expect(got.nodes.find((n) => n.key === p)!.props).toEqual({ first_seen: 100, last_seen: 108, sources: ['s0', 's1', 's2', 's3', 's4', 's5', 's6', 's7', 's8'] });
+  });
+
   it('folds an aliased node into its canonical node: properties, relationships, old node gone', async () => {
     const t = newTag();
     const asset = `Asset:T${t}`;

@@ -137,6 +137,18 @@ describe('XML entity expansion', () => {
   });
 });
 
+describe('runaway XML text', () => {
+  it('stops reading an XML input whose text node outgrows the record limit', async () => {
+    const s = await readStream(
+      Readable.from(concat(Buffer.from('<Events><Event><System><Computer>'), run(0x61, 50 * 1024 * 1024))),
+    );
+    expect(s.events).toEqual([]);
+    expect(s.rejected.map((r) => r.reason)).toEqual([
+      'XML node too long: more than 1048576 characters without markup',
+    ]);
+  });
+});
+
 describe('gzip bomb', () => {
   async function gzipOf(parts: AsyncIterable<Buffer>): Promise<Buffer> {
     const gz = createGzip({ level: 9 });

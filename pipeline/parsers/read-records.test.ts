@@ -97,6 +97,36 @@ describe('JSON lines framing', () => {
   });
 });
 
+describe('XML framing', () => {
+  it('streams a large export (many events per read chunk) and keeps record numbers', async () => {
+    const event = (i: number) =>
+      `<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><Provider Name="Microsoft-Windows-Sysmon"/><EventID>1</EventID><TimeCreated SystemTime="2020-01-01T00:00:00.000Z"/><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>WS1</Computer></System><EventData><Data Name="UtcTime">2020-01-01 00:00:00.000</Data><Data Name="ProcessId">${i}</Data><Data Name="CommandLine">${'x'.repeat(900)} &amp; ${i}</Data></EventData></Event>\n`;
+    const file = path.join(tmp, 'big.xml');
+    await writeFile(
+      file,
+      '<?xml version="1.0" encoding="utf-8"?>\n<Events>\n' +
+        Array.from({ length: 4000 }, (_, i) => event(i)).join('') +
+        '</Events>\n',
+    );
+    const s = await readFile(file);
+    expect(s.rejected).toEqual([]);
+    expect(s.events).toHaveLength(4000);
+    expect(s.outcomes[3999]!.recordNo).toBe(4000);
+    expect(s.events[3999]!.fields.CommandLine).toBe(`${'x'.repeat(900)} & 3999`);
+  });
+
+  it('rejects an event over the size limit and goes on', async () => {
+    const ev = (body: string) =>
+      `<Event><System><EventID>1</EventID><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>H</Computer></System><EventData><Data Name="UtcTime">2020-01-01 00:00:00.000</Data><Data Name="CommandLine">${body}</Data></EventData></Event>`;
+    const data = Buffer.from(`<Events>${ev('a')}${ev('<b/>'.repeat(2000))}${ev('c')}</Events>`);
+    const s = await readStream(Readable.from([data]), { maxLineBytes: 4096 });
+    expect(s.events.map((e) => e.fields.CommandLine)).toEqual(['a', 'c']);
+    expect(s.rejected.map((r) => [r.recordNo, r.reason])).toEqual([
+      [2, 'XML event too long: more than 4096 characters'],
+    ]);
+  });
+});
+
 describe('JSON arrays and concatenated values', () => {
   it('frames a one-line array, rejecting non-object elements', async () => {
     const data = Buffer.from(`[${sysmonLine(1)}, 42, "x", ${sysmonLine(2)}]`);

@@ -255,7 +255,7 @@ async function* readItems(
       if (head.length === 0) return;
       yield {
         recordNo: 1,
-        rejected: `unrecognised input: ${name} is not JSON, Windows event XML, EVTX or gzip`,
+        rejected: `unrecognised input: ${safeFirstBytes(name)} is not JSON, Windows event XML, EVTX or gzip`,
         firstBytes: safeFirstBytes(head.subarray(0, 200)),
       };
       return;

@@ -18,7 +18,11 @@ export interface SigmaBenchResult {
   readonly byRule: Record<string, number>;
 }
 
-export function benchSigma(ruleset: CompiledRuleset, events: Iterable<NormalizedEvent>, passes = 1): SigmaBenchResult {
+export function benchSigma(
+  ruleset: CompiledRuleset,
+  events: Iterable<NormalizedEvent>,
+  passes = 1,
+): SigmaBenchResult {
   const list = Array.isArray(events) ? (events as NormalizedEvent[]) : [...events];
   const byRule: Record<string, number> = {};
   let matches = 0;
@@ -38,5 +42,13 @@ export function benchSigma(ruleset: CompiledRuleset, events: Iterable<Normalized
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const n = list.length * passes;
   const rate = (t: number): number => (t > 0 ? (n / t) * 1000 : Infinity);
-  return { events: n, matches, ms, eventsPerSecond: rate(ms), cpuMs, eventsPerCpuSecond: rate(cpuMs), byRule };
+  return {
+    events: n,
+    matches,
+    ms,
+    eventsPerSecond: rate(ms),
+    cpuMs,
+    eventsPerCpuSecond: rate(cpuMs),
+    byRule,
+  };
 }

@@ -22,7 +22,10 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** Maps merge key by key; any other value of `over` replaces the base value. */
-export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+export function deepMerge(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
@@ -36,7 +39,10 @@ function withoutAction(d: Record<string, unknown>): Record<string, unknown> {
   return rest;
 }
 
-export function expandCollection(docs: readonly unknown[]): { rules: RuleDocument[]; problems: DocumentProblem[] } {
+export function expandCollection(docs: readonly unknown[]): {
+  rules: RuleDocument[];
+  problems: DocumentProblem[];
+} {
   const rules: RuleDocument[] = [];
   const problems: DocumentProblem[] = [];
   let global: Record<string, unknown> | undefined;

@@ -15,7 +15,8 @@ export type CondNode =
 type Token = { kind: 'lp' } | { kind: 'rp' } | { kind: 'word'; text: string };
 
 function tokenize(src: string): Token[] {
-  if (src.includes('|')) throw new Error('deprecated aggregation expression (`|`) in condition is not supported');
+  if (src.includes('|'))
+    throw new Error('deprecated aggregation expression (`|`) in condition is not supported');
   const out: Token[] = [];
   const re = /\s*(\(|\)|[^\s()]+)/y;
   let m: RegExpExecArray | null;
@@ -37,7 +38,10 @@ function tokenize(src: string): Token[] {
 }
 
 function globToRegExp(pattern: string): RegExp {
-  const esc = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const esc = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${esc}$`);
 }
 

@@ -52,7 +52,12 @@ export class MemoryCorrelationState implements CorrelationState {
     return { ...r.fields };
   }
 
-  async setFields(key: string, fields: Readonly<Record<string, number>>, time: number, ttlMs: number): Promise<void> {
+  async setFields(
+    key: string,
+    fields: Readonly<Record<string, number>>,
+    time: number,
+    ttlMs: number,
+  ): Promise<void> {
     this.tick(time);
     const r = this.records.get(key);
     if (r) {

@@ -85,7 +85,10 @@ correlation:
     );
     const { ruleset } = await loadRules([file], { placeholders: {} });
     const p = prefix();
-    const workers = [new RedisCorrelationState(redis, { keyPrefix: p }), new RedisCorrelationState(redis, { keyPrefix: p })];
+    const workers = [
+      new RedisCorrelationState(redis, { keyPrefix: p }),
+      new RedisCorrelationState(redis, { keyPrefix: p }),
+    ];
     const fired: string[] = [];
     for (let i = 0; i < 3; i++) {
       const e: NormalizedEvent = {

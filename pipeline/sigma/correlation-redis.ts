@@ -55,7 +55,13 @@ export class RedisCorrelationState implements CorrelationState {
   }
 
   async windowAdd(key: string, member: string, time: number, windowMs: number): Promise<number> {
-    const args = [this.key(key, 'w'), member, String(time), String(time - windowMs), String(windowMs + this.grace)];
+    const args = [
+      this.key(key, 'w'),
+      member,
+      String(time),
+      String(time - windowMs),
+      String(windowMs + this.grace),
+    ];
     let reply: unknown;
     try {
       reply = await this.redis.evalsha(WINDOW_ADD_SHA, 1, ...args);
@@ -76,7 +82,12 @@ export class RedisCorrelationState implements CorrelationState {
     return out;
   }
 
-  async setFields(key: string, fields: Readonly<Record<string, number>>, _time: number, ttlMs: number): Promise<void> {
+  async setFields(
+    key: string,
+    fields: Readonly<Record<string, number>>,
+    _time: number,
+    ttlMs: number,
+  ): Promise<void> {
     const entries = Object.entries(fields);
     if (entries.length === 0) return;
     const k = this.key(key, 'f');

@@ -50,7 +50,12 @@ async function load(...docs: string[]): Promise<{ ruleset: CompiledRuleset; skip
 
 const T0 = 1_700_000_000_000;
 
-function logon(user: string, seconds: number, extra: Record<string, string> = {}, recordId?: number): NormalizedEvent {
+function logon(
+  user: string,
+  seconds: number,
+  extra: Record<string, string> = {},
+  recordId?: number,
+): NormalizedEvent {
   return {
     source: 'security',
     channel: 'Security',
@@ -110,7 +115,12 @@ correlation:
       ['corr-bf', 'alice', 3, 20_000],
       ['corr-bf', 'alice', 3, 23_000],
     ]);
-    expect(fired[0]).toMatchObject({ level: 'high', riskScore: 70, type: 'event_count', techniques: ['T1110'] });
+    expect(fired[0]).toMatchObject({
+      level: 'high',
+      riskScore: 70,
+      type: 'event_count',
+      techniques: ['T1110'],
+    });
   });
 
   it('forgets events older than the timespan', async () => {
@@ -133,7 +143,10 @@ correlation:
   it('does not alert on the referenced rule alone unless generate: true', async () => {
     const { ruleset } = await load(failedLogon, corr);
     expect(ruleset.evaluate(logon('alice', 0))).toEqual([]);
-    const gen = await load(failedLogon.replace('base-failed', 'base-failed-2'), corr.replace('corr-bf', 'corr-bf-2').replace('    type:', '    generate: true\n    type:'));
+    const gen = await load(
+      failedLogon.replace('base-failed', 'base-failed-2'),
+      corr.replace('corr-bf', 'corr-bf-2').replace('    type:', '    generate: true\n    type:'),
+    );
     expect(gen.ruleset.evaluate(logon('alice', 0)).map((m) => m.ruleId)).toEqual(['base-failed-2']);
   });
 
@@ -201,18 +214,24 @@ correlation:
 
   it('temporal does not fire when the events are further apart than the timespan', async () => {
     const { ruleset } = await load(...recon, corr('temporal'));
-    expect(await feed(ruleset, new MemoryCorrelationState(), [ev('net.exe', 0), ev('whoami.exe', 301)])).toEqual([]);
+    expect(
+      await feed(ruleset, new MemoryCorrelationState(), [ev('net.exe', 0), ev('whoami.exe', 301)]),
+    ).toEqual([]);
   });
 
   it('temporal_ordered requires the rules in order', async () => {
     const { ruleset } = await load(...recon, corr('temporal_ordered'));
-    expect(await feed(ruleset, new MemoryCorrelationState(), [ev('net.exe', 0), ev('whoami.exe', 10)])).toEqual([]);
+    expect(
+      await feed(ruleset, new MemoryCorrelationState(), [ev('net.exe', 0), ev('whoami.exe', 10)]),
+    ).toEqual([]);
     const fired = await feed(ruleset, new MemoryCorrelationState(), [
       ev('net.exe', 0),
       ev('whoami.exe', 10),
       ev('net.exe', 20),
     ]);
-    expect(fired.map((f) => [f.ruleId, f.count, f.time - T0])).toEqual([['corr-temporal_ordered', 2, 20_000]]);
+    expect(fired.map((f) => [f.ruleId, f.count, f.time - T0])).toEqual([
+      ['corr-temporal_ordered', 2, 20_000],
+    ]);
   });
 
   it('resolves group-by aliases per rule', async () => {
@@ -247,8 +266,16 @@ correlation:
 `,
     );
     const state = new MemoryCorrelationState();
-    const a = sysmonEvent(3, { Image: 'C:\\svc.exe', SourceIp: '10.9.9.9', DestinationIp: '10.0.0.1' }, { time: T0 });
-    const b = sysmonEvent(3, { Image: 'C:\\tool.exe', SourceIp: '10.0.0.1', DestinationIp: '10.9.9.9' }, { time: T0 + 5000 });
+    const a = sysmonEvent(
+      3,
+      { Image: 'C:\\svc.exe', SourceIp: '10.9.9.9', DestinationIp: '10.0.0.1' },
+      { time: T0 },
+    );
+    const b = sysmonEvent(
+      3,
+      { Image: 'C:\\tool.exe', SourceIp: '10.0.0.1', DestinationIp: '10.9.9.9' },
+      { time: T0 + 5000 },
+    );
     const fired = await feed(ruleset, state, [a, b]);
     expect(fired.map((f) => f.group)).toEqual([{ peer: '10.9.9.9' }]);
     // Without aliases the events would not share a group: check the negative with a different peer.

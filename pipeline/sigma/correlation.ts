@@ -81,7 +81,12 @@ export interface CorrelationState {
    * Merges numeric fields into `key`, written for an event at `time`; the record may be dropped `ttlMs`
    * after its last write.
    */
-  setFields(key: string, fields: Readonly<Record<string, number>>, time: number, ttlMs: number): Promise<void>;
+  setFields(
+    key: string,
+    fields: Readonly<Record<string, number>>,
+    time: number,
+    ttlMs: number,
+  ): Promise<void>;
   /** Forgets the window and fields under `key` (after the correlation fired). */
   clear(key: string): Promise<void>;
 }
@@ -99,7 +104,11 @@ export function parseTimespan(v: unknown): number {
   return ms;
 }
 
-function parseCondition(v: unknown, type: CorrelationType, nRules: number): { cond: CountCondition; field?: string } {
+function parseCondition(
+  v: unknown,
+  type: CorrelationType,
+  nRules: number,
+): { cond: CountCondition; field?: string } {
   if (v === undefined || v === null) {
     if (type === 'temporal' || type === 'temporal_ordered') return { cond: { gte: nRules } };
     throw new RuleSkip(`correlation ${type} needs a condition`);
@@ -109,17 +118,21 @@ function parseCondition(v: unknown, type: CorrelationType, nRules: number): { co
   let field: string | undefined;
   for (const [k, raw] of Object.entries(v)) {
     if (k === 'field') {
-      if (typeof raw !== 'string' || raw.trim() === '') throw new RuleSkip('condition.field must be a field name');
+      if (typeof raw !== 'string' || raw.trim() === '')
+        throw new RuleSkip('condition.field must be a field name');
       field = raw.trim();
       continue;
     }
-    if (!['gt', 'gte', 'lt', 'lte', 'eq'].includes(k)) throw new RuleSkip(`unsupported correlation condition '${k}'`);
+    if (!['gt', 'gte', 'lt', 'lte', 'eq'].includes(k))
+      throw new RuleSkip(`unsupported correlation condition '${k}'`);
     const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : NaN;
     if (!Number.isFinite(n)) throw new RuleSkip(`condition.${k} must be a number`);
     cond[k] = n;
   }
   if (cond.gt === undefined && cond.gte === undefined && cond.eq === undefined)
-    throw new RuleSkip('correlation condition without a lower bound (gt/gte/eq) needs window-end evaluation, not supported');
+    throw new RuleSkip(
+      'correlation condition without a lower bound (gt/gte/eq) needs window-end evaluation, not supported',
+    );
   if (type === 'value_count' && field === undefined) throw new RuleSkip('value_count needs condition.field');
   return { cond, ...(field !== undefined ? { field } : {}) };
 }

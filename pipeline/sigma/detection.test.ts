@@ -11,9 +11,15 @@ describe('selections', () => {
             - '/c whoami'
             - '/c net user'
     condition: selection`;
-    expect(procMatch(det, { Image: 'C:\\Windows\\System32\\cmd.exe', CommandLine: 'cmd /c whoami' })).toBe(true);
-    expect(procMatch(det, { Image: 'C:\\Windows\\System32\\cmd.exe', CommandLine: 'cmd /c NET USER x' })).toBe(true);
-    expect(procMatch(det, { Image: 'C:\\Windows\\System32\\cmd.exe', CommandLine: 'cmd /c dir' })).toBe(false);
+    expect(procMatch(det, { Image: 'C:\\Windows\\System32\\cmd.exe', CommandLine: 'cmd /c whoami' })).toBe(
+      true,
+    );
+    expect(
+      procMatch(det, { Image: 'C:\\Windows\\System32\\cmd.exe', CommandLine: 'cmd /c NET USER x' }),
+    ).toBe(true);
+    expect(procMatch(det, { Image: 'C:\\Windows\\System32\\cmd.exe', CommandLine: 'cmd /c dir' })).toBe(
+      false,
+    );
     expect(procMatch(det, { Image: 'C:\\x\\pwsh.exe', CommandLine: 'cmd /c whoami' })).toBe(false);
   });
 
@@ -96,7 +102,9 @@ describe('keywords', () => {
         - 'Invoke-Mimikatz'
     condition: keywords`;
     expect(procMatch(det, { CommandLine: 'x SEKURLSA::logonpasswords' })).toBe(true);
-    expect(procMatch(det, { Image: 'C:\\x.exe', ParentCommandLine: 'powershell invoke-mimikatz' })).toBe(true);
+    expect(procMatch(det, { Image: 'C:\\x.exe', ParentCommandLine: 'powershell invoke-mimikatz' })).toBe(
+      true,
+    );
     expect(procMatch(det, { CommandLine: 'benign' })).toBe(false);
   });
 
@@ -215,9 +223,9 @@ describe('modifiers', () => {
       const encoded = Buffer.from(`${prefix}Invoke-Mimikatz -DumpCreds`).toString('base64');
       expect(procMatch(det, { CommandLine: `powershell -enc ${encoded}` })).toBe(true);
     }
-    expect(procMatch(det, { CommandLine: `powershell -enc ${Buffer.from('Get-Process').toString('base64')}` })).toBe(
-      false,
-    );
+    expect(
+      procMatch(det, { CommandLine: `powershell -enc ${Buffer.from('Get-Process').toString('base64')}` }),
+    ).toBe(false);
     const exact = `    selection:
         CommandLine|base64: 'whoami'
     condition: selection`;
@@ -321,10 +329,16 @@ describe('conditions over selections', () => {
     filter_optional_admin:
         User|contains: 'admin'
     condition: all of selection_* and not 1 of filter_*`;
-    expect(procMatch(det, { Image: 'C:\\reg.exe', CommandLine: 'reg save hklm\\sam', User: 'bob' })).toBe(true);
-    expect(procMatch(det, { Image: 'C:\\reg.exe', CommandLine: 'reg save hklm\\sam', User: 'NT AUTHORITY\\SYSTEM' })).toBe(
-      false,
+    expect(procMatch(det, { Image: 'C:\\reg.exe', CommandLine: 'reg save hklm\\sam', User: 'bob' })).toBe(
+      true,
     );
+    expect(
+      procMatch(det, {
+        Image: 'C:\\reg.exe',
+        CommandLine: 'reg save hklm\\sam',
+        User: 'NT AUTHORITY\\SYSTEM',
+      }),
+    ).toBe(false);
     expect(procMatch(det, { Image: 'C:\\reg.exe', CommandLine: 'reg query', User: 'bob' })).toBe(false);
   });
 

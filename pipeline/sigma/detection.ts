@@ -12,7 +12,7 @@ import { RE2JS } from 're2js';
 import { compileCidr } from './cidr';
 import { parseCondition, type CondNode } from './condition';
 import { isAscii, requiredLiterals } from './regex-prefilter';
-import { EventView, fieldAccessor, KEYWORD_SEPARATOR, type FieldAccessor } from './event-view';
+import { fieldAccessor, KEYWORD_SEPARATOR, type EventView, type FieldAccessor } from './event-view';
 import {
   parseSigmaString,
   plainString,
@@ -39,10 +39,21 @@ export interface DetectionContext {
   readonly fieldFallbacks?: Readonly<Record<string, readonly string[]>>;
 }
 
+/**
+ * A necessary condition of a rule, for the ruleset's anchor index: the rule can only match an event in
+ * which, for at least one (field, names) entry, the field's last path component (the text after the last
+ * backslash, lower-cased; the whole value when it has none) is one of `names`. Derived from exact values
+ * and `endswith: '\\name'` values, the shape of most rules' main selection (`Image|endswith:
+ * '\\reg.exe'`, `OriginalFileName: 'reg.exe'`), so an event meets only the rules of its own image names.
+ */
+export type Anchor = ReadonlyMap<FieldAccessor, ReadonlySet<string>>;
+
 export interface CompiledDetection {
   readonly predicate: Predicate;
   /** EventIDs the rule can match; `null` when any. */
   readonly eventIds: ReadonlySet<number> | null;
+  /** See Anchor; `null` when the rule has no such necessary condition. */
+  readonly anchor: Anchor | null;
   readonly selections: readonly string[];
 }
 
@@ -50,6 +61,78 @@ interface Item {
   readonly pred: Predicate;
   readonly cost: number;
   readonly eventIds: ReadonlySet<number> | null;
+  readonly anchor: Anchor | null;
+}
+
+/** Last path component of an already lower-cased value (the anchor key). */
+export function anchorKey(lowerValue: string): string {
+  const i = lowerValue.lastIndexOf('\\');
+  return i < 0 ? lowerValue : lowerValue.slice(i + 1);
+}
+
+function anchorSize(a: Anchor): number {
+  let n = 0;
+  for (const s of a.values()) n += s.size;
+  return n;
+}
+
+/** For an AND, any operand's condition is necessary: keep the most selective (fewest names). */
+function bestAnchor(anchors: readonly (Anchor | null)[]): Anchor | null {
+  let best: Anchor | null = null;
+  for (const a of anchors) if (a !== null && (best === null || anchorSize(a) < anchorSize(best))) best = a;
+  return best;
+}
+
+/** For an OR, the disjunction of the operands' conditions, if every operand has one. */
+function unionAnchors(anchors: readonly (Anchor | null)[]): Anchor | null {
+  const out = new Map<FieldAccessor, Set<string>>();
+  for (const a of anchors) {
+    if (a === null) return null;
+    for (const [acc, names] of a) {
+      let set = out.get(acc);
+      if (!set) out.set(acc, (set = new Set()));
+      for (const n of names) set.add(n);
+    }
+  }
+  return out.size === 0 ? null : out;
+}
+
+/**
+ * Anchor name of one value alternative, or undefined. An exact value anchors on its own last path
+ * component. A suffix that contains a backslash anchors on the text after its last backslash: a value
+ * ending with `\\Shell\\Open\\Command` has `command` as its last component.
+ */
+function anchorName(s: SigmaString): string | undefined {
+  if (s.binary) return undefined;
+  const [a, b] = s.parts;
+  if (s.parts.length === 1 && typeof a === 'string') return anchorKey(a.toLowerCase());
+  if (s.parts.length === 2 && a === STAR && typeof b === 'string' && b.includes('\\'))
+    return anchorKey(b.toLowerCase());
+  return undefined;
+}
+
+function groupsAnchor(acc: FieldAccessor, groups: readonly Group[], all: boolean): Anchor | null {
+  const groupNames = groups.map((g) => {
+    const names = new Set<string>();
+    for (const s of g) {
+      const n = anchorName(s);
+      if (n === undefined) return null;
+      names.add(n);
+    }
+    return names;
+  });
+  if (all) {
+    // Every group must hold: any one group's names are necessary.
+    let best: Set<string> | null = null;
+    for (const n of groupNames) if (n !== null && (best === null || n.size < best.size)) best = n;
+    return best === null ? null : new Map([[acc, best]]);
+  }
+  const names = new Set<string>();
+  for (const n of groupNames) {
+    if (n === null) return null;
+    for (const x of n) names.add(x);
+  }
+  return names.size === 0 ? null : new Map([[acc, names]]);
 }
 
 const TIME_PARTS = new Set(['minute', 'hour', 'day', 'week', 'month', 'year']);
@@ -122,7 +205,12 @@ function timeAccessor(base: FieldAccessor, part: string): FieldAccessor {
     const v = base.raw(view);
     return v === undefined ? undefined : timePart(part, v);
   };
-  return { name: `${base.name}|${part}`, key: `\u0001${base.key}|${part}`, raw, has: (v) => raw(v) !== undefined };
+  return {
+    name: `${base.name}|${part}`,
+    key: `\u0001${base.key}|${part}`,
+    raw,
+    has: (v) => raw(v) !== undefined,
+  };
 }
 
 function anyOf(preds: readonly Predicate[]): Predicate {
@@ -189,7 +277,11 @@ function joinedKeywordPred(test: StringTest, cased: boolean): Predicate {
 function isPlainContains(s: SigmaString): boolean {
   const [a, b, c] = s.parts;
   return (
-    s.parts.length === 3 && a === STAR && c === STAR && typeof b === 'string' && !b.includes(KEYWORD_SEPARATOR)
+    s.parts.length === 3 &&
+    a === STAR &&
+    c === STAR &&
+    typeof b === 'string' &&
+    !b.includes(KEYWORD_SEPARATOR)
   );
 }
 
@@ -219,7 +311,8 @@ function compileItem(key: string, value: unknown, ctx: DetectionContext): Item {
   const [rawField, ...rawMods] = key.split('|');
   const field = rawField!.trim();
   const mods = rawMods.map((m) => m.trim().toLowerCase()).filter((m) => m !== '');
-  for (const m of mods) if (!KNOWN_MODIFIERS.has(m)) throw new RuleCompileError(`unsupported modifier '${m}'`);
+  for (const m of mods)
+    if (!KNOWN_MODIFIERS.has(m)) throw new RuleCompileError(`unsupported modifier '${m}'`);
   const has = (m: string): boolean => mods.includes(m);
   const isKeyword = field === '';
 
@@ -242,9 +335,14 @@ function compileItem(key: string, value: unknown, ctx: DetectionContext): Item {
   const neq = has('neq');
   const cased = has('cased');
   const combine = all ? allOf : anyOf;
-  const finish = (pred: Predicate, cost: number, eventIds: ReadonlySet<number> | null = null): Item => {
-    if (!neq) return { pred, cost, eventIds };
-    return { pred: (v) => !pred(v), cost, eventIds: null };
+  const finish = (
+    pred: Predicate,
+    cost: number,
+    eventIds: ReadonlySet<number> | null = null,
+    anchor: Anchor | null = null,
+  ): Item => {
+    if (!neq) return { pred, cost, eventIds, anchor };
+    return { pred: (v) => !pred(v), cost, eventIds: null, anchor: null };
   };
 
   if (has('exists')) {
@@ -274,6 +372,7 @@ function compileItem(key: string, value: unknown, ctx: DetectionContext): Item {
   let valuePreds: Predicate[];
   let cost: number;
   let eventIds: ReadonlySet<number> | null = null;
+  let anchor: Anchor | null = null;
 
   if (has('re')) {
     for (const m of mods)
@@ -289,7 +388,9 @@ function compileItem(key: string, value: unknown, ctx: DetectionContext): Item {
       try {
         re = RE2JS.compile(src, flags);
       } catch (e) {
-        throw new RuleCompileError(`regex not supported by RE2 (${(e as Error).message.split('\n')[0]}): ${src}`);
+        throw new RuleCompileError(
+          `regex not supported by RE2 (${(e as Error).message.split('\n')[0]}): ${src}`,
+        );
       }
       if (isKeyword) return keywordPred((x) => re.test(x), true);
       const lits = requiredLiterals(src);
@@ -401,6 +502,10 @@ function compileItem(key: string, value: unknown, ctx: DetectionContext): Item {
           : keywordPred(test, cased),
     ];
     cost = isKeyword ? 15 : stringCost(groups);
+    const timed = mods.some((m) => TIME_PARTS.has(m));
+    // EventID is already indexed by the ruleset; an anchor on it would only displace a selective one.
+    if (!isKeyword && !timed && nullPreds.length === 0 && field !== 'EventID')
+      anchor = groupsAnchor(acc!, groups, all);
     if (field === 'EventID' && mods.length === 0 && nullPreds.length === 0) {
       const ids = nonNull.map((s) => (typeof s === 'number' ? s : Number(s)));
       if (ids.every((n) => Number.isInteger(n))) eventIds = new Set(ids);
@@ -408,7 +513,7 @@ function compileItem(key: string, value: unknown, ctx: DetectionContext): Item {
   }
 
   const preds = [...nullPreds, ...valuePreds];
-  return finish(combine(preds), cost, eventIds);
+  return finish(combine(preds), cost, eventIds, anchor);
 }
 
 function compileMap(map: Record<string, unknown>, ctx: DetectionContext): Item {
@@ -420,6 +525,7 @@ function compileMap(map: Record<string, unknown>, ctx: DetectionContext): Item {
     pred: allOf(items.map((i) => i.pred)),
     cost: items.reduce((s, i) => s + i.cost, 0),
     eventIds: intersectIds(items.map((i) => i.eventIds)),
+    anchor: bestAnchor(items.map((i) => i.anchor)),
   };
 }
 
@@ -435,6 +541,7 @@ function compileSelection(name: string, def: unknown, ctx: DetectionContext): It
       pred: anyOf(alts.map((a) => a.pred)),
       cost: Math.max(...alts.map((a) => a.cost)),
       eventIds: unionIds(alts.map((a) => a.eventIds)),
+      anchor: unionAnchors(alts.map((a) => a.anchor)),
     };
   }
   if (typeof def === 'string' || typeof def === 'number') return compileItem('', [def], ctx);
@@ -448,7 +555,7 @@ function compileNode(node: CondNode, sel: ReadonlyMap<string, Item>): Item {
     case 'not': {
       const inner = compileNode(node.item, sel);
       const p = inner.pred;
-      return { pred: (v) => !p(v), cost: inner.cost, eventIds: null };
+      return { pred: (v) => !p(v), cost: inner.cost, eventIds: null, anchor: null };
     }
     case 'and': {
       const items = node.items.map((n) => compileNode(n, sel));
@@ -456,6 +563,7 @@ function compileNode(node: CondNode, sel: ReadonlyMap<string, Item>): Item {
         pred: allOf(items.map((i) => i.pred)),
         cost: items.reduce((s, i) => s + i.cost, 0),
         eventIds: intersectIds(items.map((i) => i.eventIds)),
+        anchor: bestAnchor(items.map((i) => i.anchor)),
       };
     }
     case 'or': {
@@ -464,6 +572,7 @@ function compileNode(node: CondNode, sel: ReadonlyMap<string, Item>): Item {
         pred: anyOf(items.map((i) => i.pred)),
         cost: items.reduce((s, i) => s + i.cost, 0),
         eventIds: unionIds(items.map((i) => i.eventIds)),
+        anchor: unionAnchors(items.map((i) => i.anchor)),
       };
     }
     case 'atLeast': {
@@ -478,6 +587,7 @@ function compileNode(node: CondNode, sel: ReadonlyMap<string, Item>): Item {
         },
         cost: items.reduce((s, i) => s + i.cost, 0),
         eventIds: unionIds(items.map((i) => i.eventIds)),
+        anchor: unionAnchors(items.map((i) => i.anchor)),
       };
     }
   }
@@ -488,7 +598,11 @@ export function compileDetection(detection: unknown, ctx: DetectionContext): Com
   const rawCondition = detection.condition;
   let condition: string;
   if (typeof rawCondition === 'string') condition = rawCondition;
-  else if (Array.isArray(rawCondition) && rawCondition.length > 0 && rawCondition.every((c) => typeof c === 'string'))
+  else if (
+    Array.isArray(rawCondition) &&
+    rawCondition.length > 0 &&
+    rawCondition.every((c) => typeof c === 'string')
+  )
     // A list of conditions is the legacy form of their OR.
     condition = (rawCondition as string[]).map((c) => `(${c})`).join(' or ');
   else throw new RuleCompileError('detection.condition is missing or not a string');
@@ -517,5 +631,5 @@ export function compileDetection(detection: unknown, ctx: DetectionContext): Com
     }
   }
   const root = compileNode(tree, selections);
-  return { predicate: root.pred, eventIds: root.eventIds, selections: names };
+  return { predicate: root.pred, eventIds: root.eventIds, anchor: root.anchor, selections: names };
 }

@@ -60,7 +60,8 @@ export class EventView {
     if (this.spaced === undefined) {
       let map: Record<string, string> | null = null;
       for (const k in this.fields)
-        if (k.includes(' ')) (map ??= Object.create(null) as Record<string, string>)[k.replace(/ /g, '')] = this.fields[k]!;
+        if (k.includes(' '))
+          (map ??= Object.create(null) as Record<string, string>)[k.replace(/ /g, '')] = this.fields[k]!;
       this.spaced = map;
     }
     return this.spaced === null ? undefined : this.spaced[name];

@@ -22,6 +22,11 @@ export {
   type CorrelationType,
 } from './correlation';
 export { MemoryCorrelationState } from './correlation-memory';
-export { loadPlaceholders, parsePlaceholders, DEFAULT_PLACEHOLDERS_FILE, type Placeholders } from './placeholders';
+export {
+  loadPlaceholders,
+  parsePlaceholders,
+  DEFAULT_PLACEHOLDERS_FILE,
+  type Placeholders,
+} from './placeholders';
 export { CATEGORY_TARGETS, SERVICE_CHANNELS, resolveLogsource } from './logsource';
 export { benchSigma, type SigmaBenchResult } from './bench';

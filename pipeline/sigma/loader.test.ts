@@ -9,7 +9,11 @@ import { sysmonEvent } from './test-helpers';
 
 let dir: string;
 
-const rule = (id: string, extra = '', detection = "    selection:\n        Image|endswith: '\\\\x.exe'\n    condition: selection") => `title: rule ${id}
+const rule = (
+  id: string,
+  extra = '',
+  detection = "    selection:\n        Image|endswith: '\\\\x.exe'\n    condition: selection",
+) => `title: rule ${id}
 id: ${id}
 status: test
 level: medium
@@ -30,8 +34,14 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'dup.yml'), rule('r-a'));
   await writeFile(path.join(dir, 'broken.yml'), 'title: [unclosed\n');
   await writeFile(path.join(dir, 'linux.yml'), rule('r-linux').replace('product: windows', 'product: linux'));
-  await writeFile(path.join(dir, 'deprecated.yml'), rule('r-dep').replace('status: test', 'status: deprecated'));
-  await writeFile(path.join(dir, 'badcond.yml'), rule('r-bad', '', '    selection:\n        Image: x\n    condition: selection and nothing'));
+  await writeFile(
+    path.join(dir, 'deprecated.yml'),
+    rule('r-dep').replace('status: test', 'status: deprecated'),
+  );
+  await writeFile(
+    path.join(dir, 'badcond.yml'),
+    rule('r-bad', '', '    selection:\n        Image: x\n    condition: selection and nothing'),
+  );
   await writeFile(path.join(dir, 'notamap.yml'), '- just\n- a list\n');
   await writeFile(
     path.join(dir, 'placeholder.yml'),
@@ -129,7 +139,8 @@ describe.skipIf(!existsSync(WINDOWS_RULES))('SigmaHQ rules/windows', () => {
     const byReason = new Map<string, number>();
     for (const s of report.skipped) byReason.set(s.reason, (byReason.get(s.reason) ?? 0) + 1);
     console.log(`rules/windows: ${report.loaded} loaded, ${report.skipped.length} skipped`);
-    for (const [reason, n] of [...byReason].sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(4)}  ${reason}`);
+    for (const [reason, n] of [...byReason].sort((a, b) => b[1] - a[1]))
+      console.log(`  ${String(n).padStart(4)}  ${reason}`);
     expect(report.loaded + report.skipped.length).toBeGreaterThanOrEqual(2407);
     expect(report.loaded).toBeGreaterThan(2350);
     expect(ruleset.rules.length).toBe(report.loaded);

@@ -201,4 +201,3 @@ function compileCorrelations(
   const correlationOnlyIds = new Set([...referenced].filter((id) => ruleIds.has(id) && !generating.has(id)));
   return { correlations, correlationOnlyIds };
 }
-

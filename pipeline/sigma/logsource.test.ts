@@ -35,9 +35,9 @@ describe('resolveLogsource', () => {
   });
 
   it('applies the 4688 field fallbacks to process_creation only', () => {
-    expect(resolveLogsource({ product: 'windows', category: 'process_creation' }).fieldFallbacks?.Image).toEqual([
-      'NewProcessName',
-    ]);
+    expect(
+      resolveLogsource({ product: 'windows', category: 'process_creation' }).fieldFallbacks?.Image,
+    ).toEqual(['NewProcessName']);
     expect(resolveLogsource({ product: 'windows', category: 'image_load' }).fieldFallbacks).toBeUndefined();
   });
 

@@ -55,8 +55,14 @@ export const CATEGORY_TARGETS: Readonly<Record<string, readonly LogsourceTarget[
   file_block_shredding: sysmon(28),
   file_executable_detected: sysmon(29),
   sysmon_error: sysmon(255),
-  ps_module: [{ channel: Channels.powershell, eventId: 4103 }, { channel: 'PowerShellCore/Operational', eventId: 4103 }],
-  ps_script: [{ channel: Channels.powershell, eventId: 4104 }, { channel: 'PowerShellCore/Operational', eventId: 4104 }],
+  ps_module: [
+    { channel: Channels.powershell, eventId: 4103 },
+    { channel: 'PowerShellCore/Operational', eventId: 4103 },
+  ],
+  ps_script: [
+    { channel: Channels.powershell, eventId: 4104 },
+    { channel: 'PowerShellCore/Operational', eventId: 4104 },
+  ],
   ps_classic_start: [{ channel: Channels.powershellClassic, eventId: 400 }],
   ps_classic_provider_start: [{ channel: Channels.powershellClassic, eventId: 600 }],
   ps_classic_script: [{ channel: Channels.powershellClassic, eventId: 800 }],
@@ -94,7 +100,9 @@ export const SERVICE_CHANNELS: Readonly<Record<string, readonly string[]>> = {
   'smbserver-connectivity': ['Microsoft-Windows-SMBServer/Connectivity'],
   'firewall-as': ['Microsoft-Windows-Windows Firewall With Advanced Security/Firewall'],
   'bits-client': ['Microsoft-Windows-Bits-Client/Operational'],
-  'terminalservices-localsessionmanager': ['Microsoft-Windows-TerminalServices-LocalSessionManager/Operational'],
+  'terminalservices-localsessionmanager': [
+    'Microsoft-Windows-TerminalServices-LocalSessionManager/Operational',
+  ],
   'microsoft-servicebus-client': ['Microsoft-ServiceBus-Client'],
   ldap_debug: ['Microsoft-Windows-LDAP-Client/Debug'],
   ldap: ['Microsoft-Windows-LDAP-Client/Debug'],
@@ -139,7 +147,9 @@ export function resolveLogsource(logsource: unknown): ResolvedLogsource {
   const service = str(ls.service);
   if (product !== 'windows') {
     const label = [product ?? '(no product)', category, service].filter((x) => x !== undefined).join('/');
-    throw new UnsupportedLogsourceError(`unsupported logsource: ${label} (only product windows is supported)`);
+    throw new UnsupportedLogsourceError(
+      `unsupported logsource: ${label} (only product windows is supported)`,
+    );
   }
   if (category !== undefined && service !== undefined) {
     // Both given: the service names the channel, the category narrows it; honour the category only when

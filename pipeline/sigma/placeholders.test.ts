@@ -4,7 +4,10 @@ import { DEFAULT_PLACEHOLDERS_FILE, parsePlaceholders } from './placeholders';
 
 describe('placeholders file', () => {
   it('parses single values and lists as lists of strings', () => {
-    expect(parsePlaceholders("placeholders:\n  a: x\n  b:\n    - 1\n    - 'y*'\n")).toEqual({ a: ['x'], b: ['1', 'y*'] });
+    expect(parsePlaceholders("placeholders:\n  a: x\n  b:\n    - 1\n    - 'y*'\n")).toEqual({
+      a: ['x'],
+      b: ['1', 'y*'],
+    });
     expect(parsePlaceholders('placeholders:\n')).toEqual({});
     expect(parsePlaceholders('')).toEqual({});
   });

@@ -3,11 +3,13 @@ import { isAscii, requiredLiterals } from './regex-prefilter';
 
 describe('requiredLiterals', () => {
   it('collects the literal runs of a top-level concatenation, lower-cased', () => {
-    expect(requiredLiterals('(Copy-Item|cpi) .{2,128} -Destination .{1,32}\\\\Windows\\\\(System32|SysWOW64)')).toEqual([
-      ' -destination ',
-      '\\windows\\',
+    expect(
+      requiredLiterals('(Copy-Item|cpi) .{2,128} -Destination .{1,32}\\\\Windows\\\\(System32|SysWOW64)'),
+    ).toEqual([' -destination ', '\\windows\\']);
+    expect(requiredLiterals('(?i)(set).*&&\\s?set.*(environment|invoke|\\$\\{?input).*&&.*"')).toEqual([
+      '&&',
+      'set',
     ]);
-    expect(requiredLiterals('(?i)(set).*&&\\s?set.*(environment|invoke|\\$\\{?input).*&&.*"')).toEqual(['&&', 'set']);
   });
 
   it('drops characters a quantifier makes optional and keeps those repeated at least once', () => {
@@ -35,7 +37,10 @@ describe('requiredLiterals', () => {
 
   it('never reports a literal a matching value lacks (checked on sample matches)', () => {
     const cases: Array<[string, string]> = [
-      ['(Copy-Item|cpi) .{2,128} -Destination .{1,32}\\\\Windows\\\\(System32|SysWOW64)', 'cpi ab -Destination c:\\Windows\\System32'],
+      [
+        '(Copy-Item|cpi) .{2,128} -Destination .{1,32}\\\\Windows\\\\(System32|SysWOW64)',
+        'cpi ab -Destination c:\\Windows\\System32',
+      ],
       ['\\$[A-Za-z]+\\s*=\\s*\\[char\\[\\]\\]', '$a = [char[]]'],
       ['(?i)iex\\s*\\(', 'IEX ('],
       ['a{2,}b+c?d', 'aabbd'],

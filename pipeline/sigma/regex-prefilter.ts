@@ -79,7 +79,13 @@ export function requiredLiterals(pattern: string): string[] {
     else if (c === '[') next = skipClass(pattern, i);
     else if (c === '.' || c === '^' || c === '$' || c === '|' || c === ')') next = i + 1;
     else {
-      if (c.charCodeAt(0) < 128 && c !== '*' && c !== '+' && c !== '?' && !(c === '{' && REPEAT.test(pattern.slice(i))))
+      if (
+        c.charCodeAt(0) < 128 &&
+        c !== '*' &&
+        c !== '+' &&
+        c !== '?' &&
+        !(c === '{' && REPEAT.test(pattern.slice(i)))
+      )
         lit = c;
       next = i + 1;
     }
@@ -121,4 +127,4 @@ export function isAscii(s: string): boolean {
   return !NON_ASCII.test(s);
 }
 
-const NON_ASCII = /[^\u0000-\u007f]/;
+const NON_ASCII = /[^\p{ASCII}]/u;

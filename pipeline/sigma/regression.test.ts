@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { normalizeRecord } from '../parsers/normalize-record';
+import { normalizeRecord } from '../parsers';
 import { loadRules } from './loader';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -46,14 +46,22 @@ function parseCsvLine(line: string): string[] {
 }
 
 function readCases(): Case[] {
-  const [header, ...rows] = readFileSync(INDEX, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const [header, ...rows] = readFileSync(INDEX, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '');
   const cols = parseCsvLine(header!);
   const at = (name: string): number => {
     const i = cols.indexOf(name);
     if (i < 0) throw new Error(`INDEX.csv lacks column ${name}`);
     return i;
   };
-  const [id, title, rulePath, logsource, json] = ['rule_id', 'rule_title', 'rule_path', 'logsource', 'json'].map(at);
+  const [id, title, rulePath, logsource, json] = [
+    'rule_id',
+    'rule_title',
+    'rule_path',
+    'logsource',
+    'json',
+  ].map(at);
   return rows.map((r) => {
     const f = parseCsvLine(r);
     return {
@@ -89,22 +97,22 @@ export function splitConcatenatedJson(text: string): unknown[] {
     }
   }
   const flat: unknown[] = [];
-  for (const v of out) if (Array.isArray(v)) flat.push(...(v as unknown[]));
-  else flat.push(v);
+  for (const v of out)
+    if (Array.isArray(v)) flat.push(...(v as unknown[]));
+    else flat.push(v);
   return flat;
 }
 
-type Outcome =
-  | { kind: 'pass' }
-  | { kind: 'unsupported'; reason: string }
-  | { kind: 'fail'; reason: string };
+type Outcome = { kind: 'pass' } | { kind: 'unsupported'; reason: string } | { kind: 'fail'; reason: string };
 
 async function runCase(c: Case): Promise<Outcome> {
   const { ruleset, report } = await loadRules([c.rulePath], { placeholders: {} });
   const skip = report.skipped.find((s) => s.id === c.ruleId) ?? report.skipped[0];
   if (ruleset.rules.length === 0) {
     const reason = skip?.reason ?? 'rule not loaded';
-    return reason.startsWith('unsupported logsource') ? { kind: 'unsupported', reason } : { kind: 'fail', reason };
+    return reason.startsWith('unsupported logsource')
+      ? { kind: 'unsupported', reason }
+      : { kind: 'fail', reason };
   }
   const records = splitConcatenatedJson(readFileSync(c.json, 'utf8'));
   const problems: string[] = [];
@@ -116,7 +124,10 @@ async function runCase(c: Case): Promise<Outcome> {
     }
     if (ruleset.evaluate(r.event).some((m) => m.ruleId === c.ruleId)) return { kind: 'pass' };
   }
-  return { kind: 'fail', reason: problems.length > 0 ? problems.join('; ') : `no match in ${records.length} event(s)` };
+  return {
+    kind: 'fail',
+    reason: problems.length > 0 ? problems.join('; ') : `no match in ${records.length} event(s)`,
+  };
 }
 
 const haveData = existsSync(INDEX);
@@ -131,7 +142,8 @@ describe.skipIf(!haveData)('SigmaHQ regression cases', () => {
     for (const c of cases) {
       const o = await runCase(c);
       if (o.kind === 'pass') passed++;
-      else if (o.kind === 'unsupported') unsupported.push(`${c.logsource} ${c.title} (${c.ruleId}): ${o.reason}`);
+      else if (o.kind === 'unsupported')
+        unsupported.push(`${c.logsource} ${c.title} (${c.ruleId}): ${o.reason}`);
       else failed.push(`${c.logsource} ${c.title} (${c.ruleId}): ${o.reason}`);
     }
     console.log(

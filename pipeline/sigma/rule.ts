@@ -2,7 +2,7 @@
  * One Sigma detection rule document -> a CompiledRule: metadata narrowed from untrusted YAML, logsource
  * resolved to (channel, EventID) targets, detection compiled to a predicate.
  */
-import { compileDetection, RuleCompileError, type Predicate } from './detection';
+import { compileDetection, RuleCompileError, type Anchor, type Predicate } from './detection';
 import { resolveLogsource, UnsupportedLogsourceError, type LogsourceTarget } from './logsource';
 import type { Placeholders } from './placeholders';
 import { normalizeLevel, riskScoreForLevel, techniquesFromTags } from './scoring';
@@ -16,6 +16,8 @@ export interface CompiledRule {
   readonly logsource: string;
   readonly targets: readonly LogsourceTarget[];
   readonly predicate: Predicate;
+  /** Necessary condition used by the ruleset's anchor index (see Anchor); null when none. */
+  readonly anchor: Anchor | null;
 }
 
 export interface RuleMeta {
@@ -95,7 +97,10 @@ export function compileRule(
       if (t.eventId === null) for (const id of ids) targets.push({ channel: t.channel, eventId: id });
       else if (ids.has(t.eventId)) targets.push(t);
     }
-  if (targets.length === 0) throw new RuleSkip(`detection requires EventIDs ${[...(ids ?? [])].join(', ')} outside logsource ${logsource.label}`);
+  if (targets.length === 0)
+    throw new RuleSkip(
+      `detection requires EventIDs ${[...(ids ?? [])].join(', ')} outside logsource ${logsource.label}`,
+    );
   return {
     match: makeMatch(doc, opts.fallbackId),
     ...(meta.name ? { name: meta.name } : {}),
@@ -103,5 +108,6 @@ export function compileRule(
     logsource: logsource.label,
     targets,
     predicate: detection.predicate,
+    anchor: detection.anchor,
   };
 }

@@ -29,7 +29,14 @@ describe('level -> risk score', () => {
 describe('techniquesFromTags', () => {
   it('keeps ATT&CK technique tags, upper-cased, without tactics or duplicates', () => {
     expect(
-      techniquesFromTags(['attack.execution', 'attack.t1059.001', 'attack.T1059.001', 'attack.t1003', 'cve.2021-1675', 'attack.g0016']),
+      techniquesFromTags([
+        'attack.execution',
+        'attack.t1059.001',
+        'attack.T1059.001',
+        'attack.t1003',
+        'cve.2021-1675',
+        'attack.g0016',
+      ]),
     ).toEqual(['T1059.001', 'T1003']);
   });
 });

@@ -24,7 +24,9 @@ describe('parseSigmaString', () => {
 
   it('round-trips through formatSigmaString', () => {
     for (const s of ['a*b?c', 'x\\*y', 'C:\\dir\\*']) {
-      expect(parseSigmaString(formatSigmaString(parseSigmaString(s))).parts).toEqual(parseSigmaString(s).parts);
+      expect(parseSigmaString(formatSigmaString(parseSigmaString(s))).parts).toEqual(
+        parseSigmaString(s).parts,
+      );
     }
   });
 });

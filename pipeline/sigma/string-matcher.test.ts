@@ -61,7 +61,10 @@ describe('compileAnyOf', () => {
 
 describe('compileAllOf', () => {
   it('requires every group, each group being an OR of alternatives', () => {
-    const t = compileAllOf([[parseSigmaString('*a*')], [parseSigmaString('*b*'), parseSigmaString('*c*')]], false);
+    const t = compileAllOf(
+      [[parseSigmaString('*a*')], [parseSigmaString('*b*'), parseSigmaString('*c*')]],
+      false,
+    );
     expect(t('xaxc')).toBe(true);
     expect(t('xax')).toBe(false);
     expect(t('bc')).toBe(false);

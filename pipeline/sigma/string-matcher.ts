@@ -132,7 +132,8 @@ function containsAny(subs: readonly string[]): StringTest {
       return false;
     }
     const bits = bigramsOf(v);
-    for (let i = 0; i < subs.length; i++) if (mayContain(bits, grams[i]!) && v.includes(subs[i]!)) return true;
+    for (let i = 0; i < subs.length; i++)
+      if (mayContain(bits, grams[i]!) && v.includes(subs[i]!)) return true;
     return false;
   };
 }

@@ -31,7 +31,11 @@ ${extra}detection:
 ${detection}`;
 }
 
-export function sysmonEvent(eventId: number, fields: Record<string, string>, extra: Partial<NormalizedEvent> = {}): NormalizedEvent {
+export function sysmonEvent(
+  eventId: number,
+  fields: Record<string, string>,
+  extra: Partial<NormalizedEvent> = {},
+): NormalizedEvent {
   return {
     source: 'sysmon',
     channel: Channels.sysmon,
@@ -45,12 +49,20 @@ export function sysmonEvent(eventId: number, fields: Record<string, string>, ext
 }
 
 /** Whether the rule (compiled from YAML) matches the event, going through the ruleset index. */
-export function matches(ruleYaml: string, event: NormalizedEvent, placeholders: Record<string, string[]> = {}): boolean {
+export function matches(
+  ruleYaml: string,
+  event: NormalizedEvent,
+  placeholders: Record<string, string[]> = {},
+): boolean {
   const rule = compileYaml(ruleYaml, placeholders);
   return new CompiledRuleset([rule]).evaluate(event).length > 0;
 }
 
 /** Shorthand: process_creation rule with `detection`, tested on a Sysmon 1 event with `fields`. */
-export function procMatch(detection: string, fields: Record<string, string>, placeholders: Record<string, string[]> = {}): boolean {
+export function procMatch(
+  detection: string,
+  fields: Record<string, string>,
+  placeholders: Record<string, string[]> = {},
+): boolean {
   return matches(detectionRule(detection), sysmonEvent(1, fields), placeholders);
 }

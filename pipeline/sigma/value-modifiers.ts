@@ -51,7 +51,12 @@ export function windash(s: SigmaString): SigmaString[] {
       chars[slot.part]![slot.pos] = WINDASH_CHARS[rem % WINDASH_CHARS.length]!;
       rem = Math.floor(rem / WINDASH_CHARS.length);
     }
-    out.push(makeString(s.parts.map((p, i) => chars[i]?.join('') ?? p), s.binary));
+    out.push(
+      makeString(
+        s.parts.map((p, i) => chars[i]?.join('') ?? p),
+        s.binary,
+      ),
+    );
   }
   return out;
 }
@@ -111,7 +116,7 @@ export function utf16(s: SigmaString, kind: Utf16Kind): SigmaString {
   return makeString(parts, true);
 }
 
-const PLACEHOLDER = /%([A-Za-z0-9_.\-]+)%/g;
+const PLACEHOLDER = /%([A-Za-z0-9_.-]+)%/g;
 
 /** Replaces each `%name%` with each configured value (all combinations), in raw Sigma notation. */
 export function expandPlaceholders(
@@ -192,4 +197,3 @@ export function applyStringModifiers(groups: Group[], modifiers: readonly string
   }
   return out;
 }
-

@@ -8,7 +8,8 @@ import yaml from 'js-yaml';
 
 const nullType = new yaml.Type('tag:yaml.org,2002:null', {
   kind: 'scalar',
-  resolve: (data: string | null) => data === null || data === '' || data === '~' || /^(null|Null|NULL)$/.test(data),
+  resolve: (data: string | null) =>
+    data === null || data === '' || data === '~' || /^(null|Null|NULL)$/.test(data),
   construct: () => null,
   predicate: (o: unknown) => o === null,
   represent: () => 'null',

@@ -42,3 +42,12 @@ export async function assertPortFree(port: number, what: string): Promise<void> 
     server.listen({ host: LOOPBACK, port, exclusive: true }, () => server.close(() => resolve()));
   });
 }
+
+export async function isPortFree(port: number): Promise<boolean> {
+  try {
+    await assertPortFree(port, 'probe');
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -175,4 +175,39 @@ describe('local stack', () => {
     expect(isRunning(redis.pid)).toBe(false);
     expect(isRunning(graph.pid)).toBe(false);
   });
+
+  it('refuses a data directory in use by a live run, and stops an orphan an earlier run left', async () => {
+    const redisDir = path.join(dir, 'c', 'redis');
+    const redis = await startRedis({ dataDir: redisDir, port: await freePort(), password: 'pw' });
+    try {
+      await expect(startRedis({ dataDir: redisDir, port: await freePort(), password: 'pw' })).rejects.toThrow(
+        /already running on this data directory as PID/,
+      );
+    } finally {
+      await redis.stop();
+    }
+
+    // An orphan: its parent (a shell) exits at once. The PID file names that shell as the parent, as
+    // spawnOwned would have recorded it, plus the orphan's start time.
+    const shell = spawn('sh', ['-c', 'sleep 300 & echo $!'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const [orphanLine] = await Promise.all([
+      new Promise<string>((resolve) =>
+        readline.createInterface({ input: shell.stdout }).once('line', resolve),
+      ),
+      new Promise((resolve) => shell.once('exit', resolve)),
+    ]);
+    const orphan = Number(orphanLine);
+    try {
+      const startTicks = fs.readFileSync(`/proc/${orphan}/stat`, 'utf8').split(') ')[1]?.split(' ')[19];
+      fs.writeFileSync(
+        path.join(redisDir, 'redis-server.pid.json'),
+        JSON.stringify({ pid: orphan, parentPid: shell.pid, startTicks }),
+      );
+      const again = await startRedis({ dataDir: redisDir, port: await freePort(), password: 'pw' });
+      await again.stop();
+      expect(await waitGone(orphan, 5_000)).toBe(true);
+    } finally {
+      if (isRunning(orphan)) process.kill(orphan, 'SIGKILL');
+    }
+  });
 });

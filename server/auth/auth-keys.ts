@@ -12,5 +12,7 @@ export function authKeys(prefix: string) {
     loginFailures: (digest: string) => `${prefix}:auth:rl:${digest}`,
     /** Counter: failed logins for one username from any address (a ceiling against address rotation). */
     loginFailuresAnyIp: (digest: string) => `${prefix}:auth:rlu:${digest}`,
+    /** Set: the upload ids an `ingest` API token sent, so it may read their progress and nothing else. */
+    tokenUploads: (tokenId: string) => `${prefix}:auth:tu:${tokenId}`,
   };
 }

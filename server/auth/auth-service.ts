@@ -1,7 +1,7 @@
 /**
  * Authentication rules: login (rate-limited, uniform failure), logout, and turning a request's
- * credentials into a Viewer. Cookie sessions today; `Authorization: Bearer` is recognised so API tokens
- * can slot in later (`TokenVerifier`) without changing the GraphQL context.
+ * credentials into a Viewer: a session cookie, or `Authorization: Bearer <API token>` checked by the
+ * `TokenVerifier` (ApiTokenService.verify).
  */
 import { AppError } from '../../domain/errors';
 import type { Logger } from '../../lib/log';
@@ -13,7 +13,7 @@ import type { Viewer } from './roles';
 import type { SessionStore } from './session-store';
 import { normalizeUsername } from './validation';
 
-/** Resolves an API token to a viewer; none is configured yet. */
+/** Resolves an API token secret to a viewer, or null when it is not usable. */
 export type TokenVerifier = (token: string) => Promise<Viewer | null>;
 
 const INVALID_LOGIN = 'Invalid username or password.';

@@ -1,7 +1,8 @@
 /**
- * First start: constraints for accounts, and the first admin.
+ * First start: constraints for accounts and API tokens, and the first admin.
  *
- * `ensureSchemaAndAdmin` creates the uniqueness constraint on account usernames, then, only when no
+ * `ensureSchemaAndAdmin` creates the uniqueness constraints on account usernames and on API token ids
+ * and secret hashes, then, only when no
  * enabled admin account exists, creates (or restores) the account `admin` with:
  *   - `adminPassword` when given (LENSGRAPH_ADMIN_PASSWORD), or
  *   - a random password, returned so the caller can print it ONCE (it is stored only as a hash).
@@ -11,6 +12,7 @@
  */
 import type { GraphGateway } from '../../lib/neo4j';
 import { AccountRepository } from './account-repository';
+import { ApiTokenRepository } from './api-token-repository';
 import { DEFAULT_SCRYPT, hashPassword, randomPassword, type ScryptParams } from './password';
 
 export const BOOTSTRAP_ADMIN = 'admin';
@@ -22,6 +24,7 @@ export async function ensureSchemaAndAdmin(
 ): Promise<{ created: boolean; password?: string }> {
   const accounts = new AccountRepository(gateway);
   await accounts.ensureSchema();
+  await new ApiTokenRepository(gateway).ensureSchema();
   const password = adminPassword ?? randomPassword();
   const created = await accounts.ensureAdmin(BOOTSTRAP_ADMIN, () => hashPassword(password, scrypt));
   if (!created) return { created: false };

@@ -10,6 +10,8 @@ export type GraphQLContext = {
   clientAddress: string;
   /** Queue a Set-Cookie header for the response. */
   setCookie(value: string): void;
+  /** Aborted when the client goes away (ends live subscriptions). */
+  signal: AbortSignal;
 };
 
 /**

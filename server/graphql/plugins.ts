@@ -1,30 +1,13 @@
 /**
  * HTTP-level plugins for the GraphQL endpoint: CSRF protection and response headers (cookies).
  *
- * CSRF: a browser attaches cookies to cross-site requests it is told to make, but it will not add a
- * custom header to them without a CORS preflight, which this server never approves (CORS is off). So
- * every request that could act with the browser's cookie must carry `x-lensgraph-csrf: 1`:
- *   - every POST (including login, against login CSRF), and
- *   - every GET that carries a query.
- * Requests authenticated with `Authorization: Bearer` and no cookie are exempt: browsers never add
- * that header by themselves. The session cookie is also SameSite=Strict (defence in depth).
+ * CSRF: the rule lives in server/auth/csrf.ts (shared with /api/ingest); see there for why.
  */
 import type { Plugin } from 'graphql-yoga';
 import { ErrorCodes } from '../../domain/errors';
+import { hasCsrfHeader, needsCsrfHeader } from '../auth/csrf';
 
-export const CSRF_HEADER = 'x-lensgraph-csrf';
-
-export function needsCsrfHeader(method: string, url: URL, headers: Headers): boolean {
-  const m = method.toUpperCase();
-  if (m === 'OPTIONS' || m === 'HEAD') return false;
-  if (m === 'GET' && !url.searchParams.has('query')) return false;
-  const bearerOnly = /^Bearer\s/i.test(headers.get('authorization') ?? '') && !headers.get('cookie');
-  return !bearerOnly;
-}
-
-export function hasCsrfHeader(headers: Headers): boolean {
-  return headers.get(CSRF_HEADER) === '1';
-}
+export { CSRF_HEADER, hasCsrfHeader, needsCsrfHeader } from '../auth/csrf';
 
 export function csrfPlugin(): Plugin {
   return {
@@ -66,11 +49,20 @@ export function queueCookie(request: Request, value: string): void {
   pendingCookies.set(request, list);
 }
 
-/** Adds queued cookies; API answers are per-user, so nothing may cache them. */
+/**
+ * Adds queued cookies; API answers are per-user, so nothing may cache them. Event streams
+ * (subscriptions) must also not be compressed or buffered by anything in between, or updates arrive
+ * all at once at the end.
+ */
 export function responseHeadersPlugin(): Plugin {
   return {
     onResponse({ request, response }) {
-      response.headers.set('cache-control', 'no-store');
+      if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
+        response.headers.set('cache-control', 'no-store, no-transform');
+        response.headers.set('x-accel-buffering', 'no');
+      } else {
+        response.headers.set('cache-control', 'no-store');
+      }
       for (const c of pendingCookies.get(request) ?? []) response.headers.append('set-cookie', c);
     },
   };

@@ -1,6 +1,9 @@
 /** Thin resolvers: destructure arguments and context, call a service, shape the answer. */
-import { clearSessionCookie, sessionCookie } from '../auth/cookies';
+import { STAGES } from '../../domain/stages';
+import type { RejectedRecord, UploadProgress } from '../../lib/uploads';
 import type { AccountSummary } from '../auth/account-repository';
+import type { ApiTokenRecord } from '../auth/api-token';
+import { clearSessionCookie, sessionCookie } from '../auth/cookies';
 import { requirePermission } from '../auth/roles';
 import type { Health } from '../health/health-service';
 import type { GraphQLContext } from './context';
@@ -9,6 +12,53 @@ type NoArgs = Record<string, never>;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 const account = (a: AccountSummary) => ({ ...a, createdAt: iso(a.createdAt) });
+
+const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
+
+const apiToken = (t: ApiTokenRecord) => ({
+  ...t,
+  createdAt: iso(t.createdAt),
+  expiresAt: isoOrNull(t.expiresAt),
+  lastUsedAt: isoOrNull(t.lastUsedAt),
+  active: !t.revoked && (t.expiresAt === null || t.expiresAt > Date.now()),
+});
+
+const keyCounts = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .map(([key, count]) => ({ key, count }))
+    .sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
+
+const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+export const upload = (p: UploadProgress) => ({
+  id: p.id,
+  name: p.name,
+  createdAt: iso(p.createdAt),
+  createdBy: p.createdBy,
+  sealed: p.sealed,
+  totalChunks: p.totalChunks,
+  stages: STAGES.map((stage) => ({ stage, done: p.stages[stage] ?? 0, total: p.totalChunks })),
+  records: {
+    read: p.records.read,
+    accepted: p.records.accepted,
+    skipped: sum(p.records.skipped),
+    rejected: sum(p.records.rejected),
+    skippedByType: keyCounts(p.records.skipped),
+    rejectedByReason: keyCounts(p.records.rejected),
+  },
+  graph: { nodesWritten: p.graph.nodesWritten, edgesWritten: p.graph.edgesWritten },
+  findings: p.findings,
+  done: p.done,
+  failed: p.failed,
+  error: p.error ?? null,
+});
+
+const rejectedRecord = ({ source, recordNo, reason, firstBytes }: RejectedRecord) => ({
+  source,
+  recordNo,
+  reason,
+  firstBytes,
+});
 
 const health = (h: Health) => ({
   ...h,
@@ -26,6 +76,26 @@ export const resolvers = {
       health(await services.health.health(viewer)),
     users: async (_: unknown, _args: NoArgs, { services, viewer }: GraphQLContext) =>
       (await services.users.list(viewer)).map(account),
+    apiTokens: async (_: unknown, _args: NoArgs, { services, viewer }: GraphQLContext) =>
+      (await services.apiTokens.list(viewer)).map(apiToken),
+    uploads: async (_: unknown, { limit }: { limit?: number | null }, { services, viewer }: GraphQLContext) =>
+      (await services.uploads.list(viewer, limit)).map(upload),
+    upload: async (_: unknown, { id }: { id: string }, { services, viewer }: GraphQLContext) => {
+      const p = await services.uploads.get(viewer, id);
+      return p ? upload(p) : null;
+    },
+    rejectedRecords: async (
+      _: unknown,
+      { uploadId, limit }: { uploadId: string; limit?: number | null },
+      { services, viewer }: GraphQLContext,
+    ) => (await services.uploads.rejected(viewer, uploadId, limit)).map(rejectedRecord),
+  },
+  Subscription: {
+    uploadProgress: {
+      subscribe: (_: unknown, { id }: { id: string }, { services, viewer, signal }: GraphQLContext) =>
+        services.uploads.watch(viewer, id, signal),
+      resolve: (p: UploadProgress) => upload(p),
+    },
   },
   Mutation: {
     login: async (
@@ -64,5 +134,15 @@ export const resolvers = {
       { username }: { username: string },
       { services, viewer }: GraphQLContext,
     ) => account(await services.users.setDisabled(viewer, username, false)),
+    createApiToken: async (
+      _: unknown,
+      args: { name: string; scope: string; expiresInDays?: number | null },
+      { services, viewer }: GraphQLContext,
+    ) => {
+      const { token, secret } = await services.apiTokens.create(viewer, args);
+      return { token: apiToken(token), secret };
+    },
+    revokeApiToken: async (_: unknown, { id }: { id: string }, { services, viewer }: GraphQLContext) =>
+      apiToken(await services.apiTokens.revoke(viewer, id)),
   },
 };

@@ -65,6 +65,7 @@ export function createYoga({ services, graphiql = false, fetchAPI }: YogaDeps): 
       viewer: await services.auth.authenticate(request.headers),
       clientAddress: clientAddressOf(request.headers),
       setCookie: (value) => queueCookie(request, value),
+      signal: request.signal,
     }),
   });
 }

@@ -14,7 +14,8 @@ export default defineAnalyzer({
     .parent('proc', 'shell', { image: imageIs('cmd.exe') })
     .where('proc', { image: not(imageIs('conhost.exe', 'cmd.exe', 'ping.exe')) })
     .exists((s) => s.connection('proc', 'e', { ip: REMOTE_IP }, { edgeWhere: { direction: not('inbound') } }))
-    .collect('eps', (s) => s.connection('proc', 'ep', { ip: REMOTE_IP }, { edgeWhere: { direction: not('inbound') } }), 'ep', 10),
+    .collect('eps', (s) => s.connection('proc', 'ep', { ip: REMOTE_IP }, { edgeWhere: { direction: not('inbound') } }), 'ep', 10)
+    .anchor('proc'),
   hits(m) {
     const dests = m.eps.map((e) => `${text(e.ip)}:${text(e.port)}`);
     // Browsers and updaters started from a script are noisy and not what this is about.

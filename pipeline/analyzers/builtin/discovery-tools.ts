@@ -33,19 +33,20 @@ export default defineAnalyzer({
   query: match('Process', 'tool', { image: image(RECON) })
     .parent('tool', 'parent', { image: exists() })
     .collect('grand', (s) => s.parent('parent', 'gp'), 'gp', 1)
-    .collect('siblings', (s) => s.child('parent', 'sib', { image: image(RECON) }), 'sib', 20),
+    .collect('siblings', (s) => s.child('parent', 'sib', { image: image(RECON) }), 'sib', 20)
+    .anchor('tool'),
   async hits(m, ctx) {
     const name = imageName(m.tool.image);
     const cmd = text(m.tool.command_line);
     if (!isRecon(name, cmd)) return null;
     const parent = imageName(m.parent.image);
     const grand = m.grand[0] ? imageName(m.grand[0].image) : '';
-    // net.exe -> net1.exe is net's own plumbing: the net.exe hit covers it.
-    if (parent === 'net.exe' && name === 'net1.exe') return null;
-    const interactive = parent === 'explorer.exe' || (SHELLS.includes(parent) && grand === 'explorer.exe');
+    // net.exe -> net1.exe is net's own plumbing: judge the pair by who started net.exe.
+    const launcher = parent === 'net.exe' && name === 'net1.exe' ? grand : parent;
+    const interactive = launcher === 'explorer.exe' || (SHELLS.includes(parent) && grand === 'explorer.exe');
     if (interactive) return null;
     let score = 35;
-    if (SHELLS.includes(parent) || SCRIPT_HOSTS.includes(parent) || EXECUTION_TOOLS.includes(parent)) score = 45;
+    if (SHELLS.includes(launcher) || SCRIPT_HOSTS.includes(launcher) || EXECUTION_TOOLS.includes(launcher)) score = 45;
     if (isDropLocation(m.parent.image)) score = 55;
     const pair = await ctx.rarity.parentChild(text(m.parent.image), name);
     if (pair.hosts <= 1 && pair.count <= 2) score += 5;

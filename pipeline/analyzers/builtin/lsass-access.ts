@@ -32,7 +32,9 @@ export default defineAnalyzer({
   score: 70,
   query: match('Process', 'src')
     .accessed('src', 'lsass', { image: imageIs('lsass.exe') }, { edgeAs: 'access' })
-    .distinct('src', 'lsass'),
+        .distinct('src', 'lsass')
+    // Every access changes its source; lsass itself is touched by hundreds of accessors.
+    .anchor('src'),
   hits(m) {
     const masks = list(m.access.granted_access)
       .map((g) => ({ text: g, mask: parseAccessMask(g) }))

@@ -13,7 +13,8 @@ export default defineAnalyzer({
   query: match('Process', 'src')
     .accessed('src', 'lsass', { image: imageIs('lsass.exe') }, { edgeAs: 'access' })
     .created('src', 'dump', { path: anyOf(endsWith('.dmp', '.dump', '.mdmp', '.dmp.zip'), contains('lsass')) })
-    .distinct('src', 'lsass'),
+    .distinct('src', 'lsass')
+    .anchor('src'),
   hits(m) {
     return {
       risky: [m.src],

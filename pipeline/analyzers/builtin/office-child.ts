@@ -15,7 +15,8 @@ export default defineAnalyzer({
   score: 50,
   query: match('Process', 'child', { image: exists() })
     .parent('child', 'office', { image: image(OFFICE_APPS) })
-    .where('child', { image: not(image([...OFFICE_APPS, ...BROWSERS, ...OFFICE_BENIGN_CHILDREN, 'conhost.exe'])) }),
+    .where('child', { image: not(image([...OFFICE_APPS, ...BROWSERS, ...OFFICE_BENIGN_CHILDREN, 'conhost.exe'])) })
+    .anchor('child'),
   async hits(m, ctx) {
     const child = imageName(m.child.image);
     const tool = EXECUTION_TOOLS.includes(child) || DISCOVERY_TOOLS.includes(child);

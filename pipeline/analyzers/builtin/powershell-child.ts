@@ -19,7 +19,8 @@ export default defineAnalyzer({
   query: match('Process', 'child', { image: exists() })
     .parent('child', 'ps', { image: image(POWERSHELL) })
     .where('child', { image: not(image(ROUTINE)) })
-    .collect('grand', (s) => s.parent('ps', 'gp'), 'gp', 1),
+    .collect('grand', (s) => s.parent('ps', 'gp'), 'gp', 1)
+    .anchor('child'),
   async hits(m, ctx) {
     const child = imageName(m.child.image);
     const grand = m.grand[0] ? imageName(m.grand[0].image) : '';

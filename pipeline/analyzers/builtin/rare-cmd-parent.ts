@@ -15,7 +15,7 @@ export default defineAnalyzer({
     // Interactive and self-spawning parents are the normal case, whatever their count; an unknown
     // (provisional) parent says nothing.
     image: allOf(exists(), not(imageIs('explorer.exe', 'cmd.exe', 'conhost.exe', 'userinit.exe'))),
-  }),
+  }).anchor('shell'),
   async hits(m, ctx) {
     const pair = await ctx.rarity.parentChild(text(m.parent.image), 'cmd.exe');
     if (pair.count > 3 || pair.hosts > 2) return null;

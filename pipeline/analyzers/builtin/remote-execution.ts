@@ -64,7 +64,8 @@ export default defineAnalyzer({
         // A shell / script host / LOLBin, or (for services) a binary outside the system folders.
         regex(`(^|\\\\)(${EXECUTION_TOOLS.map((n) => n.replace('.', '\\.')).join('|')})$|^(?!${SYSTEM_FOLDER.slice(1)})`),
       ),
-    }),
+    })
+    .anchor('child'),
   async hits(m, ctx) {
     const parent = imageName(m.parent.image);
     const child = imageName(m.child.image);

@@ -14,7 +14,8 @@ export default defineAnalyzer({
   query: match('Process', 'proc', { image: not(image(INSTALLERS)) })
     .executed('proc', 'file')
     .deletedBy('file', 'deleter')
-    .compare(['deleter', 'key'], '=', ['proc', 'key']),
+    .compare(['deleter', 'key'], '=', ['proc', 'key'])
+    .anchor('proc'),
   hits(m) {
     return {
       risky: [m.proc],

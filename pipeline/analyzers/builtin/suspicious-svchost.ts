@@ -11,7 +11,9 @@ export default defineAnalyzer({
   description: 'svchost.exe whose parent is not services.exe, or that runs outside System32, or without a -k group.',
   techniques: ['T1036.005', 'T1055.012'],
   score: 65,
-  query: match('Process', 'svc', { image: imageIs('svchost.exe') }).parent('svc', 'parent', { image: exists() }),
+  // The creation event changes the child and its parent at once: anchoring on the child is enough
+  // (services.exe, the parent, changes with every service start).
+  query: match('Process', 'svc', { image: imageIs('svchost.exe') }).parent('svc', 'parent', { image: exists() }).anchor('svc'),
   hits(m) {
     const reasons: string[] = [];
     const parent = imageName(m.parent.image);

@@ -52,10 +52,12 @@ export const uacAutoElevateChild = defineAnalyzer({
     .where('child', { image: not(image(ELEVATOR_ROUTINE)) })
     .collect(
       'hijacks',
-      (s) => s.asset('elevator', 'host').processOn('host', 'writer').setValue('writer', 'key', { path: regex(HIJACK_KEY) }, { edgeAs: 'set' }).compare(['set', 'last_seen'], '>=', ['elevator', 'first_seen'], -600_000),
+      (s) => s.asset('elevator', 'host').processOn('host', 'writer').setValue('writer', 'key', { path: regex(HIJACK_KEY) }, { edgeAs: 'set' }).compare(['set', 'last_seen'], '>=', ['elevator', 'first_seen'], -600_000)
+          .compare(['set', 'first_seen'], '<=', ['elevator', 'first_seen'], 60_000),
       'writer',
       5,
-    ),
+    )
+    .anchor('child'),
   hits(m) {
     const elevator = imageName(m.elevator.image);
     const hijacked = m.hijacks.length > 0;

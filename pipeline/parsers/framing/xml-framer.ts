@@ -94,15 +94,16 @@ export class XmlFramer implements TextFramer {
     }
     this.tail = probe.slice(-9);
     this.out = out;
+    // Counted before writing: every parser event during the write resets it, so what remains is the text
+    // saxes still holds. A node larger than the record limit is hostile or broken, and nothing after it
+    // can be trusted to frame correctly.
+    this.charsSinceEvent += text.length;
     try {
       this.parser.write(text);
     } catch (err) {
       this.refuse(`invalid XML: ${errorMessage(err)}`, out);
       return;
     }
-    // saxes holds a text node or attribute until it ends: a node larger than the record limit is hostile or
-    // broken, and nothing after it can be trusted to frame correctly.
-    this.charsSinceEvent += text.length;
     if (this.charsSinceEvent > this.opts.maxLineBytes) {
       this.refuse(`XML node too long: more than ${this.opts.maxLineBytes} characters without markup`, out);
     }

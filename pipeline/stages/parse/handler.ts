@@ -5,7 +5,7 @@
  */
 import type { NormalizedEvent } from '../../../domain/event';
 import type { ChunkStats, RejectedRecord } from '../../../lib/uploads';
-import { parseRawRecord } from '../../parsers';
+import { parseRawRecord, safeFirstBytes } from '../../parsers';
 import { RawChunk, type EventsPayload } from '../../payloads';
 import type { StageDefinition } from '../../runner';
 import { replayEvent } from './replay';
@@ -23,7 +23,7 @@ export function parseChunk(chunk: RawChunk): {
   const reject = (n: number, reason: string, text: string) => {
     const key = reason.split(':')[0] ?? reason;
     stats.rejected[key] = (stats.rejected[key] ?? 0) + 1;
-    rejected.push({ source: chunk.source, recordNo: n, reason, firstBytes: text.slice(0, FIRST_BYTES) });
+    rejected.push({ source: chunk.source, recordNo: n, reason, firstBytes: safeFirstBytes(text.slice(0, FIRST_BYTES * 4)).slice(0, FIRST_BYTES) });
   };
   for (const item of chunk.items) {
     stats.read++;

@@ -1,0 +1,98 @@
+/**
+ * Real events into a real graph, the way the pipeline does it (parse -> build -> identity -> merge), for the
+ * analyzer integration tests and the evaluation script. Tests replay events under their own namespace
+ * (host names, GUIDs and IP addresses remapped per tag) so they own what they write in a shared Neo4j.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { NormalizedEvent } from '../../domain/event';
+import type { GraphGateway } from '../../lib/neo4j';
+import { buildEvent } from '../graph/build';
+import { MemorySessionStore, resolveIdentities, type SessionStore } from '../identity';
+import { mergeSubgraphs } from '../merge';
+import { normalizeRecord, readRecords } from '../parsers';
+import { replayEvent } from '../stages/parse/replay';
+
+/** Every event of a telemetry file (records that do not parse are skipped). */
+export async function readEvents(file: string, keep: (e: NormalizedEvent) => boolean = () => true): Promise<NormalizedEvent[]> {
+  const out: NormalizedEvent[] = [];
+  for await (const r of readRecords(file)) {
+    if (!('text' in r)) continue;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(r.text);
+    } catch {
+      continue;
+    }
+    const res = normalizeRecord(obj);
+    if (res.kind === 'event' && keep(res.event)) out.push(res.event);
+  }
+  return out;
+}
+
+export function newTag(): string {
+  return `a${randomBytes(4).toString('hex')}`;
+}
+
+const IP_FIELDS = ['SourceIp', 'DestinationIp', 'IpAddress'];
+
+/**
+ * An address moved into the namespace `tag`, keeping its class: private stays private (10/8), public
+ * stays public (100.64/10 is neither private nor local), local and multicast stay as they are.
+ */
+export function replayIp(ip: string, tag: string): string {
+  const m = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/i.exec(ip.trim());
+  if (!m) return ip;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  if (a === 127 || a === 0 || a >= 224 || (a === 169 && b === 254) || ip.endsWith('.255')) return ip;
+  const h = createHash('sha1').update(`${tag}\0${ip}`).digest();
+  const priv = a === 10 || (a === 192 && b === 168) || (a === 172 && b >= 16 && b <= 31);
+  return priv ? `10.${h[0]}.${h[1]}.${h[2]! % 254 + 1}` : `100.${64 + (h[0]! % 64)}.${h[1]}.${h[2]! % 254 + 1}`;
+}
+
+/** The event as if from other hosts: host names, GUIDs and IPv4 addresses remapped per tag. */
+export function namespaced(e: NormalizedEvent, tag: string): NormalizedEvent {
+  const r = replayEvent(e, tag);
+  const fields = { ...r.fields };
+  for (const f of IP_FIELDS) if (fields[f]) fields[f] = replayIp(fields[f], tag);
+  return { ...r, fields };
+}
+
+export interface IngestOptions {
+  /** Upload/file name recorded on processes (Process.sources). */
+  origin?: string;
+  store?: SessionStore;
+  /** Events per merged batch (the pipeline's chunk). Default: all at once. */
+  batchSize?: number;
+  /** Prefix of the exactly-once batch ids; must be unique per ingest. */
+  batchPrefix?: string;
+  /** Called after each merged batch with its changed keys (to run analyzers the way the pipeline does). */
+  onBatch?: (changedKeys: string[]) => Promise<void>;
+}
+
+/** Builds, resolves and merges events; returns every key the merges reported changed. */
+export async function ingestEvents(gateway: GraphGateway, events: readonly NormalizedEvent[], opts: IngestOptions = {}): Promise<string[]> {
+  const store = opts.store ?? new MemorySessionStore();
+  const size = opts.batchSize ?? Math.max(1, events.length);
+  const prefix = opts.batchPrefix ?? `analyzer-test:${randomBytes(6).toString('hex')}`;
+  const changed = new Set<string>();
+  for (let i = 0; i < events.length; i += size) {
+    const chunk = events.slice(i, i + size);
+    const facts = chunk.map((e) => buildEvent(e, opts.origin));
+    const res = await resolveIdentities(facts, store, {});
+    const report = await mergeSubgraphs(gateway, [{ id: `${prefix}:${i}`, subgraph: res.subgraph, aliases: res.aliases, events: chunk.length }]);
+    for (const k of report.changedKeys) changed.add(k);
+    if (opts.onBatch) await opts.onBatch(report.changedKeys);
+  }
+  return [...changed];
+}
+
+/** Graph keys of the processes with these Sysmon ProcessGuids (looked up by property, not by key format). */
+export async function keysOfGuids(gateway: GraphGateway, guids: readonly string[]): Promise<Map<string, string>> {
+  const norm = guids.map((g) => g.replace(/[{}]/g, '').toUpperCase());
+  const rows = await gateway.query<{ guid: string; key: string }>(
+    'analyzer-test.keys-of-guids',
+    'UNWIND $guids AS g MATCH (p:Process {process_guid: g}) RETURN g AS guid, p.key AS key',
+    { guids: norm },
+  );
+  return new Map(rows.map((r) => [r.guid, r.key]));
+}

@@ -1,0 +1,678 @@
+/**
+ * The engagement graph: every Cypher statement of the engage stage, and the schema and audit writes the
+ * API's engagement repository shares (server/engagements/repository.ts).
+ *
+ *   (:Risk {key: '<detection>|<nodeKey>', ...})        (node)-[:HAS_RISK]->(risk)
+ *   (:Lens {key: 'eng:<id>' | 'asset:<HOST>', type, status, score, title, hosts, techniques, tags, ...})
+ *   (lens)-[:SCOPE {role: 'risky'|'context', added_by, added_at}]->(node)
+ *   (lens)-[:EXCLUDES {by, at}]->(node)                  removed by an analyst: never re-added by the pipeline
+ *   (:Note {id, target, target_kind, text, author, created_at, updated_at, version})
+ *   (:NoteVersion {note, version, text, author, at})    every text a note ever had
+ *   (:AuditEntry {id, target, target_kind, at, actor, action, before, after})   before/after are JSON
+ *   (:AppliedChunk {id: 'engage/<digest>'})             exactly-once marker per chunk
+ *   (:EngageLock {id: 'lenses'})                         serialises lens decisions (see lockEngagement)
+ *
+ * Labels are constants or node kinds from domain/model.ts (never input); every value is a parameter.
+ */
+import type { ManagedTransaction } from 'neo4j-driver';
+import { z } from 'zod';
+import { NODE_KINDS, kindOfKey, type NodeKind } from '../../domain/model';
+import type { GraphGateway } from '../../lib/neo4j';
+import type { Direction, JoinOptions, Neighbour } from './join';
+import type { LensRisk } from './summary';
+
+export const LENS = 'Lens';
+export const PIPELINE_ACTOR = 'pipeline';
+
+/** Parents that start programs on behalf of another host (remote execution brokers), lower-case. */
+export const REMOTE_EXEC_BROKERS = [
+  'services.exe',
+  'wmiprvse.exe',
+  'wsmprovhost.exe',
+  'winrshost.exe',
+  'mmc.exe',
+  'scrcons.exe',
+  'svchost.exe',
+  'taskeng.exe',
+  'dllhost.exe',
+];
+
+/** Relations by which a process touches a non-process node (TOUCH joins). */
+const TOUCH_TYPES = [
+  'CREATED',
+  'MODIFIED',
+  'DELETED',
+  'EXECUTED',
+  'SET_VALUE',
+  'CREATED_KEY',
+  'DELETED_KEY',
+  'RENAMED_KEY',
+  'CREATED_PIPE',
+  'CONNECTED_PIPE',
+  'CONNECTED_TO',
+  'RESOLVED',
+];
+
+/** Cross-host clock skew and event-order slack (the development set shows up to ~40 s between hosts). */
+const SKEW_MS = 60_000;
+
+function label(kind: NodeKind): string {
+  if (!(NODE_KINDS as readonly string[]).includes(kind) || !/^[A-Za-z]+$/.test(kind)) throw new Error(`not a node kind: ${kind}`);
+  return kind;
+}
+
+/** Keys grouped by the node kind they name; keys naming no kind are dropped. */
+export function byKind(keys: Iterable<string>): Map<NodeKind, string[]> {
+  const out = new Map<NodeKind, string[]>();
+  for (const k of new Set(keys)) {
+    const kind = kindOfKey(k);
+    if (!kind) continue;
+    const list = out.get(kind);
+    if (list) list.push(k);
+    else out.set(kind, [k]);
+  }
+  return out;
+}
+
+const num = z.number().nullable().catch(null);
+const str = z.string().nullable().catch(null);
+const strs = z.array(z.string()).nullable().catch(null).transform((v) => v ?? []);
+
+// ---------------------------------------------------------------------------------------------- schema
+
+export function engagementSchemaCypher(): string[] {
+  return [
+    `CREATE CONSTRAINT lg_lens_key IF NOT EXISTS FOR (n:Lens) REQUIRE n.key IS UNIQUE`,
+    `CREATE CONSTRAINT lg_risk_key IF NOT EXISTS FOR (n:Risk) REQUIRE n.key IS UNIQUE`,
+    `CREATE CONSTRAINT lg_appliedchunk_id IF NOT EXISTS FOR (n:AppliedChunk) REQUIRE n.id IS UNIQUE`,
+    `CREATE CONSTRAINT lg_note_id IF NOT EXISTS FOR (n:Note) REQUIRE n.id IS UNIQUE`,
+    `CREATE CONSTRAINT lg_auditentry_id IF NOT EXISTS FOR (n:AuditEntry) REQUIRE n.id IS UNIQUE`,
+    `CREATE CONSTRAINT lg_engagelock_id IF NOT EXISTS FOR (n:EngageLock) REQUIRE n.id IS UNIQUE`,
+    `CREATE INDEX lg_lens_score IF NOT EXISTS FOR (n:Lens) ON (n.score)`,
+    `CREATE INDEX lg_lens_updated IF NOT EXISTS FOR (n:Lens) ON (n.updated_at)`,
+    `CREATE INDEX lg_lens_status IF NOT EXISTS FOR (n:Lens) ON (n.status)`,
+    `CREATE INDEX lg_lens_merged IF NOT EXISTS FOR (n:Lens) ON (n.merged_into)`,
+    `CREATE INDEX lg_note_target IF NOT EXISTS FOR (n:Note) ON (n.target)`,
+    `CREATE INDEX lg_noteversion_note IF NOT EXISTS FOR (n:NoteVersion) ON (n.note)`,
+    `CREATE INDEX lg_audit_target IF NOT EXISTS FOR (n:AuditEntry) ON (n.target)`,
+  ];
+}
+
+const schemaReady = new WeakMap<GraphGateway, Promise<void>>();
+
+/**
+ * Constraints and indexes of the engagement labels, once per gateway. A constraint that cannot be created
+ * (duplicates written before it existed) is reported, not fatal: MERGE still works without it.
+ */
+export function ensureEngagementSchema(gateway: GraphGateway, warn: (msg: string, f: Record<string, unknown>) => void = () => {}): Promise<void> {
+  let p = schemaReady.get(gateway);
+  if (!p) {
+    p = (async () => {
+      for (const stmt of engagementSchemaCypher()) {
+        try {
+          await gateway.schema(stmt);
+        } catch (err) {
+          const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+          if (code.includes('AlreadyExists')) continue;
+          warn('engagement schema statement failed', { stmt, err });
+        }
+      }
+    })();
+    schemaReady.set(gateway, p);
+    p.catch(() => schemaReady.delete(gateway));
+  }
+  return p;
+}
+
+// -------------------------------------------------------------------------------------- exactly once
+
+/** Claims chunk markers; returns the ids this attempt claimed (the others were applied before). */
+export async function claimChunks(tx: ManagedTransaction, ids: string[], claim: string, now: number): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const res = await tx.run(
+    `UNWIND $ids AS id
+     MERGE (a:AppliedChunk {id: id})
+       ON CREATE SET a.at = $now, a.claim = $claim
+     RETURN id, a.claim = $claim AS fresh`,
+    { ids, claim, now },
+  );
+  return new Set(res.records.filter((r) => r.get('fresh') === true).map((r) => String(r.get('id'))));
+}
+
+/**
+ * Lens decisions read the lenses around new risks and then write them: the single EngageLock node, written
+ * first, makes those read-decide-write steps of concurrent engage transactions run one after the other
+ * (reads after the lock see everything committed before). Analyst edits lock only their lens node.
+ */
+export async function lockEngagement(tx: ManagedTransaction, now: number): Promise<void> {
+  await tx.run(`MERGE (x:EngageLock {id: 'lenses'}) SET x.at = $now`, { now });
+}
+
+/** Keys of nodes folded into others by the merge stage (pipeline/merge AliasedKey), old -> canonical. */
+export async function lookupAliases(tx: ManagedTransaction, keys: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (keys.length === 0) return out;
+  const res = await tx.run(`UNWIND $keys AS k MATCH (x:AliasedKey {key: k}) RETURN x.key AS key, x.to AS to`, { keys });
+  for (const r of res.records) {
+    const to = r.get('to');
+    if (typeof to === 'string') out.set(String(r.get('key')), to);
+  }
+  return out;
+}
+
+// --------------------------------------------------------------------------------------------- risks
+
+export interface RiskRow {
+  key: string;
+  node: string;
+  detection: string;
+  source: string;
+  title: string;
+  score: number;
+  techniques: string[];
+  summary: string;
+  time: number;
+  count: number;
+  context: string[];
+}
+
+// The label comes from the domain model (never from input); values are parameters.
+export function riskCypher(kind: NodeKind): string {
+  return `UNWIND $rows AS r
+MATCH (n:${label(kind)} {key: r.node})
+MERGE (k:Risk {key: r.key})
+  ON CREATE SET k.detection = r.detection, k.source = r.source, k.title = r.title, k.summary = r.summary,
+                k.first_seen = r.time, k.last_seen = r.time, k.count = 0, k.score = r.score, k.techniques = []
+SET k.count = k.count + r.count,
+    k.score = CASE WHEN r.score > k.score THEN r.score ELSE k.score END,
+    k.first_seen = CASE WHEN r.time < k.first_seen THEN r.time ELSE k.first_seen END,
+    k.last_seen = CASE WHEN r.time > k.last_seen THEN r.time ELSE k.last_seen END,
+    k.techniques = k.techniques + [t IN r.techniques WHERE NOT t IN k.techniques]
+MERGE (n)-[:HAS_RISK]->(k)
+RETURN count(k) AS n`;
+}
+
+export async function upsertRisks(tx: ManagedTransaction, rows: Map<NodeKind, RiskRow[]>): Promise<number> {
+  let n = 0;
+  for (const [kind, kindRows] of rows) {
+    const res = await tx.run(riskCypher(kind), { rows: kindRows });
+    n += Number(res.records[0]?.get('n') ?? 0);
+  }
+  return n;
+}
+
+// ------------------------------------------------------------------------------------------ node facts
+
+export interface NodeFacts {
+  key: string;
+  kind: NodeKind;
+  host: string | null;
+  firstSeen: number | null;
+  lastSeen: number | null;
+  risky: boolean;
+}
+
+const NodeFactsRow = z.object({ key: z.string(), host: str, firstSeen: num, lastSeen: num, risky: z.boolean() });
+
+/** What the lens rules need to know of existing nodes; keys not in the graph are absent. */
+export async function nodeFacts(tx: ManagedTransaction, keys: Iterable<string>): Promise<Map<string, NodeFacts>> {
+  const out = new Map<string, NodeFacts>();
+  for (const [kind, list] of byKind(keys)) {
+    const host = kind === 'Asset' ? `substring(n.key, 6)` : 'n.host';
+    const res = await tx.run(
+      `UNWIND $keys AS k
+       MATCH (n:${label(kind)} {key: k})
+       RETURN n.key AS key, ${host} AS host, n.first_seen AS firstSeen, n.last_seen AS lastSeen,
+              EXISTS { (n)-[:HAS_RISK]->(:Risk) } AS risky`,
+      { keys: list },
+    );
+    for (const r of res.records) {
+      const row = NodeFactsRow.parse(r.toObject());
+      out.set(row.key, { ...row, kind });
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------- join steps
+
+const RISKY_Y = 'EXISTS { (y)-[:HAS_RISK]->(:Risk) }';
+const BROKER_PARENT = (child: string) =>
+  `EXISTS { MATCH (b:Process)-[:PARENT_OF]->(${child}) WHERE b.image IS NOT NULL AND any(n IN $brokers WHERE toLower(b.image) ENDS WITH '\\\\' + n OR toLower(b.image) = n) }`;
+const SAME_TUPLE = `any(ip IN coalesce(o.src_ip, []) WHERE ip IN coalesce(i.src_ip, []))
+      AND (o.src_port IS NULL OR i.src_port IS NULL OR any(p IN o.src_port WHERE p IN i.src_port))`;
+
+/** Downstream candidates of processes: what they started, injected, dropped-and-ran, reached remotely. */
+export const DOWNSTREAM_CYPHER = `UNWIND $keys AS k
+MATCH (x:Process {key: k})
+CALL (x) {
+    MATCH (x)-[:PARENT_OF]->(y:Process) WHERE y <> x
+    WITH y ORDER BY ${RISKY_Y} DESC LIMIT $limit
+    RETURN 'PARENT_OF' AS rel, y, null AS via
+  UNION ALL
+    MATCH (x)-[:INJECTED_INTO]->(y:Process) WHERE y <> x
+    WITH DISTINCT y LIMIT $limit
+    RETURN 'INJECTED_INTO' AS rel, y, null AS via
+  UNION ALL
+    MATCH (x)-[:ACCESSED]->(y:Process) WHERE y <> x AND ${RISKY_Y}
+    WITH DISTINCT y LIMIT $limit
+    RETURN 'ACCESSED' AS rel, y, null AS via
+  UNION ALL
+    MATCH (x)-[c:CREATED|MODIFIED]->(f:File)<-[e:EXECUTED|LOADED]-(y:Process)
+    WHERE y <> x AND e.last_seen >= c.first_seen
+    WITH DISTINCT f, y ORDER BY ${RISKY_Y} DESC LIMIT $limit
+    RETURN 'FILE' AS rel, y, f.key AS via
+  UNION ALL
+    MATCH (x)-[:CREATED_PIPE|CONNECTED_PIPE]->(p:Pipe)<-[:CREATED_PIPE|CONNECTED_PIPE]-(y:Process)
+    WHERE y <> x AND ${RISKY_Y}
+    WITH DISTINCT p, y LIMIT $limit
+    RETURN 'PIPE' AS rel, y, p.key AS via
+  UNION ALL
+    MATCH (x)-[o:CONNECTED_TO]->(ep:NetworkEndpoint)<-[i:CONNECTED_TO]-(y:Process)
+    WHERE y <> x AND 'outbound' IN coalesce(o.direction, []) AND 'inbound' IN coalesce(i.direction, [])
+      AND y.host <> x.host AND ${SAME_TUPLE} AND ${RISKY_Y}
+    WITH DISTINCT ep, y LIMIT $limit
+    RETURN 'NETWORK' AS rel, y, ep.key AS via
+  UNION ALL
+    MATCH (x)-[o:CONNECTED_TO]->(ep:NetworkEndpoint)<-[i:CONNECTED_TO]-(l:Process)
+    WHERE l <> x AND 'outbound' IN coalesce(o.direction, []) AND 'inbound' IN coalesce(i.direction, [])
+      AND l.host <> x.host AND ${SAME_TUPLE}
+    WITH DISTINCT ep, i, l LIMIT 25
+    MATCH (y:Process)
+    WHERE y.create_time >= i.first_seen - $skew AND y.create_time <= i.last_seen + $remoteExecMs
+      AND y.host = l.host AND ${RISKY_Y} AND ${BROKER_PARENT('y')}
+    WITH DISTINCT ep, y LIMIT $limit
+    RETURN 'REMOTE_EXEC' AS rel, y, ep.key AS via
+}
+RETURN x.key AS from, rel, y.key AS to, via, y.first_seen AS firstSeen, y.last_seen AS lastSeen, ${RISKY_Y} AS risky`;
+
+/** Upstream candidates of processes: who started, injected, dropped their image, or reached them remotely. */
+export const UPSTREAM_CYPHER = `UNWIND $keys AS k
+MATCH (x:Process {key: k})
+CALL (x) {
+    MATCH (y:Process)-[:PARENT_OF]->(x) WHERE y <> x
+    WITH DISTINCT y LIMIT $limit
+    RETURN 'PARENT_OF' AS rel, y, null AS via
+  UNION ALL
+    MATCH (y:Process)-[:INJECTED_INTO]->(x) WHERE y <> x
+    WITH DISTINCT y LIMIT $limit
+    RETURN 'INJECTED_INTO' AS rel, y, null AS via
+  UNION ALL
+    MATCH (y:Process)-[:ACCESSED]->(x) WHERE y <> x AND ${RISKY_Y}
+    WITH DISTINCT y LIMIT $limit
+    RETURN 'ACCESSED' AS rel, y, null AS via
+  UNION ALL
+    MATCH (x)-[e:EXECUTED|LOADED]->(f:File)<-[c:CREATED|MODIFIED]-(y:Process)
+    WHERE y <> x AND e.last_seen >= c.first_seen
+    WITH DISTINCT f, y ORDER BY ${RISKY_Y} DESC LIMIT $limit
+    RETURN 'FILE' AS rel, y, f.key AS via
+  UNION ALL
+    MATCH (x)-[:CREATED_PIPE|CONNECTED_PIPE]->(p:Pipe)<-[:CREATED_PIPE|CONNECTED_PIPE]-(y:Process)
+    WHERE y <> x AND ${RISKY_Y}
+    WITH DISTINCT p, y LIMIT $limit
+    RETURN 'PIPE' AS rel, y, p.key AS via
+  UNION ALL
+    MATCH (x)-[i:CONNECTED_TO]->(ep:NetworkEndpoint)<-[o:CONNECTED_TO]-(y:Process)
+    WHERE y <> x AND 'inbound' IN coalesce(i.direction, []) AND 'outbound' IN coalesce(o.direction, [])
+      AND y.host <> x.host AND ${SAME_TUPLE} AND ${RISKY_Y}
+    WITH DISTINCT ep, y LIMIT $limit
+    RETURN 'NETWORK' AS rel, y, ep.key AS via
+  UNION ALL
+    WITH x WHERE x.create_time IS NOT NULL AND EXISTS { (x)-[:HAS_RISK]->(:Risk) } AND ${BROKER_PARENT('x')}
+    MATCH (x)-[:RUNS_ON]->(:Asset)<-[:RUNS_ON]-(l:Process)-[i:CONNECTED_TO]->(ep:NetworkEndpoint)
+    WHERE 'inbound' IN coalesce(i.direction, []) AND i.first_seen <= x.create_time + $skew
+      AND i.last_seen >= x.create_time - $remoteExecMs
+    WITH DISTINCT x, i, ep LIMIT 25
+    MATCH (ep)<-[o:CONNECTED_TO]-(y:Process)
+    WHERE y.host <> x.host AND 'outbound' IN coalesce(o.direction, []) AND ${SAME_TUPLE}
+    WITH DISTINCT ep, y LIMIT $limit
+    RETURN 'REMOTE_EXEC' AS rel, y, ep.key AS via
+}
+RETURN x.key AS from, rel, y.key AS to, via, y.first_seen AS firstSeen, y.last_seen AS lastSeen, ${RISKY_Y} AS risky`;
+
+/** Processes that touched a non-process node (a risky file, key, pipe, endpoint). */
+export function touchCypher(kind: NodeKind): string {
+  return `UNWIND $keys AS k
+MATCH (x:${label(kind)} {key: k})
+CALL (x) {
+  MATCH (y:Process)-[r]->(x) WHERE type(r) IN $types
+  WITH DISTINCT y ORDER BY ${RISKY_Y} DESC LIMIT $limit
+  RETURN y
+}
+RETURN x.key AS from, 'TOUCH' AS rel, y.key AS to, null AS via, y.first_seen AS firstSeen, y.last_seen AS lastSeen, ${RISKY_Y} AS risky`;
+}
+
+const NeighbourRow = z.object({
+  from: z.string(),
+  rel: z.enum(['PARENT_OF', 'INJECTED_INTO', 'ACCESSED', 'FILE', 'PIPE', 'NETWORK', 'REMOTE_EXEC', 'TOUCH']),
+  to: z.string(),
+  via: str,
+  firstSeen: num,
+  lastSeen: num,
+  risky: z.boolean(),
+});
+
+/** One hop of the join search for a frontier (see join.ts discoverJoins). */
+export async function expandNeighbours(
+  tx: ManagedTransaction,
+  frontier: ReadonlyArray<{ key: string; dir: Direction }>,
+  o: Pick<JoinOptions, 'fanout' | 'remoteExecMs'>,
+): Promise<Neighbour[]> {
+  const out: Neighbour[] = [];
+  // One row more than the fanout, so the search can tell a hub.
+  const params = { limit: o.fanout + 1, skew: SKEW_MS, remoteExecMs: o.remoteExecMs, brokers: REMOTE_EXEC_BROKERS };
+  const collect = async (cypher: string, keys: string[], dir: Direction) => {
+    if (keys.length === 0) return;
+    const res = await tx.run(cypher, { ...params, keys, types: TOUCH_TYPES });
+    for (const r of res.records) out.push({ ...NeighbourRow.parse(r.toObject()), dir });
+  };
+  const down: string[] = [];
+  const up: string[] = [];
+  const other: string[] = [];
+  for (const f of frontier) {
+    if (kindOfKey(f.key) === 'Process') (f.dir === 'down' ? down : up).push(f.key);
+    else if (f.dir === 'up') other.push(f.key);
+  }
+  await collect(DOWNSTREAM_CYPHER, down, 'down');
+  await collect(UPSTREAM_CYPHER, up, 'up');
+  for (const [kind, keys] of byKind(other)) await collect(touchCypher(kind), keys, 'up');
+  return out;
+}
+
+// -------------------------------------------------------------------------------------------- lenses
+
+/** Risky node -> the (oldest, live) engagement lens holding it as risky. */
+export async function lensMemberships(tx: ManagedTransaction, keys: Iterable<string>): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const [kind, list] of byKind(keys)) {
+    const res = await tx.run(
+      `UNWIND $keys AS k
+       MATCH (n:${label(kind)} {key: k})<-[:SCOPE {role: 'risky'}]-(l:Lens {type: 'engagement'})
+       WHERE l.merged_into IS NULL
+       RETURN n.key AS node, l.key AS lens ORDER BY l.created_at, l.key`,
+      { keys: list },
+    );
+    for (const r of res.records) {
+      const node = String(r.get('node'));
+      if (!out.has(node)) out.set(node, String(r.get('lens')));
+    }
+  }
+  return out;
+}
+
+const LockedLensRow = z.object({
+  key: z.string(),
+  type: z.enum(['engagement', 'asset']),
+  createdAt: z.number(),
+  status: z.enum(['New', 'Investigating', 'Closed']),
+  excluded: z.array(z.string()),
+});
+export type LockedLens = z.infer<typeof LockedLensRow>;
+
+/** Write-locks lenses (in key order, so two writers never wait on each other crosswise) and reads them. */
+export async function lockLenses(tx: ManagedTransaction, keys: string[], now: number): Promise<Map<string, LockedLens>> {
+  const out = new Map<string, LockedLens>();
+  if (keys.length === 0) return out;
+  const res = await tx.run(
+    `UNWIND $keys AS k
+     MATCH (l:Lens {key: k})
+     SET l.updated_at = $now
+     RETURN l.key AS key, l.type AS type, l.created_at AS createdAt, l.status AS status,
+            [(l)-[:EXCLUDES]->(x) | x.key] AS excluded`,
+    { keys: [...new Set(keys)].sort(), now },
+  );
+  for (const r of res.records) {
+    const row = LockedLensRow.parse(r.toObject());
+    out.set(row.key, row);
+  }
+  return out;
+}
+
+export async function createEngagementLens(tx: ManagedTransaction, key: string, now: number): Promise<void> {
+  await tx.run(
+    `CREATE (l:Lens {key: $key, type: 'engagement', status: 'New', created_at: $now, updated_at: $now,
+                     status_changed_at: $now, created_by: $by, title: '', score: 0, tags: [], hosts: [], techniques: [],
+                     risk_count: 0, risky_count: 0, node_count: 0})`,
+    { key, now, by: PIPELINE_ACTOR },
+  );
+}
+
+/** The asset lens of each host, created when missing, locked, and read. */
+export async function ensureAssetLenses(tx: ManagedTransaction, hosts: string[], now: number): Promise<Map<string, LockedLens>> {
+  if (hosts.length === 0) return new Map();
+  const keys = [...new Set(hosts)].sort().map((h) => `asset:${h}`);
+  await tx.run(
+    `UNWIND $keys AS k
+     MERGE (l:Lens {key: k})
+       ON CREATE SET l.type = 'asset', l.status = 'New', l.created_at = $now, l.status_changed_at = $now,
+                     l.created_by = $by, l.title = substring(k, 6), l.score = 0, l.tags = [], l.hosts = [substring(k, 6)],
+                     l.techniques = [], l.risk_count = 0, l.risky_count = 0, l.node_count = 0`,
+    { keys, now, by: PIPELINE_ACTOR },
+  );
+  return lockLenses(tx, keys, now);
+}
+
+export interface ScopeRow {
+  node: string;
+  role: 'risky' | 'context';
+}
+
+/**
+ * Adds nodes to a lens's scope. A node already there keeps its first `added_by`; `risky` wins over
+ * `context`. With `respectExclusions` (the pipeline) nodes an analyst removed are skipped.
+ */
+export async function addScope(
+  tx: ManagedTransaction,
+  lens: string,
+  rows: ScopeRow[],
+  by: string,
+  now: number,
+  respectExclusions: boolean,
+): Promise<number> {
+  let n = 0;
+  const groups = new Map<NodeKind, ScopeRow[]>();
+  for (const r of rows) {
+    const kind = kindOfKey(r.node);
+    if (!kind) continue;
+    groups.set(kind, [...(groups.get(kind) ?? []), r]);
+  }
+  for (const [kind, list] of groups) {
+    const res = await tx.run(
+      `MATCH (l:Lens {key: $lens})
+       UNWIND $rows AS r
+       MATCH (n:${label(kind)} {key: r.node})
+       WITH l, n, r WHERE NOT ($respect AND (l)-[:EXCLUDES]->(n))
+       MERGE (l)-[s:SCOPE]->(n)
+         ON CREATE SET s.role = r.role, s.added_by = $by, s.added_at = $now
+       SET s.role = CASE WHEN r.role = 'risky' THEN 'risky' ELSE s.role END
+       RETURN count(s) AS n`,
+      { lens, rows: list, by, now, respect: respectExclusions },
+    );
+    n += Number(res.records[0]?.get('n') ?? 0);
+  }
+  return n;
+}
+
+/** Merges `absorbed` into `target`: scope, exclusions, notes, tags move; the absorbed lens points on. */
+export async function mergeLensInto(tx: ManagedTransaction, target: string, absorbed: string, now: number): Promise<void> {
+  await tx.run(
+    `MATCH (t:Lens {key: $target}), (a:Lens {key: $absorbed})
+     OPTIONAL MATCH (a)-[s:SCOPE]->(n) WHERE NOT (t)-[:EXCLUDES]->(n)
+     WITH t, a, s, n
+     CALL (t, s, n) {
+       WITH t, s, n WHERE s IS NOT NULL
+       MERGE (t)-[s2:SCOPE]->(n)
+         ON CREATE SET s2.role = s.role, s2.added_by = s.added_by, s2.added_at = s.added_at
+       SET s2.role = CASE WHEN s.role = 'risky' OR s2.role = 'risky' THEN 'risky' ELSE s2.role END
+     }
+     WITH DISTINCT t, a
+     CALL (t, a) {
+       MATCH (a)-[x:EXCLUDES]->(n)
+       MERGE (t)-[x2:EXCLUDES]->(n) ON CREATE SET x2.by = x.by, x2.at = x.at
+     }
+     CALL (t, a) {
+       MATCH (note:Note {target: a.key})
+       SET note.target = t.key, note.moved_from = a.key
+     }
+     CALL (t, a) {
+       MATCH (older:Lens {merged_into: a.key})
+       SET older.merged_into = t.key
+     }
+     WITH t, a
+     OPTIONAL MATCH (a)-[s:SCOPE]->() DELETE s
+     WITH DISTINCT t, a
+     SET t.tags = coalesce(t.tags, []) + [x IN coalesce(a.tags, []) WHERE NOT x IN coalesce(t.tags, [])],
+         t.assignee = coalesce(t.assignee, a.assignee),
+         t.updated_at = $now,
+         a.merged_into = t.key, a.previous_status = a.status, a.status = 'Closed', a.resolution = 'Duplicate',
+         a.duplicate_of = t.key, a.resolution_summary = 'Merged by the pipeline: a later event linked it to ' + t.key,
+         a.closed_at = $now, a.closed_by = $by, a.status_changed_at = $now, a.updated_at = $now`,
+    { target, absorbed, now, by: PIPELINE_ACTOR },
+  );
+}
+
+/** Closed -> Investigating because new hits arrived; returns the state before, or null if not Closed. */
+export async function reopenByPipeline(
+  tx: ManagedTransaction,
+  lens: string,
+  reason: string,
+  now: number,
+): Promise<{ resolution: string | null; summary: string | null } | null> {
+  const res = await tx.run(
+    `MATCH (l:Lens {key: $lens}) WHERE l.status = 'Closed' AND l.merged_into IS NULL
+     WITH l, l.resolution AS resolution, l.resolution_summary AS summary
+     SET l.status = 'Investigating', l.previous_resolution = l.resolution, l.previous_resolution_summary = l.resolution_summary,
+         l.resolution = null, l.resolution_summary = null, l.duplicate_of = null, l.closed_at = null, l.closed_by = null,
+         l.reopened_by_pipeline = true, l.reopen_reason = $reason, l.reopened_at = $now,
+         l.status_changed_at = $now, l.updated_at = $now
+     RETURN resolution, summary`,
+    { lens, reason, now },
+  );
+  const r = res.records[0];
+  if (!r) return null;
+  return { resolution: str.parse(r.get('resolution')), summary: str.parse(r.get('summary')) };
+}
+
+// ---------------------------------------------------------------------------------------- aggregates
+
+const LensRiskRow = z.object({
+  node: z.string(),
+  detection: z.string(),
+  title: z.string().nullable().catch(null).transform((v) => v ?? ''),
+  score: z.number().catch(0),
+  techniques: strs,
+  count: z.number().nullable().catch(null).transform((v) => v ?? 1),
+  host: str,
+  firstSeen: num,
+  lastSeen: num,
+});
+
+export const RISK_PROJECTION = `{node: n.key, detection: r.detection, title: r.title, score: r.score, techniques: r.techniques,
+  count: r.count, host: coalesce(n.host, CASE WHEN n:Asset THEN substring(n.key, 6) END),
+  firstSeen: r.first_seen, lastSeen: r.last_seen}`;
+
+export function parseLensRisk(v: unknown): LensRisk {
+  return LensRiskRow.parse(v);
+}
+
+/** Risks of risky nodes (for the score of a story that has no lens yet). */
+export async function risksOfNodes(tx: ManagedTransaction, keys: Iterable<string>): Promise<LensRisk[]> {
+  const out: LensRisk[] = [];
+  for (const [kind, list] of byKind(keys)) {
+    const res = await tx.run(
+      `UNWIND $keys AS k
+       MATCH (n:${label(kind)} {key: k})-[:HAS_RISK]->(r:Risk)
+       RETURN ${RISK_PROJECTION} AS risk`,
+      { keys: list },
+    );
+    for (const r of res.records) out.push(parseLensRisk(r.get('risk')));
+  }
+  return out;
+}
+
+export interface LensRisks {
+  key: string;
+  type: 'engagement' | 'asset';
+  nodeCount: number;
+  risks: LensRisk[];
+}
+
+export async function lensRisks(tx: ManagedTransaction, keys: string[]): Promise<LensRisks[]> {
+  if (keys.length === 0) return [];
+  const res = await tx.run(
+    `UNWIND $keys AS k
+     MATCH (l:Lens {key: k})
+     CALL (l) {
+       OPTIONAL MATCH (l)-[:SCOPE {role: 'risky'}]->(n)-[:HAS_RISK]->(r:Risk)
+       RETURN [x IN collect(${RISK_PROJECTION}) WHERE x.node IS NOT NULL AND x.detection IS NOT NULL] AS risks
+     }
+     RETURN l.key AS key, l.type AS type, COUNT { (l)-[:SCOPE]->() } AS nodeCount, risks`,
+    { keys },
+  );
+  return res.records.map((r) => ({
+    key: String(r.get('key')),
+    type: r.get('type') === 'asset' ? 'asset' : 'engagement',
+    nodeCount: Number(r.get('nodeCount') ?? 0),
+    risks: (r.get('risks') as unknown[]).map(parseLensRisk),
+  }));
+}
+
+export interface LensAggregates {
+  key: string;
+  score: number;
+  title: string;
+  hosts: string[];
+  techniques: string[];
+  detections: number;
+  riskCount: number;
+  riskyCount: number;
+  hitCount: number;
+  nodeCount: number;
+  firstSeen: number | null;
+  lastSeen: number | null;
+}
+
+export async function setAggregates(tx: ManagedTransaction, rows: LensAggregates[], now: number): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.run(
+    `UNWIND $rows AS r
+     MATCH (l:Lens {key: r.key})
+     SET l.score = r.score, l.title = r.title, l.hosts = r.hosts, l.techniques = r.techniques,
+         l.detection_count = r.detections, l.risk_count = r.riskCount, l.risky_count = r.riskyCount,
+         l.hit_count = r.hitCount, l.node_count = r.nodeCount, l.first_seen = r.firstSeen, l.last_seen = r.lastSeen,
+         l.updated_at = $now`,
+    { rows, now },
+  );
+}
+
+// --------------------------------------------------------------------------------------------- audit
+
+export interface AuditInput {
+  target: string;
+  targetKind: 'lens' | 'node';
+  actor: string;
+  action: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+/** Appends audit entries (ids generated here; before/after stored as JSON text). */
+export async function writeAudit(tx: ManagedTransaction, entries: AuditInput[], now: number): Promise<void> {
+  if (entries.length === 0) return;
+  await tx.run(
+    `UNWIND $entries AS e
+     CREATE (:AuditEntry {id: randomUUID(), target: e.target, target_kind: e.targetKind, at: $now, actor: e.actor,
+                          action: e.action, before: e.before, after: e.after})`,
+    {
+      now,
+      entries: entries.map((e) => ({
+        target: e.target,
+        targetKind: e.targetKind,
+        actor: e.actor,
+        action: e.action,
+        before: e.before === undefined ? null : JSON.stringify(e.before),
+        after: e.after === undefined ? null : JSON.stringify(e.after),
+      })),
+    },
+  );
+}
