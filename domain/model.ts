@@ -4,7 +4,7 @@
  *
  * Merge rules are enforced by the Cypher that writes them (pipeline/merge), so concurrent and
  * out-of-order writes converge:
- *   immutable  first non-empty value wins
+ *   immutable  set once; when sources disagree the smallest value wins (so arrival order cannot matter)
  *   increment  only grows (max)
  *   decrement  only shrinks (min)
  *   counter    sums contributions (exactly-once per payload, see pipeline/merge)

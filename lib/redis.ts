@@ -43,6 +43,10 @@ export function keys(prefix: string) {
     uploadIndex: `${prefix}:uploads`,
     sessions: (asset: string, pid: string) => `${prefix}:id:${asset}:${pid}`,
     stageStats: (stage: string) => `${prefix}:stats:${stage}`,
+    /** Sigma correlation windows (pipeline/sigma/correlation-redis.ts adds its own digests). */
+    sigmaCorrelation: `${prefix}:sigma:corr`,
+    /** Process session identities (pipeline/identity). */
+    identity: `${prefix}:id`,
     events: `${prefix}:events`,
   };
 }

@@ -35,7 +35,15 @@ export type RawChunk = z.infer<typeof RawChunk>;
 
 /** identify <- parse */
 export const EventsPayload = z.object({
-  parts: z.array(z.object({ chunk: ChunkId, digest: Digest, source: z.string(), events: z.array(NormalizedEvent) })),
+  parts: z.array(z.object({
+      chunk: ChunkId,
+      digest: Digest,
+      source: z.string(),
+      /** Events the graph model covers. */
+      events: z.array(NormalizedEvent),
+      /** Well-formed events outside the graph model (PowerShell, System, other Security ids): Sigma only. */
+      sigmaOnly: z.array(NormalizedEvent).default([]),
+    })),
 });
 export type EventsPayload = z.infer<typeof EventsPayload>;
 

@@ -12,11 +12,15 @@
  *                      its nodes in a shared database
  *   --streaming        with --ingest: also run the analyzers after every merged batch of 2000 events, as
  *                      the pipeline does (the final pass over every process of the dataset always runs)
+ *   --evtx             also replay every labelled EVTX sample (../shared/data/evtx-jsonl, files with Sysmon
+ *                      or 4688 events), each under its own namespace, and report which ones the analyzers
+ *                      detect (they have no process-level truth: detection and techniques only)
  *   --findings FILE    write one JSON line per (hit, process) in the format of ../shared/tools/score.py
  *   --verbose          list every flagged process
  *
  * Neo4j from NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD; extra analyzers from LENSGRAPH_ANALYZERS_DIR.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -58,6 +62,7 @@ async function main(): Promise<void> {
       streaming: { type: 'boolean', default: false },
       findings: { type: 'string' },
       verbose: { type: 'boolean', default: false },
+      evtx: { type: 'boolean', default: false },
     },
   });
   const dataDir = path.resolve(values.data ?? path.join(import.meta.dirname, '../../../shared/data'));
@@ -91,7 +96,9 @@ async function main(): Promise<void> {
 
   for (const file of files) {
     const stem = stemOf(file);
-    const truth = JSON.parse(fs.readFileSync(path.join(dataDir, 'truth', `${stem}.truth.json`), 'utf8')) as Truth;
+    const truth = JSON.parse(
+      fs.readFileSync(path.join(dataDir, 'truth', `${stem}.truth.json`), 'utf8'),
+    ) as Truth;
     const mapGuid = (guid: string) => (tag ? replayGuid(g(guid), tag) : g(guid));
     const truthGuids = new Set(truth.malicious_processes.map((p) => mapGuid(p.ProcessGuid)));
     const hits: Hit[] = [];
@@ -117,7 +124,8 @@ async function main(): Promise<void> {
       { file, suffix: `/${file}`, hostTag: `-${(tag ?? '').toUpperCase()}` },
     );
     const datasetKeys = procRows.map((r) => r.key);
-    for (let i = 0; i < datasetKeys.length; i += 2000) hits.push(...(await host.run(datasetKeys.slice(i, i + 2000))));
+    for (let i = 0; i < datasetKeys.length; i += 2000)
+      hits.push(...(await host.run(datasetKeys.slice(i, i + 2000))));
     const failed = host.lastRun.failed;
     for (const f of failed) console.error(`  analyzer ${f.id} failed: ${f.error}`);
 
@@ -165,15 +173,23 @@ async function main(): Promise<void> {
     const show = (k: string, mark: string) => {
       const i = byKey.get(k)!;
       const name = (i.image ?? '').split('\\').pop();
-      console.log(`    ${mark} ${name} ${i.guid ?? k}  [${[...(detections.get(k) ?? [])].join(', ')}]  ${(i.command_line ?? '').slice(0, 100)}`);
+      console.log(
+        `    ${mark} ${name} ${i.guid ?? k}  [${[...(detections.get(k) ?? [])].join(', ')}]  ${(i.command_line ?? '').slice(0, 100)}`,
+      );
     };
     if (values.verbose) {
       for (const k of flaggedTruth) show(k, '+');
       for (const k of flaggedBenign) show(k, '!');
-      const missed = truth.malicious_processes.filter((p) => !flaggedTruth.some((k) => byKey.get(k)?.guid === mapGuid(p.ProcessGuid)));
-      for (const p of missed) console.log(`    - ${(p.Image ?? '?').split('\\').pop()} ${p.ProcessGuid} ${(p.CommandLine ?? '').slice(0, 100)}`);
+      const missed = truth.malicious_processes.filter(
+        (p) => !flaggedTruth.some((k) => byKey.get(k)?.guid === mapGuid(p.ProcessGuid)),
+      );
+      for (const p of missed)
+        console.log(
+          `    - ${(p.Image ?? '?').split('\\').pop()} ${p.ProcessGuid} ${(p.CommandLine ?? '').slice(0, 100)}`,
+        );
     }
   }
+  if (values.evtx) await evaluateEvtx(dataDir, gateway, host, findings, values.verbose ?? false);
   console.log(
     `\nTOTAL datasets detected ${totals.detected}/${totals.datasets}, truth processes flagged ${totals.hit}/${totals.truth} (recall ${(totals.hit / Math.max(1, totals.truth)).toFixed(3)}), benign processes flagged ${totals.fp}`,
   );
@@ -182,6 +198,126 @@ async function main(): Promise<void> {
     console.log(`findings: ${findings.length} lines -> ${values.findings}`);
   }
   await gateway.close();
+}
+
+/** EVTX samples: each replayed under its own namespace; detected = at least one analyzer hit. */
+async function evaluateEvtx(
+  dataDir: string,
+  gateway: GraphGateway,
+  host: ReturnType<typeof createAnalyzerHost>,
+  findings: string[],
+  verbose: boolean,
+): Promise<void> {
+  const labels = parseCsv(fs.readFileSync(path.join(dataDir, 'evtx', 'labels.csv'), 'utf8'));
+  const rows = labels.filter(
+    (r) =>
+      r.status === 'ok' && /Sysmon|Security:4688/.test(r['channel:eventid'] ?? '') && Number(r.events) > 0,
+  );
+  await ensureGraphSchema(gateway);
+  let detected = 0;
+  let techHit = 0;
+  let techTotal = 0;
+  const perAnalyzer = new Map<string, number>();
+  console.log(`\nEVTX samples with Sysmon or 4688 events: ${rows.length}`);
+  for (const r of rows) {
+    const file = path.join(dataDir, 'evtx-jsonl', r.jsonl!);
+    if (!fs.existsSync(file)) continue;
+    const tag = `e${createHash('sha1').update(r.evtx!).digest('hex').slice(0, 10)}`;
+    const events = (await readEvents(file)).map((e) => namespaced(e, tag)).sort((a, b) => a.time - b.time);
+    const hits: Hit[] = [];
+    await ingestEvents(gateway, events, {
+      origin: path.basename(file),
+      batchPrefix: `analyzer-evaluate-evtx:${tag}`,
+      onBatch: async (keys) => void hits.push(...(await host.run(keys))),
+    });
+    const ids = [...new Set(hits.map((h) => h.detection.replace(/^analyzer:/, '')))];
+    for (const id of ids) perAnalyzer.set(id, (perAnalyzer.get(id) ?? 0) + 1);
+    const claimed = new Set(hits.flatMap((h) => h.techniques.map((t) => t.slice(0, 5))));
+    const expected = new Set(
+      [
+        ...`${r.technique_label ?? ''} ${r['technique_hint(heuristic from file name, unverified)'] ?? ''}`.matchAll(
+          /T\d{4}/g,
+        ),
+      ].map((m) => m[0]),
+    );
+    const matched = [...expected].filter((t) => claimed.has(t));
+    techTotal += expected.size;
+    techHit += matched.length;
+    if (hits.length > 0) detected++;
+    const procKeys = [...new Set(hits.flatMap((h) => h.riskyNodes))];
+    const infos = await gateway.query<{ key: string; guid: string | null; host: string | null }>(
+      'analyzer-evaluate.process-info',
+      'UNWIND $keys AS k MATCH (p:Process {key: k}) RETURN p.key AS key, p.process_guid AS guid, p.host AS host',
+      { keys: procKeys },
+    );
+    const byKey = new Map(infos.map((i) => [i.key, i]));
+    for (const h of hits) {
+      const procs = h.riskyNodes.map((k) => byKey.get(k)).filter((x) => x !== undefined);
+      for (const p of procs.length > 0 ? procs : [undefined]) {
+        findings.push(
+          JSON.stringify({
+            dataset: r.evtx,
+            process_guid: p?.guid ?? null,
+            host: p?.host ?? null,
+            techniques: h.techniques,
+            lens: null,
+            detection: h.detection,
+            score: h.score,
+          }),
+        );
+      }
+    }
+    if (verbose || hits.length > 0) {
+      console.log(
+        `  ${hits.length > 0 ? '+' : '-'} ${r.evtx!.padEnd(90)} [${ids.join(', ')}]${expected.size ? ` techniques ${matched.length}/${expected.size}` : ''}`,
+      );
+    }
+  }
+  console.log(
+    `EVTX detected ${detected}/${rows.length}; labelled techniques claimed ${techHit}/${techTotal}`,
+  );
+  console.log(
+    `  by analyzer: ${[...perAnalyzer.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+}
+
+/** Minimal CSV (quoted fields with commas and doubled quotes). */
+function parseCsv(text: string): Array<Record<string, string>> {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
+  const [head, ...body] = rows;
+  return body
+    .filter((r) => r.length > 1)
+    .map((r) => Object.fromEntries(head!.map((h, i) => [h, r[i] ?? ''])));
 }
 
 main().catch((err) => {

@@ -66,7 +66,12 @@ export function createAnalyzerHost(
       if (byKind.size > 0) {
         await pool(analyzers, opts.concurrency ?? 4, async (a) => {
           try {
-            const r = await runAnalyzer(a, byKind, { gateway, rarity, log, chunkSize: opts.chunkSize ?? 2000 });
+            const r = await runAnalyzer(a, byKind, {
+              gateway,
+              rarity,
+              log,
+              chunkSize: opts.chunkSize ?? 2000,
+            });
             hits.push(...r.hits);
             stats.push(r.stats);
           } catch (err) {
@@ -83,7 +88,10 @@ export function createAnalyzerHost(
 }
 
 /** Loads the built-in pack and the analyzers of `dir` (LENSGRAPH_ANALYZERS_DIR). */
-export async function loadAnalyzers(dir: string | undefined, builtinDir = BUILTIN_DIR): Promise<LoadedAnalyzers> {
+export async function loadAnalyzers(
+  dir: string | undefined,
+  builtinDir = BUILTIN_DIR,
+): Promise<LoadedAnalyzers> {
   const loaded: LoadedAnalyzers = { analyzers: [], report: { loaded: [], failed: [] } };
   await loadAnalyzersFrom(builtinDir, 'builtin', loaded);
   if (dir) await loadAnalyzersFrom(path.resolve(dir), 'extra', loaded);

@@ -30,7 +30,9 @@ export async function analyzerFiles(dir: string): Promise<string[]> {
   return entries
     .filter((e) => e.isFile() && MODULE.test(e.name))
     .map((e) => e.name)
-    .filter((n) => !n.startsWith('_') && !n.startsWith('.') && !n.endsWith('.d.ts') && !/\.test\.|\.spec\./.test(n))
+    .filter(
+      (n) => !n.startsWith('_') && !n.startsWith('.') && !n.endsWith('.d.ts') && !/\.test\.|\.spec\./.test(n),
+    )
     .sort()
     .map((n) => path.join(dir, n));
 }
@@ -46,7 +48,10 @@ async function importWithTimeout(file: string): Promise<Record<string, unknown>>
     return await Promise.race([
       import(pathToFileURL(file).href) as Promise<Record<string, unknown>>,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`import did not finish within ${IMPORT_TIMEOUT_MS / 1000} s`)), IMPORT_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`import did not finish within ${IMPORT_TIMEOUT_MS / 1000} s`)),
+          IMPORT_TIMEOUT_MS,
+        );
       }),
     ]);
   } finally {
@@ -91,7 +96,10 @@ export async function loadAnalyzersFrom(dir: string, label: string, into: Loaded
     }
     const list = candidates(mod);
     if (!list || list.length === 0) {
-      into.report.failed.push({ name, error: 'exports no analyzer (expected a default export or `analyzers`)' });
+      into.report.failed.push({
+        name,
+        error: 'exports no analyzer (expected a default export or `analyzers`)',
+      });
       continue;
     }
     list.forEach((c, i) => {

@@ -53,7 +53,12 @@ function chunks<T>(xs: readonly T[], size: number): T[][] {
 }
 
 /** Parameter sets covering every anchor key once: one kind's chunk at a time, the others empty. */
-export function paramSets(compiled: CompiledQuery, byKind: Map<NodeKind, string[]>, limit: number, chunkSize: number): Record<string, unknown>[] {
+export function paramSets(
+  compiled: CompiledQuery,
+  byKind: Map<NodeKind, string[]>,
+  limit: number,
+  chunkSize: number,
+): Record<string, unknown>[] {
   const base: Record<string, unknown> = { ...compiled.params, limit: neo4j.int(limit) };
   for (const p of compiled.intParams) base[p] = neo4j.int(Number(compiled.params[p]));
   const params = [...new Set(compiled.anchors.map((a) => a.param))];
@@ -68,7 +73,12 @@ export function paramSets(compiled: CompiledQuery, byKind: Map<NodeKind, string[
 }
 
 function isNodeRow(v: unknown): v is { key: string } {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { key?: unknown }).key === 'string';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    typeof (v as { key?: unknown }).key === 'string'
+  );
 }
 
 /** A row as returned by Neo4j, checked against the query's columns; undefined when it does not fit. */
@@ -155,7 +165,10 @@ export async function runAnalyzer(
   const ctx: AnalyzerContext = {
     rarity: deps.rarity,
     log,
-    expand: async <V extends NodeVars, E extends EdgeVars, O extends NodeVars>(query: Query<V, E, O>, keys: readonly string[]) => {
+    expand: async <V extends NodeVars, E extends EdgeVars, O extends NodeVars>(
+      query: Query<V, E, O>,
+      keys: readonly string[],
+    ) => {
       const c = compiledOf(query as unknown as Query<NodeVars, EdgeVars, NodeVars>);
       const kk = new Map<NodeKind, string[]>();
       for (const a of c.anchors) kk.set(a.kind, [...keys]);
@@ -180,8 +193,14 @@ export async function runAnalyzer(
     const drafts: readonly HitDraft[] = Array.isArray(result) ? result : [result as HitDraft];
     for (const d of drafts) {
       if (!d || typeof d !== 'object') continue;
-      const riskyRows = (d.risky ?? []).filter((r): r is { key: string } => typeof r === 'object' && r !== null);
-      const shaped = shapeHit(analyzer, d, latestTime(riskyRows.length > 0 ? riskyRows : Object.values(row), now));
+      const riskyRows = (d.risky ?? []).filter(
+        (r): r is { key: string } => typeof r === 'object' && r !== null,
+      );
+      const shaped = shapeHit(
+        analyzer,
+        d,
+        latestTime(riskyRows.length > 0 ? riskyRows : Object.values(row), now),
+      );
       if (shaped.ok) hits.push(shaped.hit);
       else {
         stats.rowErrors++;
@@ -191,7 +210,8 @@ export async function runAnalyzer(
   }
   stats.hits = hits.length;
   stats.ms = Date.now() - t0;
-  if (stats.rowErrors > 0) log.warn('analyzer match errors', { errors: stats.rowErrors, first: stats.firstError });
+  if (stats.rowErrors > 0)
+    log.warn('analyzer match errors', { errors: stats.rowErrors, first: stats.firstError });
   return { hits, stats };
 }
 

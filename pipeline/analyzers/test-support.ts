@@ -13,7 +13,10 @@ import { normalizeRecord, readRecords } from '../parsers';
 import { replayEvent } from '../stages/parse/replay';
 
 /** Every event of a telemetry file (records that do not parse are skipped). */
-export async function readEvents(file: string, keep: (e: NormalizedEvent) => boolean = () => true): Promise<NormalizedEvent[]> {
+export async function readEvents(
+  file: string,
+  keep: (e: NormalizedEvent) => boolean = () => true,
+): Promise<NormalizedEvent[]> {
   const out: NormalizedEvent[] = [];
   for await (const r of readRecords(file)) {
     if (!('text' in r)) continue;
@@ -46,7 +49,9 @@ export function replayIp(ip: string, tag: string): string {
   if (a === 127 || a === 0 || a >= 224 || (a === 169 && b === 254) || ip.endsWith('.255')) return ip;
   const h = createHash('sha1').update(`${tag}\0${ip}`).digest();
   const priv = a === 10 || (a === 192 && b === 168) || (a === 172 && b >= 16 && b <= 31);
-  return priv ? `10.${h[0]}.${h[1]}.${h[2]! % 254 + 1}` : `100.${64 + (h[0]! % 64)}.${h[1]}.${h[2]! % 254 + 1}`;
+  return priv
+    ? `10.${h[0]}.${h[1]}.${(h[2]! % 254) + 1}`
+    : `100.${64 + (h[0]! % 64)}.${h[1]}.${(h[2]! % 254) + 1}`;
 }
 
 /** The event as if from other hosts: host names, GUIDs and IPv4 addresses remapped per tag. */
@@ -70,7 +75,11 @@ export interface IngestOptions {
 }
 
 /** Builds, resolves and merges events; returns every key the merges reported changed. */
-export async function ingestEvents(gateway: GraphGateway, events: readonly NormalizedEvent[], opts: IngestOptions = {}): Promise<string[]> {
+export async function ingestEvents(
+  gateway: GraphGateway,
+  events: readonly NormalizedEvent[],
+  opts: IngestOptions = {},
+): Promise<string[]> {
   const store = opts.store ?? new MemorySessionStore();
   const size = opts.batchSize ?? Math.max(1, events.length);
   const prefix = opts.batchPrefix ?? `analyzer-test:${randomBytes(6).toString('hex')}`;
@@ -79,7 +88,9 @@ export async function ingestEvents(gateway: GraphGateway, events: readonly Norma
     const chunk = events.slice(i, i + size);
     const facts = chunk.map((e) => buildEvent(e, opts.origin));
     const res = await resolveIdentities(facts, store, {});
-    const report = await mergeSubgraphs(gateway, [{ id: `${prefix}:${i}`, subgraph: res.subgraph, aliases: res.aliases, events: chunk.length }]);
+    const report = await mergeSubgraphs(gateway, [
+      { id: `${prefix}:${i}`, subgraph: res.subgraph, aliases: res.aliases, events: chunk.length },
+    ]);
     for (const k of report.changedKeys) changed.add(k);
     if (opts.onBatch) await opts.onBatch(report.changedKeys);
   }
@@ -87,7 +98,10 @@ export async function ingestEvents(gateway: GraphGateway, events: readonly Norma
 }
 
 /** Graph keys of the processes with these Sysmon ProcessGuids (looked up by property, not by key format). */
-export async function keysOfGuids(gateway: GraphGateway, guids: readonly string[]): Promise<Map<string, string>> {
+export async function keysOfGuids(
+  gateway: GraphGateway,
+  guids: readonly string[],
+): Promise<Map<string, string>> {
   const norm = guids.map((g) => g.replace(/[{}]/g, '').toUpperCase());
   const rows = await gateway.query<{ guid: string; key: string }>(
     'analyzer-test.keys-of-guids',

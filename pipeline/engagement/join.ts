@@ -210,18 +210,19 @@ export interface Story {
 class UnionFind {
   private readonly parent = new Map<string, string>();
   find(x: string): string {
-    let p = this.parent.get(x);
-    if (p === undefined) {
+    if (!this.parent.has(x)) {
       this.parent.set(x, x);
       return x;
     }
-    while (p !== x) {
-      const gp = this.parent.get(p)!;
-      this.parent.set(x, gp);
-      x = p;
-      p = gp;
+    let root = x;
+    for (let p = this.parent.get(root)!; p !== root; p = this.parent.get(root)!) root = p;
+    // path compression
+    for (let cur = x; cur !== root; ) {
+      const next: string = this.parent.get(cur)!;
+      this.parent.set(cur, root);
+      cur = next;
     }
-    return x;
+    return root;
   }
   union(a: string, b: string): void {
     const ra = this.find(a);

@@ -14,7 +14,7 @@
  *
  * Labels are constants or node kinds from domain/model.ts (never input); every value is a parameter.
  */
-import type { ManagedTransaction } from 'neo4j-driver';
+import neo4j, { type ManagedTransaction } from 'neo4j-driver';
 import { z } from 'zod';
 import { NODE_KINDS, kindOfKey, type NodeKind } from '../../domain/model';
 import type { GraphGateway } from '../../lib/neo4j';
@@ -55,6 +55,13 @@ const TOUCH_TYPES = [
 
 /** Cross-host clock skew and event-order slack (the development set shows up to ~40 s between hosts). */
 const SKEW_MS = 60_000;
+
+/** Integers go to Neo4j as integers (LIMIT needs one; times and counts are stored as the graph's are). */
+export function int(n: number): ReturnType<typeof neo4j.int> {
+  return neo4j.int(Math.trunc(Number.isFinite(n) ? n : 0));
+}
+
+const intOrNull = (n: number | null) => (n === null ? null : int(n));
 
 function label(kind: NodeKind): string {
   if (!(NODE_KINDS as readonly string[]).includes(kind) || !/^[A-Za-z]+$/.test(kind)) throw new Error(`not a node kind: ${kind}`);
@@ -134,7 +141,7 @@ export async function claimChunks(tx: ManagedTransaction, ids: string[], claim: 
      MERGE (a:AppliedChunk {id: id})
        ON CREATE SET a.at = $now, a.claim = $claim
      RETURN id, a.claim = $claim AS fresh`,
-    { ids, claim, now },
+    { ids, claim, now: int(now) },
   );
   return new Set(res.records.filter((r) => r.get('fresh') === true).map((r) => String(r.get('id'))));
 }
@@ -145,7 +152,7 @@ export async function claimChunks(tx: ManagedTransaction, ids: string[], claim: 
  * (reads after the lock see everything committed before). Analyst edits lock only their lens node.
  */
 export async function lockEngagement(tx: ManagedTransaction, now: number): Promise<void> {
-  await tx.run(`MERGE (x:EngageLock {id: 'lenses'}) SET x.at = $now`, { now });
+  await tx.run(`MERGE (x:EngageLock {id: 'lenses'}) SET x.at = $now`, { now: int(now) });
 }
 
 /** Keys of nodes folded into others by the merge stage (pipeline/merge AliasedKey), old -> canonical. */
@@ -171,7 +178,9 @@ export interface RiskRow {
   score: number;
   techniques: string[];
   summary: string;
+  /** Earliest and latest hit time of the batch. */
   time: number;
+  last: number;
   count: number;
   context: string[];
 }
@@ -182,11 +191,11 @@ export function riskCypher(kind: NodeKind): string {
 MATCH (n:${label(kind)} {key: r.node})
 MERGE (k:Risk {key: r.key})
   ON CREATE SET k.detection = r.detection, k.source = r.source, k.title = r.title, k.summary = r.summary,
-                k.first_seen = r.time, k.last_seen = r.time, k.count = 0, k.score = r.score, k.techniques = []
+                k.first_seen = r.time, k.last_seen = r.last, k.count = 0, k.score = r.score, k.techniques = []
 SET k.count = k.count + r.count,
     k.score = CASE WHEN r.score > k.score THEN r.score ELSE k.score END,
     k.first_seen = CASE WHEN r.time < k.first_seen THEN r.time ELSE k.first_seen END,
-    k.last_seen = CASE WHEN r.time > k.last_seen THEN r.time ELSE k.last_seen END,
+    k.last_seen = CASE WHEN r.last > k.last_seen THEN r.last ELSE k.last_seen END,
     k.techniques = k.techniques + [t IN r.techniques WHERE NOT t IN k.techniques]
 MERGE (n)-[:HAS_RISK]->(k)
 RETURN count(k) AS n`;
@@ -195,7 +204,8 @@ RETURN count(k) AS n`;
 export async function upsertRisks(tx: ManagedTransaction, rows: Map<NodeKind, RiskRow[]>): Promise<number> {
   let n = 0;
   for (const [kind, kindRows] of rows) {
-    const res = await tx.run(riskCypher(kind), { rows: kindRows });
+    const rows = kindRows.map((r) => ({ ...r, time: int(r.time), last: int(r.last), count: int(r.count) }));
+    const res = await tx.run(riskCypher(kind), { rows });
     n += Number(res.records[0]?.get('n') ?? 0);
   }
   return n;
@@ -360,7 +370,7 @@ export async function expandNeighbours(
 ): Promise<Neighbour[]> {
   const out: Neighbour[] = [];
   // One row more than the fanout, so the search can tell a hub.
-  const params = { limit: o.fanout + 1, skew: SKEW_MS, remoteExecMs: o.remoteExecMs, brokers: REMOTE_EXEC_BROKERS };
+  const params = { limit: int(o.fanout + 1), skew: int(SKEW_MS), remoteExecMs: int(o.remoteExecMs), brokers: REMOTE_EXEC_BROKERS };
   const collect = async (cypher: string, keys: string[], dir: Direction) => {
     if (keys.length === 0) return;
     const res = await tx.run(cypher, { ...params, keys, types: TOUCH_TYPES });
@@ -419,7 +429,7 @@ export async function lockLenses(tx: ManagedTransaction, keys: string[], now: nu
      SET l.updated_at = $now
      RETURN l.key AS key, l.type AS type, l.created_at AS createdAt, l.status AS status,
             [(l)-[:EXCLUDES]->(x) | x.key] AS excluded`,
-    { keys: [...new Set(keys)].sort(), now },
+    { keys: [...new Set(keys)].sort(), now: int(now) },
   );
   for (const r of res.records) {
     const row = LockedLensRow.parse(r.toObject());
@@ -433,7 +443,7 @@ export async function createEngagementLens(tx: ManagedTransaction, key: string, 
     `CREATE (l:Lens {key: $key, type: 'engagement', status: 'New', created_at: $now, updated_at: $now,
                      status_changed_at: $now, created_by: $by, title: '', score: 0, tags: [], hosts: [], techniques: [],
                      risk_count: 0, risky_count: 0, node_count: 0})`,
-    { key, now, by: PIPELINE_ACTOR },
+    { key, now: int(now), by: PIPELINE_ACTOR },
   );
 }
 
@@ -447,7 +457,7 @@ export async function ensureAssetLenses(tx: ManagedTransaction, hosts: string[],
        ON CREATE SET l.type = 'asset', l.status = 'New', l.created_at = $now, l.status_changed_at = $now,
                      l.created_by = $by, l.title = substring(k, 6), l.score = 0, l.tags = [], l.hosts = [substring(k, 6)],
                      l.techniques = [], l.risk_count = 0, l.risky_count = 0, l.node_count = 0`,
-    { keys, now, by: PIPELINE_ACTOR },
+    { keys, now: int(now), by: PIPELINE_ACTOR },
   );
   return lockLenses(tx, keys, now);
 }
@@ -486,7 +496,7 @@ export async function addScope(
          ON CREATE SET s.role = r.role, s.added_by = $by, s.added_at = $now
        SET s.role = CASE WHEN r.role = 'risky' THEN 'risky' ELSE s.role END
        RETURN count(s) AS n`,
-      { lens, rows: list, by, now, respect: respectExclusions },
+      { lens, rows: list, by, now: int(now), respect: respectExclusions },
     );
     n += Number(res.records[0]?.get('n') ?? 0);
   }
@@ -495,39 +505,34 @@ export async function addScope(
 
 /** Merges `absorbed` into `target`: scope, exclusions, notes, tags move; the absorbed lens points on. */
 export async function mergeLensInto(tx: ManagedTransaction, target: string, absorbed: string, now: number): Promise<void> {
+  const p = { target, absorbed, now: int(now), by: PIPELINE_ACTOR };
   await tx.run(
     `MATCH (t:Lens {key: $target}), (a:Lens {key: $absorbed})
-     OPTIONAL MATCH (a)-[s:SCOPE]->(n) WHERE NOT (t)-[:EXCLUDES]->(n)
-     WITH t, a, s, n
-     CALL (t, s, n) {
-       WITH t, s, n WHERE s IS NOT NULL
-       MERGE (t)-[s2:SCOPE]->(n)
-         ON CREATE SET s2.role = s.role, s2.added_by = s.added_by, s2.added_at = s.added_at
-       SET s2.role = CASE WHEN s.role = 'risky' OR s2.role = 'risky' THEN 'risky' ELSE s2.role END
-     }
-     WITH DISTINCT t, a
-     CALL (t, a) {
-       MATCH (a)-[x:EXCLUDES]->(n)
-       MERGE (t)-[x2:EXCLUDES]->(n) ON CREATE SET x2.by = x.by, x2.at = x.at
-     }
-     CALL (t, a) {
-       MATCH (note:Note {target: a.key})
-       SET note.target = t.key, note.moved_from = a.key
-     }
-     CALL (t, a) {
-       MATCH (older:Lens {merged_into: a.key})
-       SET older.merged_into = t.key
-     }
-     WITH t, a
-     OPTIONAL MATCH (a)-[s:SCOPE]->() DELETE s
-     WITH DISTINCT t, a
+     MATCH (a)-[s:SCOPE]->(n) WHERE NOT (t)-[:EXCLUDES]->(n)
+     MERGE (t)-[s2:SCOPE]->(n)
+       ON CREATE SET s2.role = s.role, s2.added_by = s.added_by, s2.added_at = s.added_at
+     SET s2.role = CASE WHEN s.role = 'risky' OR s2.role = 'risky' THEN 'risky' ELSE s2.role END`,
+    p,
+  );
+  await tx.run(
+    `MATCH (t:Lens {key: $target}), (a:Lens {key: $absorbed})
+     MATCH (a)-[x:EXCLUDES]->(n)
+     MERGE (t)-[x2:EXCLUDES]->(n) ON CREATE SET x2.by = x.by, x2.at = x.at`,
+    p,
+  );
+  await tx.run(`MATCH (note:Note {target: $absorbed}) SET note.target = $target, note.moved_from = $absorbed`, p);
+  // Lenses merged into the absorbed one earlier now point at the survivor directly.
+  await tx.run(`MATCH (o:Lens {merged_into: $absorbed}) SET o.merged_into = $target`, p);
+  await tx.run(`MATCH (:Lens {key: $absorbed})-[s:SCOPE]->() DELETE s`, p);
+  await tx.run(
+    `MATCH (t:Lens {key: $target}), (a:Lens {key: $absorbed})
      SET t.tags = coalesce(t.tags, []) + [x IN coalesce(a.tags, []) WHERE NOT x IN coalesce(t.tags, [])],
          t.assignee = coalesce(t.assignee, a.assignee),
          t.updated_at = $now,
          a.merged_into = t.key, a.previous_status = a.status, a.status = 'Closed', a.resolution = 'Duplicate',
          a.duplicate_of = t.key, a.resolution_summary = 'Merged by the pipeline: a later event linked it to ' + t.key,
          a.closed_at = $now, a.closed_by = $by, a.status_changed_at = $now, a.updated_at = $now`,
-    { target, absorbed, now, by: PIPELINE_ACTOR },
+    p,
   );
 }
 
@@ -546,7 +551,7 @@ export async function reopenByPipeline(
          l.reopened_by_pipeline = true, l.reopen_reason = $reason, l.reopened_at = $now,
          l.status_changed_at = $now, l.updated_at = $now
      RETURN resolution, summary`,
-    { lens, reason, now },
+    { lens, reason, now: int(now) },
   );
   const r = res.records[0];
   if (!r) return null;
@@ -641,7 +646,19 @@ export async function setAggregates(tx: ManagedTransaction, rows: LensAggregates
          l.detection_count = r.detections, l.risk_count = r.riskCount, l.risky_count = r.riskyCount,
          l.hit_count = r.hitCount, l.node_count = r.nodeCount, l.first_seen = r.firstSeen, l.last_seen = r.lastSeen,
          l.updated_at = $now`,
-    { rows, now },
+    {
+      rows: rows.map((r) => ({
+        ...r,
+        detections: int(r.detections),
+        riskCount: int(r.riskCount),
+        riskyCount: int(r.riskyCount),
+        hitCount: int(r.hitCount),
+        nodeCount: int(r.nodeCount),
+        firstSeen: intOrNull(r.firstSeen),
+        lastSeen: intOrNull(r.lastSeen),
+      })),
+      now: int(now),
+    },
   );
 }
 
@@ -661,11 +678,12 @@ export async function writeAudit(tx: ManagedTransaction, entries: AuditInput[], 
   if (entries.length === 0) return;
   await tx.run(
     `UNWIND $entries AS e
-     CREATE (:AuditEntry {id: randomUUID(), target: e.target, target_kind: e.targetKind, at: $now, actor: e.actor,
-                          action: e.action, before: e.before, after: e.after})`,
+     CREATE (:AuditEntry {id: randomUUID(), target: e.target, target_kind: e.targetKind, at: $now, seq: e.seq,
+                          actor: e.actor, action: e.action, before: e.before, after: e.after})`,
     {
-      now,
-      entries: entries.map((e) => ({
+      now: int(now),
+      entries: entries.map((e, seq) => ({
+        seq,
         target: e.target,
         targetKind: e.targetKind,
         actor: e.actor,

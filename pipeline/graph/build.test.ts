@@ -11,7 +11,8 @@ function expectWellFormed(f: EventFacts) {
     expect(kindOfKey(n.key)).toBe(n.kind);
     expect(n.props.first_seen).toBe(f.time);
     expect(n.props.last_seen).toBe(f.time);
-    for (const v of Object.values(n.props)) expect(v === '' || (Array.isArray(v) && v.length === 0)).toBe(false);
+    for (const v of Object.values(n.props))
+      expect(v === '' || (Array.isArray(v) && v.length === 0)).toBe(false);
   }
   for (const e of f.edges) {
     expect(e.props.count).toBe(1);
@@ -54,20 +55,38 @@ describe('buildEvent: Sysmon 1 process create', () => {
     expect(p.guid).toBe(CMD_GUID);
     expect(p.pid).toBe(2128);
     expect(p.created).toBeUndefined();
-    expect(p.props).toMatchObject({ image: 'C:\\Windows\\System32\\cmd.exe', command_line: '"C:\\windows\\system32\\cmd.exe"', provisional: 1 });
+    expect(p.props).toMatchObject({
+      image: 'C:\\Windows\\System32\\cmd.exe',
+      command_line: '"C:\\windows\\system32\\cmd.exe"',
+      provisional: 1,
+    });
     expect(edges(f, 'PARENT_OF')).toEqual([expect.objectContaining({ from: PARENT, to: ACTOR })]);
   });
   it('links image file, asset and user', () => {
     const file = nodes(f, 'File')[0]!;
     expect(file.key).toBe('File:WORKSTATION5:c:\\users\\wardog\\downloads\\pstools\\psexec.exe');
     expect(file.props.path).toBe('C:\\Users\\wardog\\Downloads\\PSTools\\PsExec.exe');
-    expect(file.props.hashes).toEqual(['SHA1=E50D9E3BD91908E13A26B3E23EDEAF577FB3A095', 'MD5=27304B246C7D5B4E149124D5F93C5B01']);
+    expect(file.props.hashes).toEqual([
+      'SHA1=E50D9E3BD91908E13A26B3E23EDEAF577FB3A095',
+      'MD5=27304B246C7D5B4E149124D5F93C5B01',
+    ]);
     expect(edges(f, 'EXECUTED')).toEqual([expect.objectContaining({ from: ACTOR, to: file.key })]);
     expect(f.target).toBe(file.key);
-    expect(nodes(f, 'Asset')).toEqual([expect.objectContaining({ key: 'Asset:WORKSTATION5', props: expect.objectContaining({ hostname: 'WORKSTATION5' }) })]);
-    expect(edges(f, 'RUNS_ON').map((e) => e.from).sort()).toEqual([ACTOR, PARENT]);
+    expect(nodes(f, 'Asset')).toEqual([
+      expect.objectContaining({
+        key: 'Asset:WORKSTATION5',
+        props: expect.objectContaining({ hostname: 'WORKSTATION5' }),
+      }),
+    ]);
+    expect(
+      edges(f, 'RUNS_ON')
+        .map((e) => e.from)
+        .sort(),
+    ).toEqual([ACTOR, PARENT]);
     expect(nodes(f, 'User').map((n) => n.key)).toEqual(['User:WORKSTATION5\\wardog']);
-    expect(edges(f, 'RAN_AS')).toEqual([expect.objectContaining({ from: ACTOR, to: 'User:WORKSTATION5\\wardog' })]);
+    expect(edges(f, 'RAN_AS')).toEqual([
+      expect.objectContaining({ from: ACTOR, to: 'User:WORKSTATION5\\wardog' }),
+    ]);
   });
 });
 
@@ -79,7 +98,12 @@ describe('buildEvent: Security 4688', () => {
     expect(a.guid).toBeUndefined();
     expect(a.pid).toBe(7256);
     expect(a.created).toBe(true);
-    expect(a.props).toMatchObject({ image: 'C:\\Users\\wardog\\Downloads\\PSTools\\PsExec.exe', integrity_level: 'High', parent_pid: 2128, user: 'WORKSTATION5\\wardog' });
+    expect(a.props).toMatchObject({
+      image: 'C:\\Users\\wardog\\Downloads\\PSTools\\PsExec.exe',
+      integrity_level: 'High',
+      parent_pid: 2128,
+      user: 'WORKSTATION5\\wardog',
+    });
     expect(f.refs.parent).toMatchObject({ pid: 2128 });
     expect(f.refs.parent!.props.image).toBe('C:\\Windows\\System32\\cmd.exe');
     expect(edges(f, 'PARENT_OF')).toHaveLength(1);
@@ -87,13 +111,33 @@ describe('buildEvent: Security 4688', () => {
     expect(edges(f, 'RUNS_ON')).toHaveLength(2);
   });
   it('reads the raw fields when the parser did not derive them', () => {
-    const f = buildEvent(security(4688, { NewProcessId: '0x1c58', ProcessId: '0x850', NewProcessName: 'C:\\x.exe', ParentProcessName: 'C:\\p.exe' }));
+    const f = buildEvent(
+      security(4688, {
+        NewProcessId: '0x1c58',
+        ProcessId: '0x850',
+        NewProcessName: 'C:\\x.exe',
+        ParentProcessName: 'C:\\p.exe',
+      }),
+    );
     expect(f.refs.actor!.pid).toBe(0x1c58);
     expect(f.refs.parent!.pid).toBe(0x850);
     expect(f.refs.actor!.props.image).toBe('C:\\x.exe');
   });
   it('names SYSTEM processes as Sysmon does, not by the machine account', () => {
-    const f = buildEvent(security(4688, { NewProcessId: '0x5b4', ProcessId: '1460', ParentProcessId: '716', Image: 'C:\\Windows\\PSEXESVC.exe', SubjectUserSid: 'S-1-5-18', SubjectUserName: 'WORKSTATION5$', SubjectDomainName: 'WORKGROUP', User: 'WORKGROUP\\WORKSTATION5$', TargetUserSid: 'S-1-0-0', TargetUserName: '-' }));
+    const f = buildEvent(
+      security(4688, {
+        NewProcessId: '0x5b4',
+        ProcessId: '1460',
+        ParentProcessId: '716',
+        Image: 'C:\\Windows\\PSEXESVC.exe',
+        SubjectUserSid: 'S-1-5-18',
+        SubjectUserName: 'WORKSTATION5$',
+        SubjectDomainName: 'WORKGROUP',
+        User: 'WORKGROUP\\WORKSTATION5$',
+        TargetUserSid: 'S-1-0-0',
+        TargetUserName: '-',
+      }),
+    );
     expect(f.refs.actor!.props.user).toBe('NT AUTHORITY\\SYSTEM');
     expect(nodes(f, 'User').map((n) => n.key)).toEqual(['User:NT AUTHORITY\\system@WORKSTATION5']);
   });
@@ -124,17 +168,38 @@ describe('buildEvent: other Sysmon events', () => {
     expectWellFormed(f);
     const ep = nodes(f, 'NetworkEndpoint')[0]!;
     expect(ep.key).toBe('NetworkEndpoint:172.18.39.5:445:tcp');
-    expect(ep.props).toMatchObject({ ip: '172.18.39.5', port: 445, protocol: 'tcp', hostname: 'MORDORDC.theshire.local' });
-    expect(edges(f, 'CONNECTED_TO')[0]!.props).toMatchObject({ src_ip: ['fe80::90e:17af:263c:5209'], src_port: ['58391'], direction: ['outbound'] });
+    expect(ep.props).toMatchObject({
+      ip: '172.18.39.5',
+      port: 445,
+      protocol: 'tcp',
+      hostname: 'MORDORDC.theshire.local',
+    });
+    expect(edges(f, 'CONNECTED_TO')[0]!.props).toMatchObject({
+      src_ip: ['fe80::90e:17af:263c:5209'],
+      src_port: ['58391'],
+      direction: ['outbound'],
+    });
     expect(nodes(f, 'IpAddress').map((n) => n.key)).toEqual(['IpAddress:172.18.39.5']);
-    expect(edges(f, 'ENDPOINT_OF')).toEqual([expect.objectContaining({ from: ep.key, to: 'IpAddress:172.18.39.5' })]);
+    expect(edges(f, 'ENDPOINT_OF')).toEqual([
+      expect.objectContaining({ from: ep.key, to: 'IpAddress:172.18.39.5' }),
+    ]);
     // the reverse-lookup name is a property, not a DomainName (it was never resolved by the process)
     expect(nodes(f, 'DomainName')).toHaveLength(0);
     expect(f.target).toBe(ep.key);
     expect(nodes(f, 'User')[0]!.key).toBe('User:NT AUTHORITY\\system@WORKSTATION5');
   });
   it('3 inbound', () => {
-    const f = buildEvent(sysmon(3, { ProcessGuid: 'X', ProcessId: '5', DestinationIp: '10.0.0.5', DestinationPort: '3389', Protocol: 'tcp', Initiated: 'false', SourceIp: '1.2.3.4' }));
+    const f = buildEvent(
+      sysmon(3, {
+        ProcessGuid: 'X',
+        ProcessId: '5',
+        DestinationIp: '10.0.0.5',
+        DestinationPort: '3389',
+        Protocol: 'tcp',
+        Initiated: 'false',
+        SourceIp: '1.2.3.4',
+      }),
+    );
     expect(edges(f, 'CONNECTED_TO')[0]!.props.direction).toEqual(['inbound']);
   });
   it('5 terminate', () => {
@@ -144,33 +209,84 @@ describe('buildEvent: other Sysmon events', () => {
     expect(f.refs.actor!.props.provisional).toBe(1);
   });
   it('7 image load', () => {
-    const f = buildEvent(sysmon(7, { ProcessGuid: CMD_GUID, ProcessId: '2128', Image: 'C:\\Windows\\System32\\cmd.exe', ImageLoaded: 'C:\\Windows\\System32\\sechost.dll', Signed: 'true', Signature: 'Microsoft Windows', Hashes: 'SHA1=A,MD5=B' }));
+    const f = buildEvent(
+      sysmon(7, {
+        ProcessGuid: CMD_GUID,
+        ProcessId: '2128',
+        Image: 'C:\\Windows\\System32\\cmd.exe',
+        ImageLoaded: 'C:\\Windows\\System32\\sechost.dll',
+        Signed: 'true',
+        Signature: 'Microsoft Windows',
+        Hashes: 'SHA1=A,MD5=B',
+      }),
+    );
     expectWellFormed(f);
-    expect(edges(f, 'LOADED')[0]).toMatchObject({ from: ACTOR, to: 'File:WORKSTATION5:c:\\windows\\system32\\sechost.dll', props: { signed: 'true', signature: 'Microsoft Windows' } });
+    expect(edges(f, 'LOADED')[0]).toMatchObject({
+      from: ACTOR,
+      to: 'File:WORKSTATION5:c:\\windows\\system32\\sechost.dll',
+      props: { signed: 'true', signature: 'Microsoft Windows' },
+    });
     expect(nodes(f, 'File')[0]!.props.hashes).toEqual(['SHA1=A', 'MD5=B']);
   });
   it('8 CreateRemoteThread', () => {
-    const f = buildEvent(sysmon(8, { SourceProcessGuid: 'S', SourceProcessId: '1', SourceImage: 'C:\\a.exe', TargetProcessGuid: 'T', TargetProcessId: '2', TargetImage: 'C:\\b.exe', StartAddress: '0x1', StartModule: '-', StartFunction: 'LoadLibraryW' }));
-    expect(edges(f, 'INJECTED_INTO')[0]).toMatchObject({ from: ACTOR, to: TARGET, props: { start_address: '0x1', start_function: 'LoadLibraryW' } });
+    const f = buildEvent(
+      sysmon(8, {
+        SourceProcessGuid: 'S',
+        SourceProcessId: '1',
+        SourceImage: 'C:\\a.exe',
+        TargetProcessGuid: 'T',
+        TargetProcessId: '2',
+        TargetImage: 'C:\\b.exe',
+        StartAddress: '0x1',
+        StartModule: '-',
+        StartFunction: 'LoadLibraryW',
+      }),
+    );
+    expect(edges(f, 'INJECTED_INTO')[0]).toMatchObject({
+      from: ACTOR,
+      to: TARGET,
+      props: { start_address: '0x1', start_function: 'LoadLibraryW' },
+    });
     expect(edges(f, 'INJECTED_INTO')[0]!.props.start_module).toBeUndefined();
     expect(f.refs.target).toMatchObject({ guid: 'T', pid: 2 });
     expect(f.target).toBe(TARGET);
   });
   it('10 process access (GUID spelled GUID)', () => {
     const f = buildEvent(
-      sysmon(10, { SourceProcessGUID: CMD_GUID, SourceProcessId: '2128', SourceImage: 'C:\\cmd.exe', TargetProcessGUID: PSEXEC_GUID, TargetProcessId: '7256', TargetImage: 'C:\\windows\\system32\\lsass.exe', GrantedAccess: '0x1010', CallTrace: 'C:\\windows\\SYSTEM32\\ntdll.dll+9c584' }),
+      sysmon(10, {
+        SourceProcessGUID: CMD_GUID,
+        SourceProcessId: '2128',
+        SourceImage: 'C:\\cmd.exe',
+        TargetProcessGUID: PSEXEC_GUID,
+        TargetProcessId: '7256',
+        TargetImage: 'C:\\windows\\system32\\lsass.exe',
+        GrantedAccess: '0x1010',
+        CallTrace: 'C:\\windows\\SYSTEM32\\ntdll.dll+9c584',
+      }),
     );
     expectWellFormed(f);
     expect(f.refs.actor).toMatchObject({ guid: CMD_GUID, pid: 2128 });
     expect(f.refs.target).toMatchObject({ guid: PSEXEC_GUID, pid: 7256 });
     expect(f.refs.target!.props.image).toBe('C:\\windows\\system32\\lsass.exe');
-    expect(edges(f, 'ACCESSED')[0]!.props).toMatchObject({ granted_access: ['0x1010'], call_trace: 'C:\\windows\\SYSTEM32\\ntdll.dll+9c584' });
+    expect(edges(f, 'ACCESSED')[0]!.props).toMatchObject({
+      granted_access: ['0x1010'],
+      call_trace: 'C:\\windows\\SYSTEM32\\ntdll.dll+9c584',
+    });
   });
   it('11 / 15 / 23 / 26 files', () => {
-    const c = buildEvent(sysmon(11, { ProcessGuid: CMD_GUID, ProcessId: '1', TargetFilename: 'C:\\Temp\\X.txt' }));
+    const c = buildEvent(
+      sysmon(11, { ProcessGuid: CMD_GUID, ProcessId: '1', TargetFilename: 'C:\\Temp\\X.txt' }),
+    );
     expect(edges(c, 'CREATED')[0]!.to).toBe('File:WORKSTATION5:c:\\temp\\x.txt');
     expect(c.target).toBe('File:WORKSTATION5:c:\\temp\\x.txt');
-    const ads = buildEvent(sysmon(15, { ProcessGuid: CMD_GUID, ProcessId: '1', TargetFilename: 'C:\\d\\u.crdownload:Zone.Identifier', Hash: 'SHA1=Z' }));
+    const ads = buildEvent(
+      sysmon(15, {
+        ProcessGuid: CMD_GUID,
+        ProcessId: '1',
+        TargetFilename: 'C:\\d\\u.crdownload:Zone.Identifier',
+        Hash: 'SHA1=Z',
+      }),
+    );
     expect(edges(ads, 'CREATED')[0]!.to).toBe('File:WORKSTATION5:c:\\d\\u.crdownload:zone.identifier');
     expect(nodes(ads, 'File')[0]!.props.hashes).toEqual(['SHA1=Z']);
     for (const id of [23, 26]) {
@@ -179,17 +295,57 @@ describe('buildEvent: other Sysmon events', () => {
     }
   });
   it('12 / 13 / 14 registry', () => {
-    const create = buildEvent(sysmon(12, { ProcessGuid: CMD_GUID, ProcessId: '1', EventType: 'CreateKey', TargetObject: '\\REGISTRY\\MACHINE\\SOFTWARE\\Foo' }));
+    const create = buildEvent(
+      sysmon(12, {
+        ProcessGuid: CMD_GUID,
+        ProcessId: '1',
+        EventType: 'CreateKey',
+        TargetObject: '\\REGISTRY\\MACHINE\\SOFTWARE\\Foo',
+      }),
+    );
     expect(edges(create, 'CREATED_KEY')[0]!.to).toBe('RegistryKey:WORKSTATION5:hklm\\software\\foo');
     expect(nodes(create, 'RegistryKey')[0]!.props.path).toBe('HKLM\\SOFTWARE\\Foo');
-    const del = buildEvent(sysmon(12, { ProcessGuid: CMD_GUID, ProcessId: '1', EventType: 'DeleteKey', TargetObject: 'HKLM\\SOFTWARE\\Foo' }));
+    const del = buildEvent(
+      sysmon(12, {
+        ProcessGuid: CMD_GUID,
+        ProcessId: '1',
+        EventType: 'DeleteKey',
+        TargetObject: 'HKLM\\SOFTWARE\\Foo',
+      }),
+    );
     expect(edges(del, 'DELETED_KEY')[0]!.to).toBe('RegistryKey:WORKSTATION5:hklm\\software\\foo');
-    const set = buildEvent(sysmon(13, { ProcessGuid: CMD_GUID, ProcessId: '1', EventType: 'SetValue', TargetObject: 'HKLM\\SOFTWARE\\Foo\\Bar', Details: 'DWORD (0x00000044)' }));
-    expect(edges(set, 'SET_VALUE')[0]).toMatchObject({ to: 'RegistryKey:WORKSTATION5:hklm\\software\\foo', props: { details: ['Bar=DWORD (0x00000044)'] } });
+    const set = buildEvent(
+      sysmon(13, {
+        ProcessGuid: CMD_GUID,
+        ProcessId: '1',
+        EventType: 'SetValue',
+        TargetObject: 'HKLM\\SOFTWARE\\Foo\\Bar',
+        Details: 'DWORD (0x00000044)',
+      }),
+    );
+    expect(edges(set, 'SET_VALUE')[0]).toMatchObject({
+      to: 'RegistryKey:WORKSTATION5:hklm\\software\\foo',
+      props: { details: ['Bar=DWORD (0x00000044)'] },
+    });
     expect(nodes(set, 'RegistryKey')[0]!.props.values).toEqual(['Bar']);
-    const long = buildEvent(sysmon(13, { ProcessGuid: CMD_GUID, ProcessId: '1', TargetObject: 'HKLM\\K\\V', Details: 'x'.repeat(5000) }));
+    const long = buildEvent(
+      sysmon(13, {
+        ProcessGuid: CMD_GUID,
+        ProcessId: '1',
+        TargetObject: 'HKLM\\K\\V',
+        Details: 'x'.repeat(5000),
+      }),
+    );
     expect((edges(long, 'SET_VALUE')[0]!.props.details as string[])[0]!.length).toBeLessThanOrEqual(256);
-    const ren = buildEvent(sysmon(14, { ProcessGuid: CMD_GUID, ProcessId: '1', EventType: 'RenameKey', TargetObject: 'HKLM\\A', NewName: 'HKLM\\B' }));
+    const ren = buildEvent(
+      sysmon(14, {
+        ProcessGuid: CMD_GUID,
+        ProcessId: '1',
+        EventType: 'RenameKey',
+        TargetObject: 'HKLM\\A',
+        NewName: 'HKLM\\B',
+      }),
+    );
     expect(edges(ren, 'RENAMED_KEY')[0]!.props.new_name).toBe('HKLM\\B');
     const noType = buildEvent(sysmon(12, { ProcessGuid: CMD_GUID, ProcessId: '1', TargetObject: 'HKLM\\A' }));
     expect(edges(noType, 'CREATED_KEY')).toHaveLength(1);
@@ -199,7 +355,9 @@ describe('buildEvent: other Sysmon events', () => {
     expect(edges(c, 'CREATED_PIPE')[0]!.to).toBe('Pipe:WORKSTATION5:\\psexesvc');
     const k = buildEvent(sysmon(18, { ProcessGuid: CMD_GUID, ProcessId: '1', PipeName: '\\psexesvc' }));
     expect(edges(k, 'CONNECTED_PIPE')[0]!.to).toBe('Pipe:WORKSTATION5:\\psexesvc');
-    const anon = buildEvent(sysmon(17, { ProcessGuid: CMD_GUID, ProcessId: '1', PipeName: '<Anonymous Pipe>' }));
+    const anon = buildEvent(
+      sysmon(17, { ProcessGuid: CMD_GUID, ProcessId: '1', PipeName: '<Anonymous Pipe>' }),
+    );
     expect(nodes(anon, 'Pipe')).toHaveLength(0);
   });
   it('22 DNS: only IPs of QueryResults, unknown process by pid', () => {
@@ -217,7 +375,10 @@ describe('buildEvent: other Sysmon events', () => {
     expect(f.refs.actor!.pid).toBe(7256);
     expect(f.refs.actor!.props.image).toBeUndefined();
     expect(nodes(f, 'DomainName').map((n) => n.key)).toEqual(['DomainName:outlook.office365.com']);
-    expect(edges(f, 'RESOLVES_TO').map((e) => e.to)).toEqual(['IpAddress:52.96.35.2', 'IpAddress:52.96.87.242']);
+    expect(edges(f, 'RESOLVES_TO').map((e) => e.to)).toEqual([
+      'IpAddress:52.96.35.2',
+      'IpAddress:52.96.87.242',
+    ]);
     expect(edges(f, 'RESOLVED')).toHaveLength(1);
   });
   it('queryResultIps handles both formats', () => {
@@ -227,17 +388,44 @@ describe('buildEvent: other Sysmon events', () => {
     expect(queryResultIps('-')).toEqual([]);
   });
   it('4624 logon', () => {
-    const f = buildEvent(security(4624, { TargetUserName: 'pgustavo', TargetDomainName: 'THESHIRE', TargetUserSid: 'S-1-5-21-1', TargetLogonId: '0x72029C6', LogonType: '3', IpAddress: '::ffff:172.18.39.5' }, { host: 'MORDORDC.theshire.local' }));
+    const f = buildEvent(
+      security(
+        4624,
+        {
+          TargetUserName: 'pgustavo',
+          TargetDomainName: 'THESHIRE',
+          TargetUserSid: 'S-1-5-21-1',
+          TargetLogonId: '0x72029C6',
+          LogonType: '3',
+          IpAddress: '::ffff:172.18.39.5',
+        },
+        { host: 'MORDORDC.theshire.local' },
+      ),
+    );
     expectWellFormed(f);
-    expect(nodes(f, 'User')[0]).toMatchObject({ key: 'User:THESHIRE\\pgustavo', props: { sid: 'S-1-5-21-1' } });
-    expect(edges(f, 'LOGGED_ON')[0]).toMatchObject({ from: 'User:THESHIRE\\pgustavo', to: 'Asset:MORDORDC', props: { logon_type: ['3'], source_ip: ['172.18.39.5'] } });
+    expect(nodes(f, 'User')[0]).toMatchObject({
+      key: 'User:THESHIRE\\pgustavo',
+      props: { sid: 'S-1-5-21-1' },
+    });
+    expect(edges(f, 'LOGGED_ON')[0]).toMatchObject({
+      from: 'User:THESHIRE\\pgustavo',
+      to: 'Asset:MORDORDC',
+      props: { logon_type: ['3'], source_ip: ['172.18.39.5'] },
+    });
     expect(nodes(f, 'LogonSession')[0]!.key).toBe('LogonSession:MORDORDC:0x72029c6');
     expect(edges(f, 'IN_SESSION')).toHaveLength(1);
     expect(edges(f, 'SESSION_ON')).toHaveLength(1);
     expect(nodes(f, 'Asset')[0]!.props.fqdn).toBe('MORDORDC.theshire.local');
   });
   it('osquery process events (Sysmon id, no GUID)', () => {
-    const f = buildEvent(other('osquery', 1, { ProcessId: '300', ParentProcessId: '1', Image: '/usr/bin/curl', CommandLine: 'curl x' }, { host: 'web01' }));
+    const f = buildEvent(
+      other(
+        'osquery',
+        1,
+        { ProcessId: '300', ParentProcessId: '1', Image: '/usr/bin/curl', CommandLine: 'curl x' },
+        { host: 'web01' },
+      ),
+    );
     expect(f.refs.actor).toMatchObject({ pid: 300, created: true, asset: 'WEB01' });
     expect(f.refs.actor!.guid).toBeUndefined();
     expect(edges(f, 'EXECUTED')[0]!.to).toBe('File:WEB01:/usr/bin/curl');

@@ -339,7 +339,13 @@ function joinUser(domain: string | undefined, name: string | undefined): string 
 
 /** The acting process of an ordinary Sysmon-shaped event. */
 function actor(b: FactsBuilder, extra: Partial<ProcessSpec> = {}): string | undefined {
-  const a = b.process('actor', { guid: b.f('ProcessGuid'), pid: b.f('ProcessId'), image: b.f('Image'), user: b.f('User'), ...extra });
+  const a = b.process('actor', {
+    guid: b.f('ProcessGuid'),
+    pid: b.f('ProcessId'),
+    image: b.f('Image'),
+    user: b.f('User'),
+    ...extra,
+  });
   if (a) b.facts.process = a;
   return a;
 }
@@ -351,7 +357,12 @@ function network(b: FactsBuilder): void {
   const port = parsePort(b.f('DestinationPort'));
   const protocol = b.f('Protocol')?.toLowerCase();
   const hostname = b.f('DestinationHostname');
-  const ep = b.node('NetworkEndpoint', endpointKey(ip, port, protocol, b.asset), { ip, port, protocol, hostname });
+  const ep = b.node('NetworkEndpoint', endpointKey(ip, port, protocol, b.asset), {
+    ip,
+    port,
+    protocol,
+    hostname,
+  });
   const srcPort = parsePort(b.f('SourcePort'));
   const srcIp = normalizeIp(b.f('SourceIp'));
   const dir = direction(b.f('Initiated'));
@@ -500,7 +511,11 @@ export function buildEvent(e: NormalizedEvent, origin?: string): EventFacts {
   if (e.source === 'security' || e.source === 'windows') {
     if (id === 4688) processCreate(b, true);
     else if (id === 4689) {
-      const a = b.process('actor', { pid: b.f('ProcessId'), image: b.any('ProcessName', 'Image'), terminated: true });
+      const a = b.process('actor', {
+        pid: b.f('ProcessId'),
+        image: b.any('ProcessName', 'Image'),
+        terminated: true,
+      });
       if (a) b.facts.process = a;
     } else if (id === 4624) logon(b);
     return b.facts;

@@ -41,11 +41,17 @@ describe('asset keys', () => {
 
 describe('process keys', () => {
   it('normalises GUID spellings and treats the zero GUID as none', () => {
-    expect(normalizeGuid('{d273d0f0-e866-5f64-1100-000000000800}')).toBe('D273D0F0-E866-5F64-1100-000000000800');
-    expect(normalizeGuid('0197231E-AAAA-BBBB-CCCC-DDDDDDDDDDDD')).toBe('0197231E-AAAA-BBBB-CCCC-DDDDDDDDDDDD');
+    expect(normalizeGuid('{d273d0f0-e866-5f64-1100-000000000800}')).toBe(
+      'D273D0F0-E866-5F64-1100-000000000800',
+    );
+    expect(normalizeGuid('0197231E-AAAA-BBBB-CCCC-DDDDDDDDDDDD')).toBe(
+      '0197231E-AAAA-BBBB-CCCC-DDDDDDDDDDDD',
+    );
     expect(normalizeGuid('{00000000-0000-0000-0000-000000000000}')).toBeUndefined();
     expect(normalizeGuid('-')).toBeUndefined();
-    expect(processGuidKey('D273D0F0-E866-5F64-1100-000000000800')).toBe('Process:D273D0F0-E866-5F64-1100-000000000800');
+    expect(processGuidKey('D273D0F0-E866-5F64-1100-000000000800')).toBe(
+      'Process:D273D0F0-E866-5F64-1100-000000000800',
+    );
   });
   it('decodes the start time Sysmon puts in a ProcessGuid', () => {
     // PsExec in cmd_psexec_lsa_secrets_dump: UtcTime 2020-10-19 07:30:46.251
@@ -73,7 +79,9 @@ describe('process keys', () => {
 describe('file keys', () => {
   it('are case-insensitive for Windows paths and keep the asset', () => {
     expect(fileKey('WS1', 'C:\\Windows\\System32\\cmd.exe')).toBe('File:WS1:c:\\windows\\system32\\cmd.exe');
-    expect(fileKey('WS1', 'c:\\windows\\SYSTEM32\\CMD.EXE')).toBe(fileKey('WS1', 'C:\\Windows\\System32\\cmd.exe'));
+    expect(fileKey('WS1', 'c:\\windows\\SYSTEM32\\CMD.EXE')).toBe(
+      fileKey('WS1', 'C:\\Windows\\System32\\cmd.exe'),
+    );
     expect(fileKey('WS1', '\\??\\C:\\Windows\\x.sys')).toBe(fileKey('WS1', 'C:\\Windows\\x.sys'));
     expect(fileKey('WS1', '\\\\?\\C:\\Windows\\x.sys')).toBe(fileKey('WS1', 'C:\\Windows\\x.sys'));
     expect(fileKey('WS2', 'C:\\a.txt')).not.toBe(fileKey('WS1', 'C:\\a.txt'));
@@ -86,18 +94,31 @@ describe('file keys', () => {
 describe('registry keys', () => {
   it('fold hive spellings to one', () => {
     const want = registryKey('WS1', 'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run');
-    expect(registryKey('WS1', '\\REGISTRY\\MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run')).toBe(want);
-    expect(registryKey('WS1', 'HKEY_LOCAL_MACHINE\\software\\microsoft\\windows\\currentversion\\run')).toBe(want);
+    expect(registryKey('WS1', '\\REGISTRY\\MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run')).toBe(
+      want,
+    );
+    expect(registryKey('WS1', 'HKEY_LOCAL_MACHINE\\software\\microsoft\\windows\\currentversion\\run')).toBe(
+      want,
+    );
     expect(registryKey('WS1', 'hklm\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\')).toBe(want);
-    expect(registryKey('WS1', '\\REGISTRY\\USER\\S-1-5-21-1\\Software')).toBe(registryKey('WS1', 'HKU\\S-1-5-21-1\\Software'));
-    expect(registryKey('WS1', 'HKCR\\exefile\\shell')).toBe(registryKey('WS1', 'HKLM\\SOFTWARE\\Classes\\exefile\\shell'));
-    expect(registryKey('WS1', 'HKEY_CLASSES_ROOT\\exefile')).toBe(registryKey('WS1', 'HKLM\\Software\\Classes\\exefile'));
+    expect(registryKey('WS1', '\\REGISTRY\\USER\\S-1-5-21-1\\Software')).toBe(
+      registryKey('WS1', 'HKU\\S-1-5-21-1\\Software'),
+    );
+    expect(registryKey('WS1', 'HKCR\\exefile\\shell')).toBe(
+      registryKey('WS1', 'HKLM\\SOFTWARE\\Classes\\exefile\\shell'),
+    );
+    expect(registryKey('WS1', 'HKEY_CLASSES_ROOT\\exefile')).toBe(
+      registryKey('WS1', 'HKLM\\Software\\Classes\\exefile'),
+    );
     expect(normalizeRegistryPath('\\REGISTRY\\MACHINE\\SYSTEM\\x')).toBe('HKLM\\SYSTEM\\x');
     // a hive name must be a whole path element
     expect(normalizeRegistryPath('HKLMX\\a')).toBe('HKLMX\\a');
   });
   it('splits a value path into key and value name', () => {
-    expect(splitRegistryValue('HKLM\\SOFTWARE\\Run\\Updater')).toEqual({ key: 'HKLM\\SOFTWARE\\Run', value: 'Updater' });
+    expect(splitRegistryValue('HKLM\\SOFTWARE\\Run\\Updater')).toEqual({
+      key: 'HKLM\\SOFTWARE\\Run',
+      value: 'Updater',
+    });
   });
 });
 

@@ -251,7 +251,11 @@ export function normalizeIp(v: string | undefined): string | undefined {
   if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
   const pct = s.indexOf('%');
   if (pct >= 0) s = s.slice(0, pct);
-  if (isIpv4(s)) return s.split('.').map((p) => String(Number(p))).join('.');
+  if (isIpv4(s))
+    return s
+      .split('.')
+      .map((p) => String(Number(p)))
+      .join('.');
   if (!s.includes(':')) return undefined;
   const words = parseIpv6(s);
   if (!words) return undefined;
@@ -299,7 +303,7 @@ function parseIpv6(s: string): number[] | undefined {
 function compressIpv6(words: number[]): string {
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== 0) {
       i++;
       continue;
@@ -328,7 +332,12 @@ export function ipKey(ip: string, asset: string): string {
   return isHostLocalIp(ip) ? `IpAddress:${ip}@${asset}` : `IpAddress:${ip}`;
 }
 
-export function endpointKey(ip: string, port: number | undefined, protocol: string | undefined, asset: string): string {
+export function endpointKey(
+  ip: string,
+  port: number | undefined,
+  protocol: string | undefined,
+  asset: string,
+): string {
   const base = `NetworkEndpoint:${ip}:${port ?? ''}:${(protocol ?? '').toLowerCase()}`;
   return isHostLocalIp(ip) ? `${base}@${asset}` : base;
 }

@@ -43,27 +43,63 @@ describe('merge rules', () => {
     };
     for (const spec of specs) {
       const vs = values[spec.merge] as Array<string | number | string[] | undefined>;
-      const fold = (order: number[]) => order.reduce<string | number | string[] | undefined>((acc, i) => mergeValue(spec, acc, vs[i]), undefined);
+      const fold = (order: number[]) =>
+        order.reduce<string | number | string[] | undefined>(
+          (acc, i) => mergeValue(spec, acc, vs[i]),
+          undefined,
+        );
       const base = fold([0, 1, 2, 3]);
-      for (const order of [[3, 2, 1, 0], [1, 3, 0, 2], [2, 0, 3, 1]]) {
+      for (const order of [
+        [3, 2, 1, 0],
+        [1, 3, 0, 2],
+        [2, 0, 3, 1],
+      ]) {
         const got = fold(order);
-        if (spec.merge === 'union') expect([...(got as string[])].sort()).toEqual([...(base as string[])].sort());
+        if (spec.merge === 'union')
+          expect([...(got as string[])].sort()).toEqual([...(base as string[])].sort());
         else expect(got).toEqual(base);
       }
     }
   });
   it('sanitize keeps only model properties of the right type', () => {
     const specs = { a: imm, n: inc, u: uni };
-    expect(sanitizeProps(specs, { a: 'x', n: 'not a number', u: ['x', 'x', '', 3], extra: 'y' })).toEqual({ a: 'x', u: ['x'] });
+    expect(sanitizeProps(specs, { a: 'x', n: 'not a number', u: ['x', 'x', '', 3], extra: 'y' })).toEqual({
+      a: 'x',
+      u: ['x'],
+    });
   });
   it('accumulator merges duplicates', () => {
     const acc = new GraphAccumulator();
-    acc.addNode({ kind: 'File', key: 'File:A:c:\\x', props: { path: 'C:\\x', first_seen: 5, last_seen: 5, hashes: ['h1'] } });
-    acc.addNode({ kind: 'File', key: 'File:A:c:\\x', props: { path: 'c:\\x', first_seen: 2, last_seen: 9, hashes: ['h2'] } });
-    acc.addEdge({ kind: 'CREATED', from: 'Process:P', to: 'File:A:c:\\x', props: { count: 1, first_seen: 5, last_seen: 5 } });
-    acc.addEdge({ kind: 'CREATED', from: 'Process:P', to: 'File:A:c:\\x', props: { count: 1, first_seen: 3, last_seen: 4 } });
+    acc.addNode({
+      kind: 'File',
+      key: 'File:A:c:\\x',
+      props: { path: 'C:\\x', first_seen: 5, last_seen: 5, hashes: ['h1'] },
+    });
+    acc.addNode({
+      kind: 'File',
+      key: 'File:A:c:\\x',
+      props: { path: 'c:\\x', first_seen: 2, last_seen: 9, hashes: ['h2'] },
+    });
+    acc.addEdge({
+      kind: 'CREATED',
+      from: 'Process:P',
+      to: 'File:A:c:\\x',
+      props: { count: 1, first_seen: 5, last_seen: 5 },
+    });
+    acc.addEdge({
+      kind: 'CREATED',
+      from: 'Process:P',
+      to: 'File:A:c:\\x',
+      props: { count: 1, first_seen: 3, last_seen: 4 },
+    });
     const g = acc.toSubgraph();
-    expect(g.nodes).toEqual([{ kind: 'File', key: 'File:A:c:\\x', props: { path: 'C:\\x', first_seen: 2, last_seen: 9, hashes: ['h1', 'h2'] } }]);
+    expect(g.nodes).toEqual([
+      {
+        kind: 'File',
+        key: 'File:A:c:\\x',
+        props: { path: 'C:\\x', first_seen: 2, last_seen: 9, hashes: ['h1', 'h2'] },
+      },
+    ]);
     expect(g.edges[0]!.props).toEqual({ count: 2, first_seen: 3, last_seen: 5 });
   });
 });

@@ -25,7 +25,11 @@ export function isEmptyValue(v: PropValue | undefined | null): boolean {
   return v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
 }
 
-export function mergeValue(spec: PropSpec, cur: PropValue | undefined, next: PropValue | undefined): PropValue | undefined {
+export function mergeValue(
+  spec: PropSpec,
+  cur: PropValue | undefined,
+  next: PropValue | undefined,
+): PropValue | undefined {
   if (isEmptyValue(next)) return cur;
   if (isEmptyValue(cur)) return next;
   switch (spec.merge) {
@@ -123,7 +127,12 @@ export class GraphAccumulator {
     const id = edgeId(edge);
     const cur = this.edges.get(id);
     if (!cur) {
-      this.edges.set(id, { kind: edge.kind, from: edge.from, to: edge.to, props: this.clean(specs, edge.props) });
+      this.edges.set(id, {
+        kind: edge.kind,
+        from: edge.from,
+        to: edge.to,
+        props: this.clean(specs, edge.props),
+      });
       return;
     }
     mergePropsInto(specs, cur.props, this.trusted ? edge.props : sanitizeProps(specs, edge.props));

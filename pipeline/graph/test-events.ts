@@ -6,7 +6,11 @@ import { Channels, type EventSource, type NormalizedEvent } from '../../domain/e
 
 export const T0 = Date.UTC(2020, 9, 19, 7, 30, 46, 251);
 
-export function sysmon(eventId: number, fields: Record<string, string>, opts: { host?: string; time?: number } = {}): NormalizedEvent {
+export function sysmon(
+  eventId: number,
+  fields: Record<string, string>,
+  opts: { host?: string; time?: number } = {},
+): NormalizedEvent {
   return {
     source: 'sysmon',
     channel: Channels.sysmon,
@@ -17,7 +21,11 @@ export function sysmon(eventId: number, fields: Record<string, string>, opts: { 
   };
 }
 
-export function security(eventId: number, fields: Record<string, string>, opts: { host?: string; time?: number } = {}): NormalizedEvent {
+export function security(
+  eventId: number,
+  fields: Record<string, string>,
+  opts: { host?: string; time?: number } = {},
+): NormalizedEvent {
   return {
     source: 'security',
     channel: Channels.security,
@@ -28,8 +36,20 @@ export function security(eventId: number, fields: Record<string, string>, opts: 
   };
 }
 
-export function other(source: EventSource, eventId: number, fields: Record<string, string>, opts: { host?: string; time?: number } = {}): NormalizedEvent {
-  return { source, channel: source === 'osquery' ? Channels.osquery : Channels.generic, eventId, host: opts.host ?? 'WORKSTATION5', time: opts.time ?? T0, fields };
+export function other(
+  source: EventSource,
+  eventId: number,
+  fields: Record<string, string>,
+  opts: { host?: string; time?: number } = {},
+): NormalizedEvent {
+  return {
+    source,
+    channel: source === 'osquery' ? Channels.osquery : Channels.generic,
+    eventId,
+    host: opts.host ?? 'WORKSTATION5',
+    time: opts.time ?? T0,
+    fields,
+  };
 }
 
 /** GUID whose embedded start time (groups 3+2) is `startMs` truncated to the second; `n` varies the rest. */
@@ -48,7 +68,8 @@ export function psexecCreate(opts: { host?: string; time?: number } = {}): Norma
   return sysmon(
     1,
     {
-      CommandLine: 'PsExec.exe  -accepteula -s reg save HKLM\\security\\policy\\secrets C:\\Users\\wardog\\AppData\\Local\\Temp\\secrets',
+      CommandLine:
+        'PsExec.exe  -accepteula -s reg save HKLM\\security\\policy\\secrets C:\\Users\\wardog\\AppData\\Local\\Temp\\secrets',
       User: 'WORKSTATION5\\wardog',
       ParentProcessId: '2128',
       IntegrityLevel: 'High',
@@ -76,7 +97,8 @@ export function psexec4688(opts: { host?: string; time?: number } = {}): Normali
     4688,
     {
       SubjectUserName: 'wardog',
-      CommandLine: 'PsExec.exe  -accepteula -s reg save HKLM\\security\\policy\\secrets C:\\Users\\wardog\\AppData\\Local\\Temp\\secrets',
+      CommandLine:
+        'PsExec.exe  -accepteula -s reg save HKLM\\security\\policy\\secrets C:\\Users\\wardog\\AppData\\Local\\Temp\\secrets',
       SubjectLogonId: '0xc61d9',
       NewProcessId: '0x1c58',
       SubjectDomainName: 'WORKSTATION5',

@@ -33,7 +33,10 @@ describe('RedisSessionStore', () => {
     const store = new RedisSessionStore(redis, p, { ttlMs: 60_000 });
     await resolveIdentities([buildEvent(psexecCreate())], store, { now: 1 });
     const loaded = await store.load(['WORKSTATION5:7256', 'WORKSTATION5:2128', 'WORKSTATION5:1']);
-    expect(loaded.get('WORKSTATION5:7256')).toMatchObject({ version: 1, sessions: [expect.objectContaining({ key: expect.stringMatching(/^Process:39E4A257-40A6/) })] });
+    expect(loaded.get('WORKSTATION5:7256')).toMatchObject({
+      version: 1,
+      sessions: [expect.objectContaining({ key: expect.stringMatching(/^Process:39E4A257-40A6/) })],
+    });
     expect(loaded.get('WORKSTATION5:2128')!.version).toBe(1);
     expect(loaded.get('WORKSTATION5:1')).toEqual({ version: 0, sessions: [] });
     const ttl = await redis.pttl(`${p}:WORKSTATION5:7256`);
@@ -47,7 +50,12 @@ describe('RedisSessionStore', () => {
     const s = (key: string) => [{ key, lo: 1, hi: 1 }];
     expect(await store.commit([{ id: 'A:1', version: 0, sessions: s('Process:A:1:~1') }])).toBe(true);
     // A:1 is at version 1 now: a write computed from version 0 must fail, and take A:2 down with it
-    expect(await store.commit([{ id: 'A:2', version: 0, sessions: s('Process:A:2:~1') }, { id: 'A:1', version: 0, sessions: s('Process:A:1:~9') }])).toBe(false);
+    expect(
+      await store.commit([
+        { id: 'A:2', version: 0, sessions: s('Process:A:2:~1') },
+        { id: 'A:1', version: 0, sessions: s('Process:A:1:~9') },
+      ]),
+    ).toBe(false);
     const after = await store.load(['A:1', 'A:2']);
     expect(after.get('A:1')).toEqual({ version: 1, sessions: s('Process:A:1:~1') });
     expect(after.get('A:2')).toEqual({ version: 0, sessions: [] });
@@ -70,16 +78,33 @@ describe('RedisSessionStore', () => {
     for (let i = 0; i < 40; i++) {
       const t = T0 + i * 10 * S;
       const pid = String(1000 + i);
-      sysmonEvents.push(sysmon(1, { ProcessGuid: guidAt(t, i), ProcessId: pid, Image: `C:\\p${i}.exe`, ParentProcessId: '4' }, { time: t }));
-      sysmonEvents.push(sysmon(11, { ProcessGuid: guidAt(t, i), ProcessId: pid, TargetFilename: `C:\\out${i}.txt` }, { time: t + S }));
-      securityEvents.push(security(4688, { ProcessId: pid, ParentProcessId: '4', Image: `C:\\p${i}.exe` }, { time: t + 2 * S }));
+      sysmonEvents.push(
+        sysmon(
+          1,
+          { ProcessGuid: guidAt(t, i), ProcessId: pid, Image: `C:\\p${i}.exe`, ParentProcessId: '4' },
+          { time: t },
+        ),
+      );
+      sysmonEvents.push(
+        sysmon(
+          11,
+          { ProcessGuid: guidAt(t, i), ProcessId: pid, TargetFilename: `C:\\out${i}.txt` },
+          { time: t + S },
+        ),
+      );
+      securityEvents.push(
+        security(4688, { ProcessId: pid, ParentProcessId: '4', Image: `C:\\p${i}.exe` }, { time: t + 2 * S }),
+      );
       securityEvents.push(sysmon(22, { ProcessId: pid, QueryName: `q${i}.example` }, { time: t + 3 * S }));
     }
     const graph = new MemoryGraph();
     let n = 0;
     const worker = async (store: RedisSessionStore, events: NormalizedEvent[]) => {
       for (let i = 0; i < events.length; i += 4) {
-        const r = await resolveIdentities(events.slice(i, i + 4).map((e) => buildEvent(e)), store);
+        const r = await resolveIdentities(
+          events.slice(i, i + 4).map((e) => buildEvent(e)),
+          store,
+        );
         graph.apply([{ id: String(n++), subgraph: r.subgraph, aliases: r.aliases }]);
       }
     };
@@ -95,12 +120,21 @@ describe('RedisSessionStore', () => {
 
   it('Sysmon + 4688 across calls and stores sharing Redis', async () => {
     const p = prefix();
-    const r1 = await resolveIdentities([buildEvent(psexec4688({ time: T0 + 1000 }))], new RedisSessionStore(redis, p));
-    const r2 = await resolveIdentities([buildEvent(psexecCreate({ time: T0 }))], new RedisSessionStore(redis2, p));
+    const r1 = await resolveIdentities(
+      [buildEvent(psexec4688({ time: T0 + 1000 }))],
+      new RedisSessionStore(redis, p),
+    );
+    const r2 = await resolveIdentities(
+      [buildEvent(psexecCreate({ time: T0 }))],
+      new RedisSessionStore(redis2, p),
+    );
     // the 4688's process and its parent (known by pid only) both turn out to be GUID processes
     expect(r2.aliases).toEqual([
       { from: r1.eventNodes[0]!.process, to: r2.eventNodes[0]!.process },
-      { from: r1.subgraph.edges.find((e) => e.kind === 'PARENT_OF')!.from, to: r2.subgraph.edges.find((e) => e.kind === 'PARENT_OF')!.from },
+      {
+        from: r1.subgraph.edges.find((e) => e.kind === 'PARENT_OF')!.from,
+        to: r2.subgraph.edges.find((e) => e.kind === 'PARENT_OF')!.from,
+      },
     ]);
   });
 });

@@ -2,22 +2,65 @@ import { describe, expect, it } from 'vitest';
 import type { NormalizedEvent } from '../../domain/event';
 import { buildEvent } from '../graph/build';
 import { processProvisionalKey, processSessionKey } from '../graph/keys';
-import { CMD_GUID, PSEXEC_GUID, T0, guidAt, psexec4688, psexecCreate, security, sysmon } from '../graph/test-events';
+import {
+  CMD_GUID,
+  PSEXEC_GUID,
+  T0,
+  guidAt,
+  psexec4688,
+  psexecCreate,
+  security,
+  sysmon,
+} from '../graph/test-events';
 import { MemoryGraph } from '../merge/memory-graph';
 import { resolveIdentities, type Resolution } from './resolve';
 import { MemorySessionStore } from './store';
 
 const S = 1000;
 const proc4688 = (pid: number, time: number, image: string, parentPid = 4) =>
-  security(4688, { ProcessId: String(pid), ParentProcessId: String(parentPid), Image: image, NewProcessName: image, CommandLine: image }, { time });
-const exit4689 = (pid: number, time: number) => security(4689, { ProcessId: `0x${pid.toString(16)}` }, { time });
+  security(
+    4688,
+    {
+      ProcessId: String(pid),
+      ParentProcessId: String(parentPid),
+      Image: image,
+      NewProcessName: image,
+      CommandLine: image,
+    },
+    { time },
+  );
+const exit4689 = (pid: number, time: number) =>
+  security(4689, { ProcessId: `0x${pid.toString(16)}` }, { time });
 const dnsByPid = (pid: number, time: number, name: string) =>
-  sysmon(22, { ProcessGuid: '{00000000-0000-0000-0000-000000000000}', ProcessId: String(pid), Image: '<unknown process>', QueryName: name, QueryResults: '10.0.0.1;' }, { time });
+  sysmon(
+    22,
+    {
+      ProcessGuid: '{00000000-0000-0000-0000-000000000000}',
+      ProcessId: String(pid),
+      Image: '<unknown process>',
+      QueryName: name,
+      QueryResults: '10.0.0.1;',
+    },
+    { time },
+  );
 const cmdLoad = (time: number) =>
-  sysmon(7, { ProcessGuid: CMD_GUID, ProcessId: '2128', Image: 'C:\\Windows\\System32\\cmd.exe', ImageLoaded: 'C:\\Windows\\System32\\sechost.dll' }, { time });
+  sysmon(
+    7,
+    {
+      ProcessGuid: CMD_GUID,
+      ProcessId: '2128',
+      Image: 'C:\\Windows\\System32\\cmd.exe',
+      ImageLoaded: 'C:\\Windows\\System32\\sechost.dll',
+    },
+    { time },
+  );
 
 async function resolve(store: MemorySessionStore, events: NormalizedEvent[], now = 1): Promise<Resolution> {
-  return resolveIdentities(events.map((e) => buildEvent(e, 'test')), store, { now });
+  return resolveIdentities(
+    events.map((e) => buildEvent(e, 'test')),
+    store,
+    { now },
+  );
 }
 
 /** Events through identity in calls of the given sizes, merged into an in-memory graph. */
@@ -40,7 +83,10 @@ const processKeys = (g: MemoryGraph) => [...g.nodes.keys()].filter((k) => k.star
 describe('resolveIdentities', () => {
   it('keys Sysmon processes by GUID and resolves edge endpoints', async () => {
     const r = await resolve(new MemorySessionStore(), [psexecCreate()]);
-    expect(r.eventNodes[0]).toEqual({ process: `Process:${PSEXEC_GUID}`, target: 'File:WORKSTATION5:c:\\users\\wardog\\downloads\\pstools\\psexec.exe' });
+    expect(r.eventNodes[0]).toEqual({
+      process: `Process:${PSEXEC_GUID}`,
+      target: 'File:WORKSTATION5:c:\\users\\wardog\\downloads\\pstools\\psexec.exe',
+    });
     const parentOf = r.subgraph.edges.find((e) => e.kind === 'PARENT_OF')!;
     expect(parentOf.from).toBe(`Process:${CMD_GUID}`);
     expect(parentOf.to).toBe(`Process:${PSEXEC_GUID}`);
@@ -68,11 +114,28 @@ describe('resolveIdentities', () => {
     const r = await resolve(new MemorySessionStore(), events);
     const first = processSessionKey('WORKSTATION5', 100, T0);
     const second = processSessionKey('WORKSTATION5', 100, T0 + 60 * S);
-    expect(r.eventNodes.map((x) => x.process)).toEqual([first, first, first, processProvisionalKey('WORKSTATION5', 100, T0 + 30 * S), second, second]);
+    expect(r.eventNodes.map((x) => x.process)).toEqual([
+      first,
+      first,
+      first,
+      processProvisionalKey('WORKSTATION5', 100, T0 + 30 * S),
+      second,
+      second,
+    ]);
     const p1 = r.subgraph.nodes.find((n) => n.key === first)!;
-    expect(p1.props).toMatchObject({ image: 'C:\\a.exe', create_time: T0, terminate_time: T0 + 10 * S, provisional: 0 });
+    expect(p1.props).toMatchObject({
+      image: 'C:\\a.exe',
+      create_time: T0,
+      terminate_time: T0 + 10 * S,
+      provisional: 0,
+    });
     // without the termination, the pid still changes hands at the second creation
-    const r2 = await resolve(new MemorySessionStore(), [proc4688(100, T0, 'C:\\a.exe'), proc4688(100, T0 + 60 * S, 'C:\\b.exe'), dnsByPid(100, T0 + 30 * S, 'x'), dnsByPid(100, T0 + 61 * S, 'y')]);
+    const r2 = await resolve(new MemorySessionStore(), [
+      proc4688(100, T0, 'C:\\a.exe'),
+      proc4688(100, T0 + 60 * S, 'C:\\b.exe'),
+      dnsByPid(100, T0 + 30 * S, 'x'),
+      dnsByPid(100, T0 + 61 * S, 'y'),
+    ]);
     expect(r2.eventNodes.map((x) => x.process)).toEqual([first, second, first, second]);
   });
 
@@ -91,7 +154,12 @@ describe('resolveIdentities', () => {
     g.apply([{ id: '1', subgraph: r1.subgraph, aliases: r1.aliases }]);
     g.apply([{ id: '2', subgraph: r2.subgraph, aliases: r2.aliases }]);
     expect(processKeys(g)).toEqual(['Process:WORKSTATION5:4:~' + (T0 + 2 * S), real].sort());
-    expect(g.nodes.get(real)!.props).toMatchObject({ image: 'C:\\late.exe', provisional: 0, first_seen: T0 + 2 * S, last_seen: T0 + 5 * S });
+    expect(g.nodes.get(real)!.props).toMatchObject({
+      image: 'C:\\late.exe',
+      provisional: 0,
+      first_seen: T0 + 2 * S,
+      last_seen: T0 + 5 * S,
+    });
     expect([...g.edges.values()].some((e) => e.kind === 'RESOLVED' && e.from === real)).toBe(true);
   });
 
@@ -104,9 +172,16 @@ describe('resolveIdentities', () => {
         const g = await pipeline(events, sizes);
         expect(processKeys(g)).toEqual([`Process:${CMD_GUID}`, `Process:${PSEXEC_GUID}`]);
         const p = g.nodes.get(`Process:${PSEXEC_GUID}`)!;
-        expect(p.props).toMatchObject({ create_time: T0, pid: 7256, process_guid: PSEXEC_GUID, provisional: 0 });
+        expect(p.props).toMatchObject({
+          create_time: T0,
+          pid: 7256,
+          process_guid: PSEXEC_GUID,
+          provisional: 0,
+        });
         const parents = [...g.edges.values()].filter((e) => e.kind === 'PARENT_OF');
-        expect(parents).toEqual([expect.objectContaining({ from: `Process:${CMD_GUID}`, to: `Process:${PSEXEC_GUID}` })]);
+        expect(parents).toEqual([
+          expect.objectContaining({ from: `Process:${CMD_GUID}`, to: `Process:${PSEXEC_GUID}` }),
+        ]);
         expect(parents[0]!.props.count).toBe(2);
       }
     }
@@ -120,18 +195,26 @@ describe('resolveIdentities', () => {
 
   it('the tolerance is configurable', async () => {
     const store = new MemorySessionStore();
-    const r = await resolveIdentities([buildEvent(psexecCreate({ time: T0 })), buildEvent(psexec4688({ time: T0 + 30 * S }))], store, { toleranceMs: 60_000 });
+    const r = await resolveIdentities(
+      [buildEvent(psexecCreate({ time: T0 })), buildEvent(psexec4688({ time: T0 + 30 * S }))],
+      store,
+      { toleranceMs: 60_000 },
+    );
     expect(r.eventNodes[1]!.process).toBe(`Process:${PSEXEC_GUID}`);
   });
 
   it('parent references by pid attach to the GUID process that holds the pid', async () => {
     for (const order of [0, 1]) {
-      const events = order ? [psexec4688({ time: T0 }), cmdLoad(T0 - 20 * S)] : [cmdLoad(T0 - 20 * S), psexec4688({ time: T0 })];
+      const events = order
+        ? [psexec4688({ time: T0 }), cmdLoad(T0 - 20 * S)]
+        : [cmdLoad(T0 - 20 * S), psexec4688({ time: T0 })];
       for (const sizes of [[2], [1]]) {
         const g = await pipeline(events, sizes);
         const parents = [...g.edges.values()].filter((e) => e.kind === 'PARENT_OF');
         expect(parents.map((e) => e.from)).toEqual([`Process:${CMD_GUID}`]);
-        expect(processKeys(g)).toEqual([`Process:${CMD_GUID}`, processSessionKey('WORKSTATION5', 7256, T0)].sort());
+        expect(processKeys(g)).toEqual(
+          [`Process:${CMD_GUID}`, processSessionKey('WORKSTATION5', 7256, T0)].sort(),
+        );
       }
     }
   });
@@ -139,7 +222,9 @@ describe('resolveIdentities', () => {
   it('a GUID start after the reference time keeps them apart (pid reused by the GUID process)', async () => {
     // cmd.exe's GUID says it started at 07:28:47; a pid-only reference an hour earlier is another process
     const g = await pipeline([cmdLoad(T0), dnsByPid(2128, T0 - 3600 * S, 'old.example')]);
-    expect(processKeys(g)).toEqual([`Process:${CMD_GUID}`, processProvisionalKey('WORKSTATION5', 2128, T0 - 3600 * S)].sort());
+    expect(processKeys(g)).toEqual(
+      [`Process:${CMD_GUID}`, processProvisionalKey('WORKSTATION5', 2128, T0 - 3600 * S)].sort(),
+    );
   });
 
   it('a pid-only reference inside a GUID lifetime (Sysmon DNS by <unknown process>) is that process', async () => {
@@ -156,7 +241,9 @@ describe('resolveIdentities', () => {
     const r3 = await resolveIdentities([buildEvent(dnsByPid(300, T0 + 9 * S, 'b'))], store, { now: 3000 });
     expect(r3.aliases).toEqual(r2.aliases);
     // ... but not forever
-    const r4 = await resolveIdentities([buildEvent(dnsByPid(300, T0 + 9 * S, 'b'))], store, { now: 2000 + 2 * 3600_000 });
+    const r4 = await resolveIdentities([buildEvent(dnsByPid(300, T0 + 9 * S, 'b'))], store, {
+      now: 2000 + 2 * 3600_000,
+    });
     expect(r4.aliases).toEqual([]);
   });
 
@@ -165,11 +252,18 @@ describe('resolveIdentities', () => {
     let fail = 2;
     const flaky = {
       load: (ids: readonly string[]) => store.load(ids),
-      commit: async (w: Parameters<MemorySessionStore['commit']>[0]) => (fail-- > 0 ? false : store.commit(w)),
+      commit: async (w: Parameters<MemorySessionStore['commit']>[0]) =>
+        fail-- > 0 ? false : store.commit(w),
     };
     const r = await resolveIdentities([buildEvent(proc4688(5, T0, 'C:\\x.exe'))], flaky, {});
     expect(r.eventNodes[0]!.process).toBe(processSessionKey('WORKSTATION5', 5, T0));
-    await expect(resolveIdentities([buildEvent(proc4688(6, T0, 'C:\\x.exe'))], { load: flaky.load, commit: async () => false }, { maxAttempts: 2 })).rejects.toThrow(/gave up/);
+    await expect(
+      resolveIdentities(
+        [buildEvent(proc4688(6, T0, 'C:\\x.exe'))],
+        { load: flaky.load, commit: async () => false },
+        { maxAttempts: 2 },
+      ),
+    ).rejects.toThrow(/gave up/);
   });
 });
 
@@ -185,11 +279,46 @@ describe('order independence', () => {
     cmdLoad(T0 + 30 * S),
     dnsByPid(7256, T0 + 4 * S, 'workstation5'),
     sysmon(5, { ProcessGuid: PSEXEC_GUID, ProcessId: '7256' }, { time: T0 + 150 * S }),
-    sysmon(1, { ProcessGuid: g1, ProcessId: '500', ParentProcessGuid: PSEXEC_GUID, ParentProcessId: '7256', Image: 'C:\\Windows\\System32\\reg.exe', CommandLine: 'reg save' }, { time: A + 100 * S + 300 }),
-    security(4688, { ProcessId: '500', ParentProcessId: '7256', Image: 'C:\\windows\\system32\\REG.exe', CommandLine: 'reg save' }, { time: A + 100 * S + 1300 }),
-    sysmon(10, { SourceProcessGUID: g1, SourceProcessId: '500', SourceImage: 'C:\\Windows\\System32\\reg.exe', TargetProcessId: '600', TargetImage: 'C:\\Windows\\System32\\lsass.exe', GrantedAccess: '0x1010' }, { time: A + 101 * S }),
+    sysmon(
+      1,
+      {
+        ProcessGuid: g1,
+        ProcessId: '500',
+        ParentProcessGuid: PSEXEC_GUID,
+        ParentProcessId: '7256',
+        Image: 'C:\\Windows\\System32\\reg.exe',
+        CommandLine: 'reg save',
+      },
+      { time: A + 100 * S + 300 },
+    ),
+    security(
+      4688,
+      {
+        ProcessId: '500',
+        ParentProcessId: '7256',
+        Image: 'C:\\windows\\system32\\REG.exe',
+        CommandLine: 'reg save',
+      },
+      { time: A + 100 * S + 1300 },
+    ),
+    sysmon(
+      10,
+      {
+        SourceProcessGUID: g1,
+        SourceProcessId: '500',
+        SourceImage: 'C:\\Windows\\System32\\reg.exe',
+        TargetProcessId: '600',
+        TargetImage: 'C:\\Windows\\System32\\lsass.exe',
+        GrantedAccess: '0x1010',
+      },
+      { time: A + 101 * S },
+    ),
     sysmon(5, { ProcessGuid: g1, ProcessId: '500' }, { time: A + 110 * S }),
-    sysmon(1, { ProcessGuid: g2, ProcessId: '500', Image: 'C:\\Windows\\System32\\whoami.exe' }, { time: A + 400 * S + 10 }),
+    sysmon(
+      1,
+      { ProcessGuid: g2, ProcessId: '500', Image: 'C:\\Windows\\System32\\whoami.exe' },
+      { time: A + 400 * S + 10 },
+    ),
     proc4688(900, A + 500 * S, 'C:\\x.exe', 2128),
     dnsByPid(900, A + 497 * S, 'skewed.example'),
     exit4689(900, A + 520 * S),

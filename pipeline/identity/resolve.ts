@@ -58,7 +58,8 @@ export async function resolveIdentities(
 ): Promise<Resolution> {
   const ids = new Set<string>();
   for (const f of facts) {
-    for (const ref of Object.values(f.refs)) if (ref && ref.pid !== undefined) ids.add(timelineId(ref.asset, ref.pid));
+    for (const ref of Object.values(f.refs))
+      if (ref && ref.pid !== undefined) ids.add(timelineId(ref.asset, ref.pid));
   }
   const idList = [...ids];
   const attempts = opts.maxAttempts ?? 10;
@@ -113,12 +114,17 @@ export function resolveWithState(
   // Pass 1: hard facts (GUID sightings, creations, terminations of GUID processes).
   const refKeys: Array<Partial<Record<ProcessRefName, string>>> = facts.map(() => ({}));
   facts.forEach((f, i) => {
-    for (const [name, ref] of Object.entries(f.refs) as Array<[ProcessRefName, EventFacts['refs']['actor']]>) {
+    for (const [name, ref] of Object.entries(f.refs) as Array<
+      [ProcessRefName, EventFacts['refs']['actor']]
+    >) {
       if (!ref) continue;
       if (ref.guid !== undefined) {
         refKeys[i]![name] =
           ref.pid !== undefined
-            ? timeline(ref.asset, ref.pid).observeGuid(ref.guid, f.time, { created: ref.created, terminated: ref.terminated })
+            ? timeline(ref.asset, ref.pid).observeGuid(ref.guid, f.time, {
+                created: ref.created,
+                terminated: ref.terminated,
+              })
             : processGuidKey(ref.guid);
       } else if (ref.pid !== undefined && ref.created) {
         refKeys[i]![name] = timeline(ref.asset, ref.pid).observeCreate(f.time);
@@ -128,7 +134,9 @@ export function resolveWithState(
   // Pass 2: terminations known by pid alone (Security 4689) — boundaries too; pass 3: other pid-only refs.
   for (const terminations of [true, false]) {
     facts.forEach((f, i) => {
-      for (const [name, ref] of Object.entries(f.refs) as Array<[ProcessRefName, EventFacts['refs']['actor']]>) {
+      for (const [name, ref] of Object.entries(f.refs) as Array<
+        [ProcessRefName, EventFacts['refs']['actor']]
+      >) {
         if (!ref || ref.guid !== undefined || ref.pid === undefined || ref.created) continue;
         if (!!ref.terminated !== terminations) continue;
         refKeys[i]![name] = timeline(ref.asset, ref.pid).observeRef(f.time, ref.terminated);
@@ -167,13 +175,16 @@ export function resolveWithState(
   facts.forEach((f, i) => {
     const keys = refKeys[i]!;
     const resolvedRefs: Partial<Record<ProcessRefName, string>> = {};
-    for (const [name, ref] of Object.entries(f.refs) as Array<[ProcessRefName, EventFacts['refs']['actor']]>) {
+    for (const [name, ref] of Object.entries(f.refs) as Array<
+      [ProcessRefName, EventFacts['refs']['actor']]
+    >) {
       const k = keys[name];
       if (!ref || k === undefined) continue;
       const key = final(k);
       resolvedRefs[name] = key;
       let props = ref.props;
-      if (props.process_guid === undefined && GUID_KEY.test(key)) props = { ...props, process_guid: key.slice('Process:'.length) };
+      if (props.process_guid === undefined && GUID_KEY.test(key))
+        props = { ...props, process_guid: key.slice('Process:'.length) };
       const node: GraphNode = { kind: 'Process', key, props };
       acc.addNode(node);
     }

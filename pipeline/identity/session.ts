@@ -94,7 +94,10 @@ export class PidTimeline {
       if (start !== undefined) {
         // A creation of this pid at the same moment, known so far without GUID (Security 4688): the same process.
         const m = this.sessions.find(
-          (x) => x.guid === undefined && isHard(x) && Math.abs(x.start - start) <= this.startTolerance(x, !!flags.created),
+          (x) =>
+            x.guid === undefined &&
+            isHard(x) &&
+            Math.abs(x.start - start) <= this.startTolerance(x, !!flags.created),
         );
         if (m) {
           m.guid = guid;
@@ -135,7 +138,9 @@ export class PidTimeline {
 
   /** A creation of this pid at `time` without GUID (Security 4688, osquery, generic). */
   observeCreate(time: number): string {
-    const m = this.sessions.find((x) => isHard(x) && Math.abs(x.start - time) <= this.startTolerance(x, true));
+    const m = this.sessions.find(
+      (x) => isHard(x) && Math.abs(x.start - time) <= this.startTolerance(x, true),
+    );
     if (m) {
       if (m.guid === undefined && time < m.start!) {
         // Keyed by the earliest creation time reported, whatever arrives first.
@@ -147,7 +152,13 @@ export class PidTimeline {
       this.normalize();
       return this.keyOf(m);
     }
-    const s: Session = { key: processSessionKey(this.asset, this.pid, time), start: time, exact: true, lo: time, hi: time };
+    const s: Session = {
+      key: processSessionKey(this.asset, this.pid, time),
+      start: time,
+      exact: true,
+      lo: time,
+      hi: time,
+    };
     this.sessions.push(s);
     this.changed = true;
     this.normalize();

@@ -56,7 +56,10 @@ export function resolveAliasMap(aliases: readonly Alias[]): Map<string, string> 
   return out;
 }
 
-export function coalesce(subgraphs: readonly Subgraph[], rewrite: ReadonlyMap<string, string> = new Map()): Coalesced {
+export function coalesce(
+  subgraphs: readonly Subgraph[],
+  rewrite: ReadonlyMap<string, string> = new Map(),
+): Coalesced {
   const acc = new GraphAccumulator();
   const re = (k: string) => rewrite.get(k) ?? k;
   let nodesIn = 0;
@@ -108,7 +111,9 @@ export function coalesce(subgraphs: readonly Subgraph[], rewrite: ReadonlyMap<st
     list.push(e);
   }
   for (const list of edges.values()) {
-    list.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
+    list.sort((a, b) =>
+      a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0,
+    );
   }
   return { nodes, edges, nodesIn, edgesIn, dropped };
 }

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { EDGE_KINDS, NODE_KINDS } from '../../domain/model';
-import { CLAIM_BATCHES, LOOKUP_ALIASES, RECORD_ALIASES, edgeMergeCypher, foldCypher, ident, nodeMergeCypher, ruleExpr, schemaCypher } from './cypher';
+import {
+  CLAIM_BATCHES,
+  LOOKUP_ALIASES,
+  RECORD_ALIASES,
+  edgeMergeCypher,
+  foldCypher,
+  ident,
+  nodeMergeCypher,
+  ruleExpr,
+  schemaCypher,
+} from './cypher';
 
 describe('generated Cypher', () => {
   it('node MERGE per label (snapshot)', () => {
@@ -21,9 +31,15 @@ describe('generated Cypher', () => {
     expect(ruleExpr('n', 'row.props', 'image', { type: 'string', merge: 'immutable' })).toBe(
       "CASE WHEN row.props.`image` IS NULL OR row.props.`image` = '' THEN n.`image` WHEN n.`image` IS NULL OR n.`image` = '' OR row.props.`image` < n.`image` THEN row.props.`image` ELSE n.`image` END",
     );
-    expect(ruleExpr('r', 'p', 'count', { type: 'number', merge: 'counter' })).toBe('CASE WHEN p.`count` IS NULL THEN r.`count` ELSE coalesce(r.`count`, 0) + p.`count` END');
-    expect(ruleExpr('n', 'p', 'last_seen', { type: 'number', merge: 'increment' })).toContain('p.`last_seen` > n.`last_seen`');
-    expect(ruleExpr('n', 'p', 'first_seen', { type: 'number', merge: 'decrement' })).toContain('p.`first_seen` < n.`first_seen`');
+    expect(ruleExpr('r', 'p', 'count', { type: 'number', merge: 'counter' })).toBe(
+      'CASE WHEN p.`count` IS NULL THEN r.`count` ELSE coalesce(r.`count`, 0) + p.`count` END',
+    );
+    expect(ruleExpr('n', 'p', 'last_seen', { type: 'number', merge: 'increment' })).toContain(
+      'p.`last_seen` > n.`last_seen`',
+    );
+    expect(ruleExpr('n', 'p', 'first_seen', { type: 'number', merge: 'decrement' })).toContain(
+      'p.`first_seen` < n.`first_seen`',
+    );
     expect(ruleExpr('n', 'p', 'values', { type: 'strings', merge: 'union' })).toBe(
       'CASE WHEN p.`values` IS NULL THEN n.`values` WHEN n.`values` IS NULL THEN p.`values` ELSE n.`values` + [x IN p.`values` WHERE NOT x IN n.`values`] END',
     );

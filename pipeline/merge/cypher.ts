@@ -53,13 +53,6 @@ export function ruleExpr(target: string, src: string, prop: string, spec: PropSp
   }
 }
 
-/** `t.a = <rule>, t.b = <rule>, ...` for every property of `specs`. */
-export function setRules(target: string, src: string, specs: Record<string, PropSpec>): string {
-  return Object.entries(specs)
-    .map(([prop, spec]) => `${target}.${ident(prop)} = ${ruleExpr(target, src, prop, spec)}`)
-    .join(',\n    ');
-}
-
 const nodeSpecs = (kind: NodeKind) => NodeKinds[kind].props as Record<string, PropSpec>;
 const edgeSpecs = (kind: EdgeKind) => EdgeKinds[kind].props as Record<string, PropSpec>;
 
@@ -76,7 +69,12 @@ const LOCK_PROP = 'last_seen';
  *   2. the new value of every other property is computed from the now locked entity (`v`);
  *   3. each is written only if it differs.
  */
-export function mergeChanges(target: string, src: string, specs: Record<string, PropSpec>): string {
+export function mergeChanges(
+  target: string,
+  src: string,
+  specs: Record<string, PropSpec>,
+  carry: string[],
+): string {
   const lock = specs[LOCK_PROP];
   if (!lock) throw new Error(`merge: every kind needs ${LOCK_PROP}`);
   const names = Object.keys(specs).filter((p) => p !== LOCK_PROP);
@@ -87,7 +85,7 @@ export function mergeChanges(target: string, src: string, specs: Record<string, 
   });
   return [
     `SET ${target}.${ident(LOCK_PROP)} = ${ruleExpr(target, src, LOCK_PROP, lock)}`,
-    `WITH ${target}, row, [\n    ${values}\n  ] AS v`,
+    `WITH ${[target, ...carry].join(', ')}, [\n    ${values}\n  ] AS v`,
     ...writes,
   ].join('\n');
 }
@@ -97,7 +95,7 @@ export function nodeMergeCypher(kind: NodeKind): string {
   return [
     'UNWIND $rows AS row',
     `MERGE (n:${ident(kind)} {key: row.key})`,
-    mergeChanges('n', 'row.props', nodeSpecs(kind)),
+    mergeChanges('n', 'row.props', nodeSpecs(kind), ['row']),
   ].join('\n');
 }
 
@@ -109,7 +107,7 @@ export function edgeMergeCypher(kind: EdgeKind): string {
     `MATCH (a:${ident(spec.from)} {key: row.from})`,
     `MATCH (b:${ident(spec.to)} {key: row.to})`,
     `MERGE (a)-[r:${ident(kind)}]->(b)`,
-    mergeChanges('r', 'row.props', edgeSpecs(kind)),
+    mergeChanges('r', 'row.props', edgeSpecs(kind), ['row']),
   ].join('\n');
 }
 
@@ -133,7 +131,7 @@ export function foldCypher(kind: NodeKind): FoldCypher {
   const rels: FoldCypher['rels'] = [];
   for (const edge of Object.keys(EdgeKinds) as EdgeKind[]) {
     const spec = EdgeKinds[edge];
-    const rules = setRules('r2', 'p', edgeSpecs(edge));
+    const rules = mergeChanges('r2', 'p', edgeSpecs(edge), ['r', 'p']);
     if (spec.from === kind) {
       rels.push({
         edge,
@@ -144,7 +142,7 @@ export function foldCypher(kind: NodeKind): FoldCypher {
           `MATCH (new:${k} {key: al.to})`,
           'WITH r, new, CASE WHEN b = old THEN new ELSE b END AS b2, properties(r) AS p',
           `MERGE (new)-[r2:${ident(edge)}]->(b2)`,
-          `SET\n    ${rules}`,
+          rules,
           'DELETE r',
         ].join('\n'),
       });
@@ -159,7 +157,7 @@ export function foldCypher(kind: NodeKind): FoldCypher {
           `MATCH (new:${k} {key: al.to})`,
           'WITH r, new, CASE WHEN a = old THEN new ELSE a END AS a2, properties(r) AS p',
           `MERGE (a2)-[r2:${ident(edge)}]->(new)`,
-          `SET\n    ${rules}`,
+          rules,
           'DELETE r',
         ].join('\n'),
       });
@@ -177,7 +175,7 @@ export function foldCypher(kind: NodeKind): FoldCypher {
       `MATCH (old:${k} {key: al.from})`,
       `MERGE (new:${k} {key: al.to})`,
       'WITH new, properties(old) AS p',
-      `SET\n    ${setRules('new', 'p', nodeSpecs(kind))}`,
+      mergeChanges('new', 'p', nodeSpecs(kind), ['p']),
     ].join('\n'),
     rels,
     remove: ['UNWIND $aliases AS al', `MATCH (old:${k} {key: al.from})`, 'DETACH DELETE old'].join('\n'),
@@ -215,7 +213,9 @@ export const CLAIM_BATCHES = [
 export function schemaCypher(): string[] {
   const out: string[] = [];
   for (const kind of NODE_KINDS) {
-    out.push(`CREATE CONSTRAINT ${ident(`lg_${kind.toLowerCase()}_key`)} IF NOT EXISTS FOR (n:${ident(kind)}) REQUIRE n.key IS UNIQUE`);
+    out.push(
+      `CREATE CONSTRAINT ${ident(`lg_${kind.toLowerCase()}_key`)} IF NOT EXISTS FOR (n:${ident(kind)}) REQUIRE n.key IS UNIQUE`,
+    );
   }
   out.push(
     `CREATE CONSTRAINT lg_appliedbatch_id IF NOT EXISTS FOR (n:${ident(APPLIED_BATCH)}) REQUIRE n.id IS UNIQUE`,

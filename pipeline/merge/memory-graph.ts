@@ -50,7 +50,8 @@ export class MemoryGraph {
 
   private mergeNode(n: GraphNode): void {
     const cur = this.nodes.get(n.key);
-    if (!cur) this.nodes.set(n.key, { kind: n.kind, key: n.key, props: sanitizeProps(nodeSpecs(n.kind), n.props) });
+    if (!cur)
+      this.nodes.set(n.key, { kind: n.kind, key: n.key, props: sanitizeProps(nodeSpecs(n.kind), n.props) });
     else mergePropsInto(nodeSpecs(n.kind), cur.props, n.props);
   }
 
@@ -79,11 +80,17 @@ export class MemoryGraph {
     const sortList = (v: unknown) => (Array.isArray(v) ? [...v].sort() : v);
     const norm = <T extends { props: Record<string, unknown> }>(x: T): T => ({
       ...x,
-      props: Object.fromEntries(Object.entries(x.props).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sortList(v)])),
+      props: Object.fromEntries(
+        Object.entries(x.props)
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([k, v]) => [k, sortList(v)]),
+      ),
     });
     return {
       nodes: [...this.nodes.values()].map(norm).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
-      edges: [...this.edges.values()].map(norm).sort((a, b) => (edgeId(a) < edgeId(b) ? -1 : edgeId(a) > edgeId(b) ? 1 : 0)),
+      edges: [...this.edges.values()]
+        .map(norm)
+        .sort((a, b) => (edgeId(a) < edgeId(b) ? -1 : edgeId(a) > edgeId(b) ? 1 : 0)),
     };
   }
 }

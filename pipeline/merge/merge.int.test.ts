@@ -21,8 +21,17 @@ afterAll(async () => {
   await gateway.close();
 });
 
-const node = (kind: GraphNode['kind'], key: string, props: GraphNode['props']): GraphNode => ({ kind, key, props });
-const edge = (kind: GraphEdge['kind'], from: string, to: string, props: GraphEdge['props']): GraphEdge => ({ kind, from, to, props });
+const node = (kind: GraphNode['kind'], key: string, props: GraphNode['props']): GraphNode => ({
+  kind,
+  key,
+  props,
+});
+const edge = (kind: GraphEdge['kind'], from: string, to: string, props: GraphEdge['props']): GraphEdge => ({
+  kind,
+  from,
+  to,
+  props,
+});
 
 /** Two subgraphs about the same process, file and access, disagreeing in every way the rules settle. */
 function twoViews(tag: string): { a: Subgraph; b: Subgraph; p: string; q: string; f: string } {
@@ -31,22 +40,55 @@ function twoViews(tag: string): { a: Subgraph; b: Subgraph; p: string; q: string
   const f = `File:T${tag}:c:\\windows\\x.exe`;
   const a: Subgraph = {
     nodes: [
-      node('Process', p, { image: 'C:\\windows\\x.exe', pid: 5, first_seen: 100, last_seen: 100, sources: ['a.jsonl'], provisional: 1 }),
+      node('Process', p, {
+        image: 'C:\\windows\\x.exe',
+        pid: 5,
+        first_seen: 100,
+        last_seen: 100,
+        sources: ['a.jsonl'],
+        provisional: 1,
+      }),
       node('File', f, { path: 'C:\\windows\\x.exe', hashes: ['MD5=1'], first_seen: 100, last_seen: 100 }),
     ],
     edges: [
       edge('EXECUTED', p, f, { count: 1, first_seen: 100, last_seen: 100 }),
-      edge('ACCESSED', p, q, { count: 1, first_seen: 100, last_seen: 100, granted_access: ['0x10'], call_trace: 'b|trace' }),
+      edge('ACCESSED', p, q, {
+        count: 1,
+        first_seen: 100,
+        last_seen: 100,
+        granted_access: ['0x10'],
+        call_trace: 'b|trace',
+      }),
     ],
   };
   const b: Subgraph = {
     nodes: [
-      node('Process', p, { image: 'C:\\Windows\\x.exe', command_line: 'x.exe /q', pid: 5, first_seen: 50, last_seen: 200, sources: ['b.jsonl', 'a.jsonl'], provisional: 0, create_time: 50 }),
-      node('File', f, { path: 'C:\\Windows\\X.exe', hashes: ['SHA1=2', 'MD5=1'], first_seen: 40, last_seen: 90 }),
+      node('Process', p, {
+        image: 'C:\\Windows\\x.exe',
+        command_line: 'x.exe /q',
+        pid: 5,
+        first_seen: 50,
+        last_seen: 200,
+        sources: ['b.jsonl', 'a.jsonl'],
+        provisional: 0,
+        create_time: 50,
+      }),
+      node('File', f, {
+        path: 'C:\\Windows\\X.exe',
+        hashes: ['SHA1=2', 'MD5=1'],
+        first_seen: 40,
+        last_seen: 90,
+      }),
     ],
     edges: [
       edge('EXECUTED', p, f, { count: 2, first_seen: 50, last_seen: 300 }),
-      edge('ACCESSED', p, q, { count: 3, first_seen: 120, last_seen: 130, granted_access: ['0x1410', '0x10'], call_trace: 'a|trace' }),
+      edge('ACCESSED', p, q, {
+        count: 3,
+        first_seen: 120,
+        last_seen: 130,
+        granted_access: ['0x1410', '0x10'],
+        call_trace: 'a|trace',
+      }),
     ],
   };
   return { a, b, p, q, f };
@@ -77,11 +119,29 @@ describe('mergeSubgraphs', () => {
       provisional: 0,
       sources: ['a.jsonl', 'b.jsonl'],
     });
-    expect(got.nodes.find((n) => n.kind === 'File')!.props).toEqual({ first_seen: 40, hashes: ['MD5=1', 'SHA1=2'], last_seen: 100, path: 'C:\\Windows\\X.exe' });
-    expect(got.edges.find((e) => e.kind === 'EXECUTED')!.props).toEqual({ count: 3, first_seen: 50, last_seen: 300 });
-    expect(got.edges.find((e) => e.kind === 'ACCESSED')!.props).toEqual({ call_trace: 'a|trace', count: 4, first_seen: 100, granted_access: ['0x10', '0x1410'], last_seen: 130 });
+    expect(got.nodes.find((n) => n.kind === 'File')!.props).toEqual({
+      first_seen: 40,
+      hashes: ['MD5=1', 'SHA1=2'],
+      last_seen: 100,
+      path: 'C:\\Windows\\X.exe',
+    });
+    expect(got.edges.find((e) => e.kind === 'EXECUTED')!.props).toEqual({
+      count: 3,
+      first_seen: 50,
+      last_seen: 300,
+    });
+    expect(got.edges.find((e) => e.kind === 'ACCESSED')!.props).toEqual({
+      call_trace: 'a|trace',
+      count: 4,
+      first_seen: 100,
+      granted_access: ['0x10', '0x1410'],
+      last_seen: 130,
+    });
     // an edge endpoint without a row of its own exists as a node
-    expect(got.nodes.find((n) => n.key === `Process:TAG-0000-0000-0000-000000000002`)!.props).toEqual({ first_seen: 100, last_seen: 130 });
+    expect(got.nodes.find((n) => n.key === `Process:TAG-0000-0000-0000-000000000002`)!.props).toEqual({
+      first_seen: 100,
+      last_seen: 130,
+    });
 
     expect(await readTagged(gateway, t2, 'TAG')).toEqual(got);
     // and the database agrees with the in-memory reference of the rules
@@ -95,7 +155,11 @@ describe('mergeSubgraphs', () => {
     const t = newTag();
     const { a } = twoViews(t);
     await mergeSubgraphs(gateway, [{ id: `${t}-a`, subgraph: a, aliases: [] }]);
-    const rows = await gateway.query<{ int: boolean }>('test.types', 'MATCH (n:Process {key: $key}) RETURN valueType(n.pid) STARTS WITH "INTEGER" AS int', { key: `Process:${t}-0000-0000-0000-000000000001` });
+    const rows = await gateway.query<{ int: boolean }>(
+      'test.types',
+      'MATCH (n:Process {key: $key}) RETURN valueType(n.pid) STARTS WITH "INTEGER" AS int',
+      { key: `Process:${t}-0000-0000-0000-000000000001` },
+    );
     expect(rows[0]!.int).toBe(true);
   });
 
@@ -107,9 +171,19 @@ describe('mergeSubgraphs', () => {
     expect(first).toMatchObject({ skippedBatches: 0, eventsIn: 7 });
     const before = await readTagged(gateway, t);
     const again = await mergeSubgraphs(gateway, [batch]);
-    expect(again).toMatchObject({ batches: 1, skippedBatches: 1, nodesWritten: 0, edgesWritten: 0, changedKeys: [] });
+    expect(again).toMatchObject({
+      batches: 1,
+      skippedBatches: 1,
+      nodesWritten: 0,
+      edgesWritten: 0,
+      changedKeys: [],
+    });
     // the same id twice in one call, and together with a new batch
-    const mixed = await mergeSubgraphs(gateway, [batch, batch, { id: `${t}-new`, subgraph: { nodes: [], edges: [] }, aliases: [] }]);
+    const mixed = await mergeSubgraphs(gateway, [
+      batch,
+      batch,
+      { id: `${t}-new`, subgraph: { nodes: [], edges: [] }, aliases: [] },
+    ]);
     expect(mixed.skippedBatches).toBe(2);
     expect(await readTagged(gateway, t)).toEqual(before);
     expect(before.edges.find((e) => e.kind === 'EXECUTED')!.props.count).toBe(1);
@@ -144,7 +218,11 @@ describe('mergeSubgraphs', () => {
     await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((i) => mergeSubgraphs(gateway, [batch(i)])));
     const got = await readTagged(gateway, t);
     expect(got.edges[0]!.props).toEqual({ count: 9, first_seen: 100, last_seen: 108 });
-    expect(got.nodes.find((n) => n.key === p)!.props).toEqual({ first_seen: 100, last_seen: 108, sources: ['s0', 's1', 's2', 's3', 's4', 's5', 's6', 's7', 's8'] });
+    expect(got.nodes.find((n) => n.key === p)!.props).toEqual({
+      first_seen: 100,
+      last_seen: 108,
+      sources: ['s0', 's1', 's2', 's3', 's4', 's5', 's6', 's7', 's8'],
+    });
   });
 
   it('folds an aliased node into its canonical node: properties, relationships, old node gone', async () => {
@@ -157,48 +235,100 @@ describe('mergeSubgraphs', () => {
     const first: Subgraph = {
       nodes: [
         node('Process', provisional, { pid: 7256, provisional: 1, first_seen: 1000, last_seen: 1500 }),
-        node('Process', created, { pid: 7256, image: 'C:\\x.exe', provisional: 0, create_time: 900, first_seen: 900, last_seen: 900 }),
+        node('Process', created, {
+          pid: 7256,
+          image: 'C:\\x.exe',
+          provisional: 0,
+          create_time: 900,
+          first_seen: 900,
+          last_seen: 900,
+        }),
       ],
       edges: [
         edge('RESOLVED', provisional, domain, { count: 2, first_seen: 1000, last_seen: 1500 }),
         edge('RESOLVED', created, domain, { count: 1, first_seen: 950, last_seen: 950 }),
         edge('RUNS_ON', provisional, asset, { count: 1, first_seen: 1000, last_seen: 1000 }),
         edge('PARENT_OF', parent, provisional, { count: 1, first_seen: 1000, last_seen: 1000 }),
-        edge('ACCESSED', provisional, provisional, { count: 1, first_seen: 1000, last_seen: 1000, granted_access: ['0x40'] }),
+        edge('ACCESSED', provisional, provisional, {
+          count: 1,
+          first_seen: 1000,
+          last_seen: 1000,
+          granted_access: ['0x40'],
+        }),
       ],
     };
     await mergeSubgraphs(gateway, [{ id: `${t}-1`, subgraph: first, aliases: [] }]);
-    const fold = await mergeSubgraphs(gateway, [{ id: `${t}-2`, subgraph: { nodes: [], edges: [] }, aliases: [{ from: provisional, to: created }] }]);
+    const fold = await mergeSubgraphs(gateway, [
+      { id: `${t}-2`, subgraph: { nodes: [], edges: [] }, aliases: [{ from: provisional, to: created }] },
+    ]);
     expect(fold.aliasesApplied).toBe(1);
     expect(fold.changedKeys).toContain(created);
 
     const got = await readTagged(gateway, t);
     expect(got.nodes.map((n) => n.key)).not.toContain(provisional);
-    expect(got.nodes.find((n) => n.key === created)!.props).toMatchObject({ image: 'C:\\x.exe', provisional: 0, create_time: 900, first_seen: 900, last_seen: 1500 });
+    expect(got.nodes.find((n) => n.key === created)!.props).toMatchObject({
+      image: 'C:\\x.exe',
+      provisional: 0,
+      create_time: 900,
+      first_seen: 900,
+      last_seen: 1500,
+    });
     const byKind = (k: string) => got.edges.filter((e) => e.kind === k);
-    expect(byKind('RESOLVED')).toEqual([expect.objectContaining({ from: created, to: domain, props: { count: 3, first_seen: 950, last_seen: 1500 } })]);
+    expect(byKind('RESOLVED')).toEqual([
+      expect.objectContaining({
+        from: created,
+        to: domain,
+        props: { count: 3, first_seen: 950, last_seen: 1500 },
+      }),
+    ]);
     expect(byKind('PARENT_OF')).toEqual([expect.objectContaining({ from: parent, to: created })]);
     expect(byKind('RUNS_ON')).toEqual([expect.objectContaining({ from: created, to: asset })]);
     expect(byKind('ACCESSED')).toEqual([expect.objectContaining({ from: created, to: created })]);
 
     // idempotent: the same alias again (a replay) changes nothing
-    await mergeSubgraphs(gateway, [{ id: `${t}-3`, subgraph: { nodes: [], edges: [] }, aliases: [{ from: provisional, to: created }] }]);
+    await mergeSubgraphs(gateway, [
+      { id: `${t}-3`, subgraph: { nodes: [], edges: [] }, aliases: [{ from: provisional, to: created }] },
+    ]);
     expect(await readTagged(gateway, t)).toEqual(got);
 
     // a late payload still carrying the old key is rewritten to the canonical one
     await mergeSubgraphs(gateway, [
-      { id: `${t}-4`, subgraph: { nodes: [node('Process', provisional, { last_seen: 2000 })], edges: [edge('RESOLVED', provisional, domain, { count: 1, first_seen: 2000, last_seen: 2000 })] }, aliases: [] },
+      {
+        id: `${t}-4`,
+        subgraph: {
+          nodes: [node('Process', provisional, { last_seen: 2000 })],
+          edges: [edge('RESOLVED', provisional, domain, { count: 1, first_seen: 2000, last_seen: 2000 })],
+        },
+        aliases: [],
+      },
     ]);
     const late = await readTagged(gateway, t);
     expect(late.nodes.map((n) => n.key)).not.toContain(provisional);
-    expect(late.edges.find((e) => e.kind === 'RESOLVED')!.props).toEqual({ count: 4, first_seen: 950, last_seen: 2000 });
+    expect(late.edges.find((e) => e.kind === 'RESOLVED')!.props).toEqual({
+      count: 4,
+      first_seen: 950,
+      last_seen: 2000,
+    });
 
     // an alias onto a retired key goes to where that key went
     const another = `Process:T${t}:7256:~1200`;
-    await mergeSubgraphs(gateway, [{ id: `${t}-5`, subgraph: { nodes: [node('Process', another, { first_seen: 1200, last_seen: 1200 })], edges: [] }, aliases: [] }]);
-    await mergeSubgraphs(gateway, [{ id: `${t}-6`, subgraph: { nodes: [], edges: [] }, aliases: [{ from: another, to: provisional }] }]);
+    await mergeSubgraphs(gateway, [
+      {
+        id: `${t}-5`,
+        subgraph: { nodes: [node('Process', another, { first_seen: 1200, last_seen: 1200 })], edges: [] },
+        aliases: [],
+      },
+    ]);
+    await mergeSubgraphs(gateway, [
+      { id: `${t}-6`, subgraph: { nodes: [], edges: [] }, aliases: [{ from: another, to: provisional }] },
+    ]);
     const chained = await readTagged(gateway, t);
-    expect(chained.nodes.filter((n) => n.kind === 'Process').map((n) => n.key).sort()).toEqual([created, parent].sort());
+    expect(
+      chained.nodes
+        .filter((n) => n.kind === 'Process')
+        .map((n) => n.key)
+        .sort(),
+    ).toEqual([created, parent].sort());
   });
 
   it('a batch with rows and the alias that retires them writes only the canonical node', async () => {
@@ -206,8 +336,16 @@ describe('mergeSubgraphs', () => {
     const old = `Process:T${t}:1:~10`;
     const canon = `Process:T${t}:1:5`;
     await mergeSubgraphs(gateway, [
-      { id: `${t}-a`, subgraph: { nodes: [node('Process', old, { pid: 1, first_seen: 10, last_seen: 10 })], edges: [] }, aliases: [] },
-      { id: `${t}-b`, subgraph: { nodes: [node('Process', canon, { pid: 1, first_seen: 5, last_seen: 5 })], edges: [] }, aliases: [{ from: old, to: canon }] },
+      {
+        id: `${t}-a`,
+        subgraph: { nodes: [node('Process', old, { pid: 1, first_seen: 10, last_seen: 10 })], edges: [] },
+        aliases: [],
+      },
+      {
+        id: `${t}-b`,
+        subgraph: { nodes: [node('Process', canon, { pid: 1, first_seen: 5, last_seen: 5 })], edges: [] },
+        aliases: [{ from: old, to: canon }],
+      },
     ]);
     const got = await readTagged(gateway, t);
     expect(got.nodes.map((n) => n.key)).toEqual([canon]);
@@ -220,7 +358,10 @@ describe('mergeSubgraphs', () => {
       {
         id: `${t}-bad`,
         subgraph: {
-          nodes: [node('File', `Process:${t}-0000-0000-0000-000000000009`, {}), node('Asset', `Asset:T${t}`, { hostname: 'x', bogus: 'y' })],
+          nodes: [
+            node('File', `Process:${t}-0000-0000-0000-000000000009`, {}),
+            node('Asset', `Asset:T${t}`, { hostname: 'x', bogus: 'y' }),
+          ],
           edges: [edge('EXECUTED', `File:T${t}:a`, `Process:${t}-0000-0000-0000-000000000009`, { count: 1 })],
         },
         aliases: [],

@@ -59,7 +59,12 @@ function shuffle<T>(list: readonly T[], seed: number): T[] {
 }
 
 /** Events through identity and merge in chunks, as the identify and merge stages do; returns the reference graph too. */
-async function ingest(tag: string, events: readonly NormalizedEvent[], chunk: number, origin = 'dev.jsonl'): Promise<MemoryGraph> {
+async function ingest(
+  tag: string,
+  events: readonly NormalizedEvent[],
+  chunk: number,
+  origin = 'dev.jsonl',
+): Promise<MemoryGraph> {
   const store = new RedisSessionStore(redis, `t-${tag}-${randomBytes(3).toString('hex')}:id`);
   const mem = new MemoryGraph();
   for (let i = 0, n = 0; i < events.length; i += chunk, n++) {
@@ -100,7 +105,9 @@ describe('dev set through identity and merge', () => {
     const parentOf = a.edges.filter((e) => e.kind === 'PARENT_OF');
     const svc = parentOf.find((e) => e.to === reg.key)!.from;
     expect(procs.find((p) => p.key === svc)!.props.image).toMatch(/PSEXESVC\.exe$/i);
-    const psexec = procs.find((p) => String(p.props.image ?? '').endsWith('PsExec.exe') && p.key.startsWith('Process:TAG-'))!;
+    const psexec = procs.find(
+      (p) => String(p.props.image ?? '').endsWith('PsExec.exe') && p.key.startsWith('Process:TAG-'),
+    )!;
     expect(a.edges.some((e) => e.kind === 'CONNECTED_PIPE' || e.kind === 'CREATED_PIPE')).toBe(true);
     expect(psexec.props.sources).toEqual(['dev.jsonl']);
   });
@@ -108,8 +115,14 @@ describe('dev set through identity and merge', () => {
 
 describe('identity cases end correct in Neo4j', () => {
   const S = 1000;
-  const proc4688 = (pid: number, time: number, image: string) => security(4688, { ProcessId: String(pid), ParentProcessId: '4', Image: image, CommandLine: image }, { time });
-  const dns = (pid: number, time: number, name: string) => sysmon(22, { ProcessId: String(pid), Image: '<unknown process>', QueryName: name }, { time });
+  const proc4688 = (pid: number, time: number, image: string) =>
+    security(
+      4688,
+      { ProcessId: String(pid), ParentProcessId: '4', Image: image, CommandLine: image },
+      { time },
+    );
+  const dns = (pid: number, time: number, name: string) =>
+    sysmon(22, { ProcessId: String(pid), Image: '<unknown process>', QueryName: name }, { time });
 
   it('pid reuse, late creation, Sysmon + 4688, parent by pid: one call per event', async () => {
     const tag = newTag();
@@ -123,11 +136,18 @@ describe('identity cases end correct in Neo4j', () => {
       dns(100, T0 + 70 * S, 'second.example'),
       psexec4688({ time: T0 + 3 * S }), // Security first ...
       psexecCreate({ time: T0 }), // ... then Sysmon, 3 s apart
-      sysmon(7, { ProcessGuid: CMD_GUID, ProcessId: '2128', ImageLoaded: 'C:\\x.dll' }, { time: T0 - 60 * S }),
+      sysmon(
+        7,
+        { ProcessGuid: CMD_GUID, ProcessId: '2128', ImageLoaded: 'C:\\x.dll' },
+        { time: T0 - 60 * S },
+      ),
     ];
     await ingest(tag, events, 1, 'cases');
     const g = await readTagged(gateway, tag);
-    const procs = g.nodes.filter((n) => n.kind === 'Process').map((n) => n.key).sort();
+    const procs = g.nodes
+      .filter((n) => n.kind === 'Process')
+      .map((n) => n.key)
+      .sort();
     const guid = (x: string) => `Process:${tag}${x.slice(8)}`;
     expect(procs).toEqual(
       [
@@ -140,18 +160,34 @@ describe('identity cases end correct in Neo4j', () => {
       ].sort(),
     );
     const edgesOf = (kind: string) => g.edges.filter((e) => e.kind === kind);
-    expect(edgesOf('RESOLVED').map((e) => [e.from, e.to]).sort()).toEqual(
+    expect(
+      edgesOf('RESOLVED')
+        .map((e) => [e.from, e.to])
+        .sort(),
+    ).toEqual(
       [
         [processSessionKey(host.toUpperCase(), 300, T0 + 2 * S), 'DomainName:early.example'],
         [processSessionKey(host.toUpperCase(), 100, T0 + 60 * S), 'DomainName:second.example'],
       ].sort(),
     );
     const ps = g.nodes.find((n) => n.key === guid(PSEXEC_GUID))!;
-    expect(ps.props).toMatchObject({ create_time: T0, first_seen: T0, last_seen: T0 + 3 * S, provisional: 0, pid: 7256, process_guid: `${tag}${PSEXEC_GUID.slice(8)}` });
+    expect(ps.props).toMatchObject({
+      create_time: T0,
+      first_seen: T0,
+      last_seen: T0 + 3 * S,
+      provisional: 0,
+      pid: 7256,
+      process_guid: `${tag}${PSEXEC_GUID.slice(8)}`,
+    });
     expect(edgesOf('PARENT_OF').filter((e) => e.to === guid(PSEXEC_GUID))).toEqual([
-      expect.objectContaining({ from: guid(CMD_GUID), props: { count: 2, first_seen: T0, last_seen: T0 + 3 * S } }),
+      expect.objectContaining({
+        from: guid(CMD_GUID),
+        props: { count: 2, first_seen: T0, last_seen: T0 + 3 * S },
+      }),
     ]);
-    expect(g.nodes.find((n) => n.key === processSessionKey(host.toUpperCase(), 100, T0))!.props).toMatchObject({ image: 'C:\\a.exe', terminate_time: T0 + 10 * S });
+    expect(
+      g.nodes.find((n) => n.key === processSessionKey(host.toUpperCase(), 100, T0))!.props,
+    ).toMatchObject({ image: 'C:\\a.exe', terminate_time: T0 + 10 * S });
     // nothing provisional survived where a creation came later
     expect(procs.filter((k) => k.includes(':300:~'))).toEqual([]);
   });

@@ -7,7 +7,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { NormalizedEvent } from '../../domain/event';
-import { NODE_KINDS, type GraphEdge, type GraphNode, type NodeKind, type PropValue } from '../../domain/model';
+import {
+  NODE_KINDS,
+  type GraphEdge,
+  type GraphNode,
+  type NodeKind,
+  type PropValue,
+} from '../../domain/model';
 import { GraphGateway } from '../../lib/neo4j';
 import { createRedis } from '../../lib/redis';
 import { edgeId } from '../graph/rules';
@@ -19,7 +25,11 @@ export function env(name: string): string {
 }
 
 export function gatewayFromEnv(): GraphGateway {
-  return new GraphGateway({ uri: env('NEO4J_URI'), user: process.env.NEO4J_USER ?? 'neo4j', password: env('NEO4J_PASSWORD') });
+  return new GraphGateway({
+    uri: env('NEO4J_URI'),
+    user: process.env.NEO4J_USER ?? 'neo4j',
+    password: env('NEO4J_PASSWORD'),
+  });
 }
 
 export function redisFromEnv(name: string): Redis {
@@ -38,7 +48,10 @@ export function newTag(): string {
 export function retag(e: NormalizedEvent, tag: string): NormalizedEvent {
   const fields: Record<string, string> = {};
   for (const [k, v] of Object.entries(e.fields)) {
-    fields[k] = (k.endsWith('Guid') || k.endsWith('GUID')) && /^[0-9A-F]{8}-/i.test(v) && !/^0{8}-0{4}/.test(v) ? tag + v.slice(8) : v;
+    fields[k] =
+      (k.endsWith('Guid') || k.endsWith('GUID')) && /^[0-9A-F]{8}-/i.test(v) && !/^0{8}-0{4}/.test(v)
+        ? tag + v.slice(8)
+        : v;
   }
   return { ...e, host: `T${tag}-${e.host}`, fields };
 }
@@ -67,7 +80,12 @@ export async function readTagged(gateway: GraphGateway, tag: string, replaceWith
      RETURN label AS kind, n.key AS key, properties(n) AS props`,
     { labels: NODE_KINDS, tag },
   );
-  const edges = await gateway.query<{ kind: string; from: string; to: string; props: Record<string, unknown> }>(
+  const edges = await gateway.query<{
+    kind: string;
+    from: string;
+    to: string;
+    props: Record<string, unknown>;
+  }>(
     'test.read-tagged-edges',
     `MATCH (a)-[r]->(b) WHERE a.key CONTAINS $tag OR b.key CONTAINS $tag
      RETURN type(r) AS kind, a.key AS from, b.key AS to, properties(r) AS props`,
@@ -76,7 +94,12 @@ export async function readTagged(gateway: GraphGateway, tag: string, replaceWith
   const re = (k: string) => k.split(tag).join(replaceWith);
   return normalizeView({
     nodes: rows.map((r) => ({ kind: r.kind as NodeKind, key: re(r.key), props: plain(r.props, re) })),
-    edges: edges.map((r) => ({ kind: r.kind as GraphEdge['kind'], from: re(r.from), to: re(r.to), props: plain(r.props, re) })),
+    edges: edges.map((r) => ({
+      kind: r.kind as GraphEdge['kind'],
+      from: re(r.from),
+      to: re(r.to),
+      props: plain(r.props, re),
+    })),
   });
 }
 
@@ -84,7 +107,9 @@ export async function readTagged(gateway: GraphGateway, tag: string, replaceWith
 export function tagged(view: GraphView, tag: string, replaceWith = tag): GraphView {
   const re = (k: string) => k.split(tag).join(replaceWith);
   return normalizeView({
-    nodes: view.nodes.filter((n) => n.key.includes(tag)).map((n) => ({ ...n, key: re(n.key), props: plain(n.props, re) })),
+    nodes: view.nodes
+      .filter((n) => n.key.includes(tag))
+      .map((n) => ({ ...n, key: re(n.key), props: plain(n.props, re) })),
     edges: view.edges
       .filter((e) => e.from.includes(tag) || e.to.includes(tag))
       .map((e) => ({ ...e, from: re(e.from), to: re(e.to), props: plain(e.props, re) })),

@@ -243,12 +243,17 @@ export async function mergeSubgraphs(
         const present = new Set(probe.records.map((r) => `${String(r.get('type'))}:${String(r.get('out'))}`));
         await runChunked(tx, fold.props, 'aliases', part, size, counters);
         for (const rel of fold.rels) {
-          if (present.has(`${rel.edge}:${String(rel.out)}`)) await runChunked(tx, rel.cypher, 'aliases', part, size, counters);
+          if (present.has(`${rel.edge}:${String(rel.out)}`))
+            await runChunked(tx, rel.cypher, 'aliases', part, size, counters);
         }
         await runChunked(tx, fold.remove, 'aliases', part, size, counters);
       }
     }
-    if (allFolds.length > 0) await runChunked(tx, RECORD_ALIASES, 'aliases', allFolds, size, { nodesCreated: 0, relationshipsCreated: 0 });
+    if (allFolds.length > 0)
+      await runChunked(tx, RECORD_ALIASES, 'aliases', allFolds, size, {
+        nodesCreated: 0,
+        relationshipsCreated: 0,
+      });
 
     // 4. Nodes, then relationships.
     const changed = new Set<string>();

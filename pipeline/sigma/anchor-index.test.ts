@@ -72,14 +72,15 @@ describe('anchors', () => {
       ruleWith('r5', "    s:\n        Image|endswith: '\\\\'\n    condition: s"),
     ];
     const rs = new CompiledRuleset(rules);
-    const events = [
+    const fieldSets: Array<Record<string, string>> = [
       { Image: 'C:\\Windows\\REG.exe', CommandLine: 'reg save', OriginalFileName: 'reg.exe' },
       { Image: 'C:\\x\\a.exe' },
       { Image: 'reg.exe' },
       { Image: 'C:\\dir\\' },
       { OriginalFileName: 'REG.EXE' },
       {},
-    ].map((f) => sysmonEvent(1, f));
+    ];
+    const events = fieldSets.map((f) => sysmonEvent(1, f));
     for (const e of events) expect(rs.evaluate(e).map((m) => m.ruleId)).toEqual(bruteForce(rs, e));
     expect(rs.evaluate(events[0]!).map((m) => m.ruleId)).toEqual(['r1', 'r2', 'r3', 'r4']);
     expect(rs.visited(events[1]!).map((r) => r.match.ruleId)).toEqual(['r2', 'r3']);

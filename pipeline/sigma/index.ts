@@ -23,6 +23,11 @@ export {
 } from './correlation';
 export { MemoryCorrelationState } from './correlation-memory';
 export {
+  RedisCorrelationState,
+  CORRELATION_TTL_GRACE_MS,
+  type RedisCorrelationStateOptions,
+} from './correlation-redis';
+export {
   loadPlaceholders,
   parsePlaceholders,
   DEFAULT_PLACEHOLDERS_FILE,

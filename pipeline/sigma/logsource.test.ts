@@ -6,18 +6,20 @@ describe('resolveLogsource', () => {
   it('maps categories to Sysmon event ids (and 4688 for process_creation)', () => {
     expect(resolveLogsource({ product: 'windows', category: 'process_creation' }).targets).toEqual([
       { channel: Channels.sysmon, eventId: 1 },
+      { channel: Channels.osquery, eventId: 1 },
+      { channel: Channels.generic, eventId: 1 },
       { channel: Channels.security, eventId: 4688 },
     ]);
     const ids = (category: string) =>
       resolveLogsource({ product: 'windows', category }).targets.map((t) => t.eventId);
-    expect(ids('network_connection')).toEqual([3]);
+    expect(ids('network_connection')).toEqual([3, 3, 3]);
     expect(ids('image_load')).toEqual([7]);
     expect(ids('process_access')).toEqual([10]);
     expect(ids('registry_event')).toEqual([12, 13, 14]);
     expect(ids('registry_set')).toEqual([13]);
     expect(ids('pipe_created')).toEqual([17, 18]);
     expect(ids('dns_query')).toEqual([22]);
-    expect(ids('file_delete')).toEqual([23, 26]);
+    expect(ids('file_delete')).toEqual([23, 23, 23, 26]);
     expect(ids('ps_script')).toEqual([4104, 4104]);
     expect(ids('ps_classic_start')).toEqual([400]);
   });

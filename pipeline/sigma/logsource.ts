@@ -26,19 +26,29 @@ export interface ResolvedLogsource {
 
 const SYSMON = Channels.sysmon;
 const sysmon = (...ids: number[]): LogsourceTarget[] => ids.map((eventId) => ({ channel: SYSMON, eventId }));
+/**
+ * osquery and generic-format events carry the Sysmon id and field names of the same meaning (see
+ * domain/event.ts), so the Sysmon-based categories apply to them too: a new input format gets Sigma
+ * coverage without touching the rules.
+ */
+const sysmonLike = (eventId: number): LogsourceTarget[] => [
+  { channel: SYSMON, eventId },
+  { channel: Channels.osquery, eventId },
+  { channel: Channels.generic, eventId },
+];
 
 export const CATEGORY_TARGETS: Readonly<Record<string, readonly LogsourceTarget[]>> = {
-  process_creation: [...sysmon(1), { channel: Channels.security, eventId: 4688 }],
+  process_creation: [...sysmonLike(1), { channel: Channels.security, eventId: 4688 }],
   file_change: sysmon(2),
-  network_connection: sysmon(3),
+  network_connection: sysmonLike(3),
   sysmon_status: sysmon(4, 16),
-  process_termination: sysmon(5),
+  process_termination: sysmonLike(5),
   driver_load: sysmon(6),
   image_load: sysmon(7),
   create_remote_thread: sysmon(8),
   raw_access_thread: sysmon(9),
   process_access: sysmon(10),
-  file_event: sysmon(11),
+  file_event: sysmonLike(11),
   registry_add: sysmon(12),
   registry_delete: sysmon(12),
   registry_set: sysmon(13),
@@ -48,7 +58,7 @@ export const CATEGORY_TARGETS: Readonly<Record<string, readonly LogsourceTarget[
   pipe_created: sysmon(17, 18),
   wmi_event: sysmon(19, 20, 21),
   dns_query: sysmon(22),
-  file_delete: sysmon(23, 26),
+  file_delete: [...sysmonLike(23), ...sysmon(26)],
   clipboard_capture: sysmon(24),
   process_tampering: sysmon(25),
   file_block_executable: sysmon(27),

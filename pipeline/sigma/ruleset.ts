@@ -1,7 +1,9 @@
 /**
  * The compiled ruleset: rules indexed by (channel, EventID), so an event meets only the rules of its own
- * logsource. Channel names compare case-insensitively (collectors disagree on `Security` / `security`).
- * `evaluate` is synchronous and allocation-light; correlation is separate and async (correlation.ts).
+ * logsource, and within a logsource by anchor (see Anchor in detection.ts), so it meets only the rules
+ * that could match its image names. Channel names compare case-insensitively (collectors disagree on
+ * `Security` / `security`). `evaluate` is synchronous and allocation-light; correlation is separate and
+ * async (correlation.ts).
  */
 import type { NormalizedEvent } from '../../domain/event';
 import type { CompiledCorrelation, CorrelationMatch, CorrelationState } from './correlation';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSigmaString } from './sigma-string';
-import { compileAllOf, compileAnyOf } from './string-matcher';
+import { compileAllOf, compileAnyOf, rarestBigram } from './string-matcher';
 
 const any = (patterns: string[], cased = false) => compileAnyOf(patterns.map(parseSigmaString), cased);
 
@@ -56,6 +56,36 @@ describe('compileAnyOf', () => {
       expect(t(a)).toBe(true);
       expect(t(b)).toBe(false);
     }
+  });
+});
+
+describe('guarded substring lists', () => {
+  it('find every literal of a long list, and nothing else', () => {
+    const kws = [
+      'sekurlsa::',
+      'lsadump::',
+      'kerberos::golden',
+      'mimidrv.sys',
+      '\\mimilib.dll',
+      'gentilkiwi.com',
+      'a',
+      'xy',
+    ];
+    const t = any(kws.map((k) => `*${k}*`));
+    for (const k of kws) {
+      expect(t(`prefix ${k} suffix`)).toBe(true);
+      expect(t(k)).toBe(true);
+    }
+    expect(t('what a benign text')).toBe(true); // contains 'a'
+    const noA = any(kws.filter((k) => k !== 'a').map((k) => `*${k}*`));
+    expect(noA('what a benign text')).toBe(false);
+    expect(noA('sekurlsa:')).toBe(false);
+    expect(noA('x y')).toBe(false);
+  });
+
+  it('pick a rare bigram as the guard', () => {
+    expect(rarestBigram('sekurlsa::')).toBe('::');
+    expect(rarestBigram('mimidrv.sys')).toBe('v.');
   });
 });
 

@@ -104,7 +104,9 @@ describe('ApiTokenService', () => {
     expect(await codeOf(svc.create(admin, { name: '', scope: 'read' }))).toBe('BAD_INPUT');
     expect(await codeOf(svc.create(admin, { name: 'x', scope: 'admin' }))).toBe('BAD_INPUT');
     expect(await codeOf(svc.create(admin, { name: 'x', scope: 'read', expiresInDays: 0 }))).toBe('BAD_INPUT');
-    expect(await codeOf(svc.create(admin, { name: 'x', scope: 'read', expiresInDays: 1.5 }))).toBe('BAD_INPUT');
+    expect(await codeOf(svc.create(admin, { name: 'x', scope: 'read', expiresInDays: 1.5 }))).toBe(
+      'BAD_INPUT',
+    );
     expect(await codeOf(svc.create(admin, { name: 'x', scope: 'read', expiresInDays: null }))).toBe('none');
   });
 

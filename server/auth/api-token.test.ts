@@ -22,7 +22,14 @@ describe('API token secrets', () => {
 
   it('refuses anything that is not shaped like a secret before any lookup', () => {
     const good = generateTokenSecret();
-    for (const bad of ['', 'nope', good.slice(0, -1), `${good}x`, good.replace('lg_', 'xx_'), `${good.slice(0, -1)}!`]) {
+    for (const bad of [
+      '',
+      'nope',
+      good.slice(0, -1),
+      `${good}x`,
+      good.replace('lg_', 'xx_'),
+      `${good.slice(0, -1)}!`,
+    ]) {
       expect(isWellFormedTokenSecret(bad), bad).toBe(false);
     }
   });
@@ -35,7 +42,9 @@ describe('API token secrets', () => {
     expect(hashTokenSecret(generateTokenSecret())).not.toBe(h);
     expect(h).not.toContain(s.slice(3, 13));
     // Known answer: SHA-256 of "lg_test".
-    expect(hashTokenSecret('lg_test')).toBe('9c0e3068d3c9519a5f0ba833c78cc9091da1e8aa9f0590598791db99bee682f1');
+    expect(hashTokenSecret('lg_test')).toBe(
+      '9c0e3068d3c9519a5f0ba833c78cc9091da1e8aa9f0590598791db99bee682f1',
+    );
   });
 });
 

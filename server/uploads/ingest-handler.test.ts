@@ -12,7 +12,12 @@ import { createIngestHandler, type IngestSink } from './ingest-handler';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
-const LINE = JSON.stringify({ EventID: 1, Hostname: 'H1', UtcTime: '2024-01-01 00:00:00.000', Image: 'C:\\a.exe' });
+const LINE = JSON.stringify({
+  EventID: 1,
+  Hostname: 'H1',
+  UtcTime: '2024-01-01 00:00:00.000',
+  Image: 'C:\\a.exe',
+});
 const jsonl = (n: number) => Array.from({ length: n }, () => LINE).join('\n') + '\n';
 
 /** Counts records like the real ingester would, through the real framing code. */
@@ -90,7 +95,7 @@ function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
   });
 }
 
-function form(files: Array<[string, string | Uint8Array]>): FormData {
+function form(files: Array<[string, string | Uint8Array<ArrayBuffer>]>): FormData {
   const f = new FormData();
   for (const [name, content] of files) f.append('file', new Blob([content]), name);
   return f;
@@ -190,7 +195,9 @@ describe('POST /api/ingest', () => {
     const empty = new FormData();
     empty.append('note', 'hello');
     expect((await handle(post(empty, session('admin')))).status).toBe(400);
-    expect((await handle(post(jsonl(1), { ...session('admin'), 'content-encoding': 'br' }))).status).toBe(415);
+    expect((await handle(post(jsonl(1), { ...session('admin'), 'content-encoding': 'br' }))).status).toBe(
+      415,
+    );
   });
 
   it('answers (does not hang) when the ingester fails before reading a multipart file', async () => {

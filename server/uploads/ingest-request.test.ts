@@ -32,7 +32,9 @@ describe('body kind', () => {
 
   it('refuses multipart without a boundary and other multipart types', () => {
     expect(codeOf(() => bodyKind(h({ 'content-type': 'multipart/form-data' })))).toBe('BAD_INPUT');
-    expect(codeOf(() => bodyKind(h({ 'content-type': 'multipart/form-data; charset=utf-8' })))).toBe('BAD_INPUT');
+    expect(codeOf(() => bodyKind(h({ 'content-type': 'multipart/form-data; charset=utf-8' })))).toBe(
+      'BAD_INPUT',
+    );
     expect(codeOf(() => bodyKind(h({ 'content-type': 'multipart/mixed; boundary=x' })))).toBe('BAD_INPUT');
   });
 });
@@ -40,7 +42,10 @@ describe('body kind', () => {
 describe('content encoding', () => {
   it('passes plain and gzip bodies on and refuses other encodings with 415', () => {
     for (const ok of ['', 'identity', 'gzip', 'GZIP', 'x-gzip']) {
-      expect(codeOf(() => checkContentEncoding(h(ok ? { 'content-encoding': ok } : {}))), ok).toBe('none');
+      expect(
+        codeOf(() => checkContentEncoding(h(ok ? { 'content-encoding': ok } : {}))),
+        ok,
+      ).toBe('none');
     }
     for (const bad of ['br', 'deflate', 'gzip, gzip', 'zstd']) {
       let status = 0;
@@ -126,7 +131,10 @@ describe('error answers', () => {
       expect(errorAnswer(new AppError(code))).toMatchObject({ status, body: { error: { code } } });
     }
     const masked = errorAnswer(new Error('ECONNREFUSED 10.0.0.1:6379'));
-    expect(masked).toEqual({ status: 500, body: { error: { code: 'INTERNAL', message: 'Internal error.' } } });
+    expect(masked).toEqual({
+      status: 500,
+      body: { error: { code: 'INTERNAL', message: 'Internal error.' } },
+    });
   });
 
   it('formats sizes for messages', () => {

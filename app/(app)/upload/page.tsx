@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
+import { UploadPanel } from '../../../components/UploadPanel';
 import { currentViewer } from '../../../server/auth/current-viewer';
 import { can } from '../../../server/auth/roles';
 
@@ -12,14 +13,12 @@ export default async function UploadPage() {
     <>
       <div className="page-head">
         <h1>Upload telemetry</h1>
+        <p className="muted">
+          Files go through every pipeline stage: parse, identify, merge, analyze, engage. Scripts can send the
+          same way with an API token: <code className="mono">POST /api/ingest</code>.
+        </p>
       </div>
-      <section className="panel empty-state">
-        {can(viewer.role, 'work') ? (
-          <p className="muted">Uploading Sysmon and Windows event logs arrives in a later release.</p>
-        ) : (
-          <p className="form-error">Your role does not allow uploads.</p>
-        )}
-      </section>
+      <UploadPanel canUpload={can(viewer.role, 'ingest')} />
     </>
   );
 }

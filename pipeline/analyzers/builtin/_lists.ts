@@ -133,7 +133,14 @@ export const BROWSERS = [
 ];
 
 /** Processes that start others on behalf of a remote caller: SCM, WMI, WinRM, WMI script consumer, DCOM MMC. */
-export const REMOTE_EXEC_PARENTS = ['services.exe', 'wmiprvse.exe', 'wsmprovhost.exe', 'winrshost.exe', 'scrcons.exe', 'mmc.exe'];
+export const REMOTE_EXEC_PARENTS = [
+  'services.exe',
+  'wmiprvse.exe',
+  'wsmprovhost.exe',
+  'winrshost.exe',
+  'scrcons.exe',
+  'mmc.exe',
+];
 
 /** Auto-elevating binaries abused for UAC bypass through per-user registry hijacks. */
 export const AUTO_ELEVATE = [

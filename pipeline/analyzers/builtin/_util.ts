@@ -9,7 +9,28 @@ import { imageName, isUserWritablePath, list, num, text } from '../sdk';
 /** Cypher-side filter: an IP that leaves the host (not loopback, unspecified, multicast, link-local). */
 export const REMOTE_IP: Filter = not(
   anyOf(
-    startsWith('127.', '224.', '225.', '226.', '227.', '228.', '229.', '230.', '231.', '232.', '233.', '234.', '235.', '236.', '237.', '238.', '239.', '169.254.', 'ff0', 'fe80:'),
+    startsWith(
+      '127.',
+      '224.',
+      '225.',
+      '226.',
+      '227.',
+      '228.',
+      '229.',
+      '230.',
+      '231.',
+      '232.',
+      '233.',
+      '234.',
+      '235.',
+      '236.',
+      '237.',
+      '238.',
+      '239.',
+      '169.254.',
+      'ff0',
+      'fe80:',
+    ),
     eq('::1', '0:0:0:0:0:0:0:1', '0.0.0.0', '::', '255.255.255.255'),
   ),
 );

@@ -13,7 +13,9 @@ export const browserWrittenExecutable = defineAnalyzer({
   title: 'Browser wrote an executable file',
   techniques: ['T1105', 'T1189'],
   score: 25,
-  query: match('Process', 'browser', { image: image(BROWSERS) }).created('browser', 'file', { path: endsWith(...EXECUTABLE_EXTENSIONS) }),
+  query: match('Process', 'browser', { image: image(BROWSERS) }).created('browser', 'file', {
+    path: endsWith(...EXECUTABLE_EXTENSIONS),
+  }),
   hits(m) {
     return {
       risky: [m.file],

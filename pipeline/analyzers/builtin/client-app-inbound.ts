@@ -1,6 +1,7 @@
 /**
  * Client programs accepting a connection from another host: Office applications driven over DCOM
- * (Excel.Application / ExecuteExcel4Macro, Outlook, Word lateral movement), shells and LOLBins bound to
+ * (Excel.Application / ExecuteExcel4Macro, Outlook, Word lateral movement), Explorer driven through
+ * ShellWindows / ShellBrowserWindow, shells and LOLBins bound to
  * a port (bind shells). Servers accept connections; document editors and shells do not. The remote
  * processes seen on the other end, if the telemetry has them, are the source.
  */
@@ -16,9 +17,22 @@ export default defineAnalyzer({
   title: 'Office application or shell accepted a connection from another host',
   techniques: ['T1021.003', 'T1559.001'],
   score: 75,
-  query: match('Process', 'proc', { image: image([...OFFICE_APPS, ...EXECUTION_TOOLS, ...NON_NETWORK_PROGRAMS]) })
-    .connection('proc', 'ep', { port: not(DISCOVERY_PORTS) }, { edgeAs: 'conn', edgeWhere: { direction: 'inbound', src_ip: REMOTE_IP } })
-    .collect('sources', (s) => s.connectedBy('ep', 'src', {}, { edgeWhere: { direction: not('inbound') } }).distinct('src', 'proc'), 'src', 10),
+  query: match('Process', 'proc', {
+    image: image([...OFFICE_APPS, ...EXECUTION_TOOLS, ...NON_NETWORK_PROGRAMS]),
+  })
+    .connection(
+      'proc',
+      'ep',
+      { port: not(DISCOVERY_PORTS) },
+      { edgeAs: 'conn', edgeWhere: { direction: 'inbound', src_ip: REMOTE_IP } },
+    )
+    .collect(
+      'sources',
+      (s) =>
+        s.connectedBy('ep', 'src', {}, { edgeWhere: { direction: not('inbound') } }).distinct('src', 'proc'),
+      'src',
+      10,
+    ),
   hits(m) {
     const from = list(m.conn.src_ip).filter((ip) => isRemoteIp(ip));
     if (from.length === 0) return null;

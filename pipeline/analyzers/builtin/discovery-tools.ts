@@ -9,15 +9,40 @@ import { EXECUTION_TOOLS, SCRIPT_HOSTS, SHELLS } from './_lists';
 import { image, isDropLocation, startedAt } from './_util';
 
 const RECON = [
-  'whoami.exe', 'systeminfo.exe', 'hostname.exe', 'ipconfig.exe', 'net.exe', 'net1.exe', 'nltest.exe', 'quser.exe',
-  'qwinsta.exe', 'query.exe', 'tasklist.exe', 'netstat.exe', 'arp.exe', 'route.exe', 'nslookup.exe', 'dsquery.exe',
-  'setspn.exe', 'klist.exe', 'cmdkey.exe', 'driverquery.exe', 'getmac.exe', 'gpresult.exe', 'nbtstat.exe', 'wmic.exe',
+  'whoami.exe',
+  'systeminfo.exe',
+  'hostname.exe',
+  'ipconfig.exe',
+  'net.exe',
+  'net1.exe',
+  'nltest.exe',
+  'quser.exe',
+  'qwinsta.exe',
+  'query.exe',
+  'tasklist.exe',
+  'netstat.exe',
+  'arp.exe',
+  'route.exe',
+  'nslookup.exe',
+  'dsquery.exe',
+  'setspn.exe',
+  'klist.exe',
+  'cmdkey.exe',
+  'driverquery.exe',
+  'getmac.exe',
+  'gpresult.exe',
+  'nbtstat.exe',
+  'wmic.exe',
 ];
 
 /** net / net1 / wmic are recon only with these verbs. */
 function isRecon(name: string, cmd: string): boolean {
-  if (name === 'net.exe' || name === 'net1.exe') return /\b(user|users|group|localgroup|view|share|accounts|session|config|use)\b/i.test(cmd);
-  if (name === 'wmic.exe') return /\b(useraccount|group|computersystem|qfe|product|process\s+(list|get)|nicconfig|share|startup|os\s+get|antivirusproduct)\b/i.test(cmd);
+  if (name === 'net.exe' || name === 'net1.exe')
+    return /\b(user|users|group|localgroup|view|share|accounts|session|config|use)\b/i.test(cmd);
+  if (name === 'wmic.exe')
+    return /\b(useraccount|group|computersystem|qfe|product|process\s+(list|get)|nicconfig|share|startup|os\s+get|antivirusproduct)\b/i.test(
+      cmd,
+    );
   if (name === 'route.exe') return /\bprint\b/i.test(cmd);
   if (name === 'arp.exe') return /\s-a\b/i.test(cmd);
   return true;
@@ -46,24 +71,25 @@ export default defineAnalyzer({
     const interactive = launcher === 'explorer.exe' || (SHELLS.includes(parent) && grand === 'explorer.exe');
     if (interactive) return null;
     let score = 35;
-    if (SHELLS.includes(launcher) || SCRIPT_HOSTS.includes(launcher) || EXECUTION_TOOLS.includes(launcher)) score = 45;
+    if (SHELLS.includes(launcher) || SCRIPT_HOSTS.includes(launcher) || EXECUTION_TOOLS.includes(launcher))
+      score = 45;
     if (isDropLocation(m.parent.image)) score = 55;
     const pair = await ctx.rarity.parentChild(text(m.parent.image), name);
     if (pair.hosts <= 1 && pair.count <= 2) score += 5;
     const t0 = startedAt(m.tool) ?? 0;
-    const burst = new Set(
-      m.siblings
-        .filter((s) => Math.abs((startedAt(s) ?? Number.NaN) - t0) <= BURST_WINDOW_MS)
-        .map((s) => imageName(s.image))
-        .filter((n) => n !== 'net1.exe'),
+    // Several recon commands from one parent within minutes (the same tool twice counts: whoami, whoami /groups).
+    const burst = m.siblings.filter(
+      (s) =>
+        Math.abs((startedAt(s) ?? Number.NaN) - t0) <= BURST_WINDOW_MS && imageName(s.image) !== 'net1.exe',
     );
-    const risky = burst.size >= 3 ? [m.tool, m.parent] : [m.tool];
-    if (burst.size >= 3) score += 15;
+    const tools = new Set(burst.map((s) => imageName(s.image)));
+    const risky = burst.length >= 3 ? [m.tool, m.parent] : [m.tool];
+    if (burst.length >= 3) score += 15;
     return {
       risky,
       context: [m.parent, ...m.grand],
       score,
-      summary: `${quote(basename(m.parent.image), 80)} ran ${quote(cmd || basename(m.tool.image), 160)}${burst.size >= 3 ? ` among ${burst.size} reconnaissance tools within minutes` : ''} (${describeProcess(m.tool)})`,
+      summary: `${quote(basename(m.parent.image), 80)} ran ${quote(cmd || basename(m.tool.image), 160)}${burst.length >= 3 ? ` among ${burst.length} reconnaissance commands (${[...tools].join(', ')}) within minutes` : ''} (${describeProcess(m.tool)})`,
     };
   },
 });

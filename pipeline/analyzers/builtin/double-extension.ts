@@ -14,7 +14,10 @@ export const doubleExtensionProcess = defineAnalyzer({
   score: 75,
   query: match('Process', 'proc', { image: regex(DOUBLE) }),
   hits(m) {
-    return { risky: [m.proc], summary: `${describeProcess(m.proc)} runs ${quote(m.proc.image, 200)}, named to look like a document` };
+    return {
+      risky: [m.proc],
+      summary: `${describeProcess(m.proc)} runs ${quote(m.proc.image, 200)}, named to look like a document`,
+    };
   },
 });
 
@@ -25,7 +28,10 @@ export const doubleExtensionFile = defineAnalyzer({
   score: 50,
   query: match('Process', 'writer').created('writer', 'file', { path: regex(DOUBLE) }),
   hits(m) {
-    return { risky: [m.file, m.writer], summary: `${describeProcess(m.writer)} wrote ${quote(m.file.path, 200)}, named to look like a document` };
+    return {
+      risky: [m.file, m.writer],
+      summary: `${describeProcess(m.writer)} wrote ${quote(m.file.path, 200)}, named to look like a document`,
+    };
   },
 });
 

@@ -4,7 +4,18 @@
  * living and are left out; a file written through the SMB server (the System process) is attributed to
  * the network, not to System.
  */
-import { basename, defineAnalyzer, describeProcess, imageIs, imageName, match, not, num, quote, text } from '../sdk';
+import {
+  basename,
+  defineAnalyzer,
+  describeProcess,
+  imageIs,
+  imageName,
+  match,
+  not,
+  num,
+  quote,
+  text,
+} from '../sdk';
 import { BROWSERS, INSTALLERS } from './_lists';
 import { image, isDropLocation } from './_util';
 
@@ -30,7 +41,9 @@ export default defineAnalyzer({
     let score = 60;
     if (isDropLocation(m.file.path)) score += 10;
     if (asService) score += 10;
-    const how = systemWriter ? 'written over the network (SMB)' : `written by ${quote(basename(m.writer.image), 80)}`;
+    const how = systemWriter
+      ? 'written over the network (SMB)'
+      : `written by ${quote(basename(m.writer.image), 80)}`;
     return {
       risky: systemWriter ? [m.proc] : [m.proc, m.writer],
       context: [m.file, ...(systemWriter ? [m.writer] : []), ...m.launcher],

@@ -19,7 +19,13 @@ export default defineAnalyzer({
   hits(m) {
     const cmd = text(m.proc.command_line);
     const decoded = decodePowerShellCommand(cmd);
-    const stealth = [/\s[-/]w(i|in|ind|indo|indow|indows|indowst|indowsty|indowstyl|indowstyle)?\s+(hidden|1)\b/i, /\s[-/]nop(rofile)?\b/i, /\s[-/]noni(nteractive)?\b/i, /\s[-/]exec(utionpolicy)?\s+bypass\b/i, /\s[-/]sta\b/i].filter((re) => re.test(cmd)).length;
+    const stealth = [
+      /\s[-/]w(i|in|ind|indo|indow|indows|indowst|indowsty|indowstyl|indowstyle)?\s+(hidden|1)\b/i,
+      /\s[-/]nop(rofile)?\b/i,
+      /\s[-/]noni(nteractive)?\b/i,
+      /\s[-/]exec(utionpolicy)?\s+bypass\b/i,
+      /\s[-/]sta\b/i,
+    ].filter((re) => re.test(cmd)).length;
     let score = 60 + Math.min(stealth, 3) * 5;
     const notes: string[] = [];
     if (decoded) {

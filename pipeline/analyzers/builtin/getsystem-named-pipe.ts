@@ -12,7 +12,12 @@ export default defineAnalyzer({
   title: 'Named-pipe impersonation (getsystem)',
   techniques: ['T1134.001', 'T1543.003'],
   score: 90,
-  query: match('Process', 'proc', { command_line: regex(PIPE_ECHO) }).collect('parents', (s) => s.parent('proc', 'p'), 'p', 1),
+  query: match('Process', 'proc', { command_line: regex(PIPE_ECHO) }).collect(
+    'parents',
+    (s) => s.parent('proc', 'p'),
+    'p',
+    1,
+  ),
   hits(m) {
     const cmd = text(m.proc.command_line);
     return {

@@ -6,8 +6,24 @@ import { basename, defineAnalyzer, describeProcess, match, not, quote, text } fr
 import { image, isPrivateIp, REMOTE_IP } from './_util';
 
 const NETWORKING_LOLBINS = [
-  'mshta.exe', 'rundll32.exe', 'regsvr32.exe', 'certutil.exe', 'msbuild.exe', 'installutil.exe', 'regasm.exe', 'regsvcs.exe',
-  'cmstp.exe', 'odbcconf.exe', 'msxsl.exe', 'hh.exe', 'wscript.exe', 'cscript.exe', 'ieexec.exe', 'xwizard.exe', 'msiexec.exe', 'control.exe',
+  'mshta.exe',
+  'rundll32.exe',
+  'regsvr32.exe',
+  'certutil.exe',
+  'msbuild.exe',
+  'installutil.exe',
+  'regasm.exe',
+  'regsvcs.exe',
+  'cmstp.exe',
+  'odbcconf.exe',
+  'msxsl.exe',
+  'hh.exe',
+  'wscript.exe',
+  'cscript.exe',
+  'ieexec.exe',
+  'xwizard.exe',
+  'msiexec.exe',
+  'control.exe',
 ];
 
 export default defineAnalyzer({
@@ -17,7 +33,12 @@ export default defineAnalyzer({
   score: 60,
   query: match('Process', 'proc', { image: image(NETWORKING_LOLBINS) })
     .exists((s) => s.connection('proc', 'e', { ip: REMOTE_IP }, { edgeWhere: { direction: not('inbound') } }))
-    .collect('eps', (s) => s.connection('proc', 'ep', { ip: REMOTE_IP }, { edgeWhere: { direction: not('inbound') } }), 'ep', 10),
+    .collect(
+      'eps',
+      (s) => s.connection('proc', 'ep', { ip: REMOTE_IP }, { edgeWhere: { direction: not('inbound') } }),
+      'ep',
+      10,
+    ),
   hits(m) {
     // msiexec talks to internal deployment shares routinely; only the internet is of interest for it.
     const name = basename(m.proc.image).toLowerCase();

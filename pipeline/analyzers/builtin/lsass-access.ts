@@ -15,14 +15,41 @@
  * code running from memory that has no file (injected shellcode, reflective loaders, PowerShell
  * in-memory modules). Known security/VM agents are excused only without such evidence.
  */
-import { accessCapabilities, defineAnalyzer, describeProcess, imageIs, imageName, list, match, parseAccessMask, text } from '../sdk';
+import {
+  accessCapabilities,
+  defineAnalyzer,
+  describeProcess,
+  imageIs,
+  imageName,
+  list,
+  match,
+  parseAccessMask,
+  text,
+} from '../sdk';
 import { isSystemPath } from '../sdk/windows';
 
 /** Agents that read lsass memory as part of their job (only excused without dump/unknown evidence). */
 const KNOWN_READERS = [
-  'msmpeng.exe', 'mssense.exe', 'sensecncproxy.exe', 'nissrv.exe', 'wininit.exe', 'csrss.exe', 'smss.exe', 'svchost.exe',
-  'wmiprvse.exe', 'lsm.exe', 'vmtoolsd.exe', 'vboxservice.exe', 'sysmon.exe', 'sysmon64.exe', 'mrt.exe', 'taskmgr.exe',
-  'perfmon.exe', 'procexp.exe', 'procexp64.exe', 'werfault.exe',
+  'msmpeng.exe',
+  'mssense.exe',
+  'sensecncproxy.exe',
+  'nissrv.exe',
+  'wininit.exe',
+  'csrss.exe',
+  'smss.exe',
+  'svchost.exe',
+  'wmiprvse.exe',
+  'lsm.exe',
+  'vmtoolsd.exe',
+  'vboxservice.exe',
+  'sysmon.exe',
+  'sysmon64.exe',
+  'mrt.exe',
+  'taskmgr.exe',
+  'perfmon.exe',
+  'procexp.exe',
+  'procexp64.exe',
+  'werfault.exe',
 ];
 
 export default defineAnalyzer({
@@ -32,8 +59,19 @@ export default defineAnalyzer({
   score: 70,
   query: match('Process', 'src')
     .accessed('src', 'lsass', { image: imageIs('lsass.exe') }, { edgeAs: 'access' })
-        .distinct('src', 'lsass')
+    .distinct('src', 'lsass')
     // Every access changes its source; lsass itself is touched by hundreds of accessors.
+    .collect(
+      'rdp',
+      (s) =>
+        s
+          .asset('src', 'own')
+          .out('src', 'RAN_AS', 'user')
+          .out('user', 'LOGGED_ON', 'via', { edgeWhere: { logon_type: '10' } })
+          .compare(['via', 'key'], '=', ['own', 'key']),
+      'via',
+      1,
+    )
     .anchor('src'),
   hits(m) {
     const masks = list(m.access.granted_access)
@@ -59,17 +97,31 @@ export default defineAnalyzer({
       score = Math.max(score, 85);
       why.push('from code in memory with no backing file (UNKNOWN in the call trace)');
     }
-    const shown = (strong.length > 0 ? strong : dup).map((c) => c.text).slice(0, 4).join(', ');
-    const rights = strong.some((c) => c.write) ? 'read/write memory' : strong.length > 0 ? 'read memory' : 'duplicate its handles';
+    const shown = (strong.length > 0 ? strong : dup)
+      .map((c) => c.text)
+      .slice(0, 4)
+      .join(', ');
+    const rights = strong.some((c) => c.write)
+      ? 'read/write memory'
+      : strong.length > 0
+        ? 'read memory'
+        : 'duplicate its handles';
+    const rdp = m.rdp.length > 0;
     return {
       risky: [m.src],
-      context: [m.lsass],
+      context: [m.lsass, ...m.rdp],
       score,
-      summary: `${describeProcess(m.src)} opened lsass.exe with access ${shown} (${rights})${why.length ? ` ${why.join(' and ')}` : ''}`,
+      techniques: rdp ? ['T1021.001'] : [],
+      summary: `${describeProcess(m.src)} opened lsass.exe with access ${shown} (${rights})${why.length ? ` ${why.join(' and ')}` : ''}${rdp ? ', as a user with a Remote Desktop logon on this host' : ''}`,
     };
   },
 });
 
 function isSystemPathOrAgent(image: string): boolean {
-  return isSystemPath(image) || /^[a-z]:\\programdata\\microsoft\\(windows defender|windows defender advanced threat protection)\\/i.test(image);
+  return (
+    isSystemPath(image) ||
+    /^[a-z]:\\programdata\\microsoft\\(windows defender|windows defender advanced threat protection)\\/i.test(
+      image,
+    )
+  );
 }

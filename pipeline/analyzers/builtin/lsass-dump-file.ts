@@ -3,7 +3,17 @@
  * disk for offline extraction (Task Manager "create dump file", procdump, comsvcs MiniDump, Dumpert,
  * Out-Minidump ...). Whatever the tool, the pair "handle to lsass + .dmp written" is the technique.
  */
-import { anyOf, contains, defineAnalyzer, describeProcess, endsWith, imageIs, match, quote, text } from '../sdk';
+import {
+  anyOf,
+  contains,
+  defineAnalyzer,
+  describeProcess,
+  endsWith,
+  imageIs,
+  match,
+  quote,
+  text,
+} from '../sdk';
 
 export default defineAnalyzer({
   id: 'lsass-dump-file',
@@ -12,14 +22,29 @@ export default defineAnalyzer({
   score: 90,
   query: match('Process', 'src')
     .accessed('src', 'lsass', { image: imageIs('lsass.exe') }, { edgeAs: 'access' })
-    .created('src', 'dump', { path: anyOf(endsWith('.dmp', '.dump', '.mdmp', '.dmp.zip'), contains('lsass')) })
+    .created('src', 'dump', {
+      path: anyOf(endsWith('.dmp', '.dump', '.mdmp', '.dmp.zip'), contains('lsass')),
+    })
     .distinct('src', 'lsass')
+    .collect(
+      'rdp',
+      (s) =>
+        s
+          .asset('src', 'own')
+          .out('src', 'RAN_AS', 'user')
+          .out('user', 'LOGGED_ON', 'via', { edgeWhere: { logon_type: '10' } })
+          .compare(['via', 'key'], '=', ['own', 'key']),
+      'via',
+      1,
+    )
     .anchor('src'),
   hits(m) {
+    const rdp = m.rdp.length > 0;
     return {
       risky: [m.src],
-      context: [m.lsass, m.dump],
-      summary: `${describeProcess(m.src)} opened lsass.exe (access ${quote(text(m.access.granted_access), 60)}) and wrote ${quote(m.dump.path, 200)}`,
+      context: [m.lsass, m.dump, ...m.rdp],
+      techniques: rdp ? ['T1021.001'] : [],
+      summary: `${describeProcess(m.src)} opened lsass.exe (access ${quote(text(m.access.granted_access), 60)}) and wrote ${quote(m.dump.path, 200)}${rdp ? ', as a user with a Remote Desktop logon on this host' : ''}`,
     };
   },
 });

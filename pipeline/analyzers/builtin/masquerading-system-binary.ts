@@ -5,9 +5,29 @@
 import { defineAnalyzer, describeProcess, imageIs, match, not, quote, regex, text } from '../sdk';
 
 const CORE = [
-  'svchost.exe', 'lsass.exe', 'csrss.exe', 'smss.exe', 'services.exe', 'winlogon.exe', 'wininit.exe', 'lsm.exe',
-  'spoolsv.exe', 'taskhostw.exe', 'taskhost.exe', 'dllhost.exe', 'conhost.exe', 'rundll32.exe', 'regsvr32.exe',
-  'explorer.exe', 'searchindexer.exe', 'wmiprvse.exe', 'dwm.exe', 'sihost.exe', 'ctfmon.exe', 'cmd.exe', 'powershell.exe',
+  'svchost.exe',
+  'lsass.exe',
+  'csrss.exe',
+  'smss.exe',
+  'services.exe',
+  'winlogon.exe',
+  'wininit.exe',
+  'lsm.exe',
+  'spoolsv.exe',
+  'taskhostw.exe',
+  'taskhost.exe',
+  'dllhost.exe',
+  'conhost.exe',
+  'rundll32.exe',
+  'regsvr32.exe',
+  'explorer.exe',
+  'searchindexer.exe',
+  'wmiprvse.exe',
+  'dwm.exe',
+  'sihost.exe',
+  'ctfmon.exe',
+  'cmd.exe',
+  'powershell.exe',
 ];
 
 export default defineAnalyzer({
@@ -19,7 +39,11 @@ export default defineAnalyzer({
     image: imageIs(...CORE),
   }).where('proc', {
     // \Windows\System32, SysWOW64, WinSxS (servicing copies), \Windows\explorer.exe, .NET/PowerShell dirs.
-    image: not(regex(String.raw`^([a-z]:|\\\\\?\\[a-z]:|\\systemroot)?\\windows\\(system32|syswow64|winsxs|explorer\.exe$|servicing)`)),
+    image: not(
+      regex(
+        String.raw`^([a-z]:|\\\\\?\\[a-z]:|\\systemroot)?\\windows\\(system32|syswow64|winsxs|explorer\.exe$|servicing)`,
+      ),
+    ),
   }),
   hits(m) {
     const img = text(m.proc.image);

@@ -4,7 +4,17 @@
  * helpers are expected; shells, script hosts and LOLBins are the classic sign of a weaponised document.
  * Rarity across the environment separates a routine helper from a one-off.
  */
-import { basename, defineAnalyzer, describeProcess, exists, imageName, match, not, quote, text } from '../sdk';
+import {
+  basename,
+  defineAnalyzer,
+  describeProcess,
+  exists,
+  imageName,
+  match,
+  not,
+  quote,
+  text,
+} from '../sdk';
 import { BROWSERS, DISCOVERY_TOOLS, EXECUTION_TOOLS, OFFICE_APPS, OFFICE_BENIGN_CHILDREN } from './_lists';
 import { image } from './_util';
 
@@ -15,7 +25,9 @@ export default defineAnalyzer({
   score: 50,
   query: match('Process', 'child', { image: exists() })
     .parent('child', 'office', { image: image(OFFICE_APPS) })
-    .where('child', { image: not(image([...OFFICE_APPS, ...BROWSERS, ...OFFICE_BENIGN_CHILDREN, 'conhost.exe'])) })
+    .where('child', {
+      image: not(image([...OFFICE_APPS, ...BROWSERS, ...OFFICE_BENIGN_CHILDREN, 'conhost.exe'])),
+    })
     .anchor('child'),
   async hits(m, ctx) {
     const child = imageName(m.child.image);

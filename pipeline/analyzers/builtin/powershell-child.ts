@@ -4,7 +4,17 @@
  * agent running in PowerShell acts on the host. Environment rarity lowers pairs this environment sees
  * all the time (management scripts).
  */
-import { basename, defineAnalyzer, describeProcess, exists, imageName, match, not, quote, text } from '../sdk';
+import {
+  basename,
+  defineAnalyzer,
+  describeProcess,
+  exists,
+  imageName,
+  match,
+  not,
+  quote,
+  text,
+} from '../sdk';
 import { DISCOVERY_TOOLS, EXECUTION_TOOLS, POWERSHELL } from './_lists';
 import { image, isDropLocation } from './_util';
 
@@ -24,7 +34,8 @@ export default defineAnalyzer({
   async hits(m, ctx) {
     const child = imageName(m.child.image);
     const grand = m.grand[0] ? imageName(m.grand[0].image) : '';
-    const tool = EXECUTION_TOOLS.includes(child) || DISCOVERY_TOOLS.includes(child) || isDropLocation(m.child.image);
+    const tool =
+      EXECUTION_TOOLS.includes(child) || DISCOVERY_TOOLS.includes(child) || isDropLocation(m.child.image);
     let score = tool ? 50 : 30;
     // A PowerShell window a person opened from Explorer is an interactive shell.
     if (grand === 'explorer.exe') score -= 15;

@@ -8,25 +8,28 @@ import { INSTALLERS } from './_lists';
 import { image } from './_util';
 
 const KEYS = String.raw`\\currentversion\\(run|runonce|runonceex|runservices|runservicesonce|policies\\explorer\\run)$|\\windows nt\\currentversion\\winlogon$|\\image file execution options\\[^\\]+$|\\silentprocessexit\\[^\\]+$|^hk(cu|u\\[^\\]+)\\environment$|\\windows nt\\currentversion\\windows$`;
-const BAD_DATA = /\b(powershell|pwsh|cmd(\.exe)?\s+\/[ck]|mshta|wscript|cscript|rundll32|regsvr32|certutil|bitsadmin)\b|\\users\\[^\\]+\\(appdata|downloads|desktop|documents)\\|\\users\\public\\|\\temp\\|\\programdata\\[^\\]+\.(exe|dll|bat|cmd|ps1|vbs|js)|https?:\/\//i;
+const BAD_DATA =
+  /\b(powershell|pwsh|cmd(\.exe)?\s+\/[ck]|mshta|wscript|cscript|rundll32|regsvr32|certutil|bitsadmin)\b|\\users\\[^\\]+\\(appdata|downloads|desktop|documents)\\|\\users\\public\\|\\temp\\|\\programdata\\[^\\]+\.(exe|dll|bat|cmd|ps1|vbs|js)|https?:\/\//i;
 
 export default defineAnalyzer({
   id: 'registry-persistence',
   title: 'Autostart registry value written',
   techniques: ['T1547.001'],
   score: 50,
-  query: match('Process', 'writer', { image: not(image([...INSTALLERS, 'explorer.exe', 'services.exe', 'regedit.exe'])) }).setValue(
-    'writer',
-    'key',
-    { path: regex(KEYS) },
-    { edgeAs: 'set' },
-  ),
+  query: match('Process', 'writer', {
+    image: not(image([...INSTALLERS, 'explorer.exe', 'services.exe', 'regedit.exe'])),
+  }).setValue('writer', 'key', { path: regex(KEYS) }, { edgeAs: 'set' }),
   hits(m) {
     const path = text(m.key.path);
     let entries = list(m.set.details);
     const techniques: string[] = [];
     if (/\\winlogon$/i.test(path)) {
-      entries = entries.filter((d) => /^(userinit|shell)=/i.test(d) && !/^userinit=c:\\windows\\system32\\userinit\.exe,?$/i.test(d) && !/^shell=explorer\.exe$/i.test(d));
+      entries = entries.filter(
+        (d) =>
+          /^(userinit|shell)=/i.test(d) &&
+          !/^userinit=c:\\windows\\system32\\userinit\.exe,?$/i.test(d) &&
+          !/^shell=explorer\.exe$/i.test(d),
+      );
       techniques.push('T1547.004');
     } else if (/\\image file execution options\\|\\silentprocessexit\\/i.test(path)) {
       entries = entries.filter((d) => /^(debugger|monitorprocess|globalflag)=/i.test(d));

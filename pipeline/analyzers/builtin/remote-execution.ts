@@ -22,6 +22,7 @@ import {
   regex,
   text,
 } from '../sdk';
+import { isSystemPath } from '../sdk/windows';
 import { EXECUTION_TOOLS, REMOTE_EXEC_PARENTS } from './_lists';
 import { image, REMOTE_IP, startedAt } from './_util';
 
@@ -40,12 +41,20 @@ const SYSTEM_FOLDER = String.raw`^([a-z]:|\\systemroot|%systemroot%)?\\(windows\
 const inbound = match('Process', 'child')
   .asset('child', 'host')
   .processOn('host', 'listener')
-  .connection('listener', 'ep', {}, { edgeAs: 'conn', edgeWhere: { direction: 'inbound', src_ip: REMOTE_IP } })
+  .connection(
+    'listener',
+    'ep',
+    {},
+    { edgeAs: 'conn', edgeWhere: { direction: 'inbound', src_ip: REMOTE_IP } },
+  )
   .compare(['conn', 'last_seen'], '>=', ['child', 'create_time'], -180_000)
   .compare(['conn', 'first_seen'], '<=', ['child', 'create_time'], 10_000)
   .collect(
     'sources',
-    (s) => s.connectedBy('ep', 'src', { image: exists() }, { edgeWhere: { direction: not('inbound') } }).compare(['src', 'host'], '<>', ['child', 'host']),
+    (s) =>
+      s
+        .connectedBy('ep', 'src', { image: exists() }, { edgeWhere: { direction: not('inbound') } })
+        .compare(['src', 'host'], '<>', ['child', 'host']),
     'src',
     10,
   )
@@ -60,9 +69,25 @@ export default defineAnalyzer({
     .parent('child', 'parent', { image: image(REMOTE_EXEC_PARENTS) })
     .where('child', {
       image: allOf(
-        not(image(['svchost.exe', 'conhost.exe', 'werfault.exe', 'wmiprvse.exe', 'wermgr.exe', 'msiexec.exe', 'trustedinstaller.exe', 'sppsvc.exe', 'searchindexer.exe', 'mmc.exe', 'dllhost.exe'])),
+        not(
+          image([
+            'svchost.exe',
+            'conhost.exe',
+            'werfault.exe',
+            'wmiprvse.exe',
+            'wermgr.exe',
+            'msiexec.exe',
+            'trustedinstaller.exe',
+            'sppsvc.exe',
+            'searchindexer.exe',
+            'mmc.exe',
+            'dllhost.exe',
+          ]),
+        ),
         // A shell / script host / LOLBin, or (for services) a binary outside the system folders.
-        regex(`(^|\\\\)(${EXECUTION_TOOLS.map((n) => n.replace('.', '\\.')).join('|')})$|^(?!${SYSTEM_FOLDER.slice(1)})`),
+        regex(
+          `(^|\\\\)(${EXECUTION_TOOLS.map((n) => n.replace('.', '\\.')).join('|')})$|^(?!${SYSTEM_FOLDER.slice(1)})`,
+        ),
       ),
     })
     .anchor('child'),
@@ -71,12 +96,15 @@ export default defineAnalyzer({
     const child = imageName(m.child.image);
     const tool = EXECUTION_TOOLS.includes(child);
     if (parent === 'mmc.exe' && !/-embedding/i.test(text(m.parent.command_line))) return null;
-    if (!tool && parent !== 'services.exe') return null;
+    if (!tool && (parent !== 'services.exe' || isSystemPath(text(m.child.image)))) return null;
     const techniques = [...(TECHNIQUES[parent] ?? [])];
     let score = tool ? 75 : 55;
     const cmd = text(m.child.command_line);
     if (/\\\\\.\\pipe\\|\becho\b.*>\s*\\\\/i.test(cmd)) score = Math.max(score, 85);
-    if (/[-/]e(nc|c|ncodedcommand)?\s+[A-Za-z0-9+/=]{16,}|\b(iex|invoke-expression|downloadstring)\b/i.test(cmd)) score = Math.max(score, 85);
+    if (
+      /[-/]e(nc|c|ncodedcommand)?\s+[A-Za-z0-9+/=]{16,}|\b(iex|invoke-expression|downloadstring)\b/i.test(cmd)
+    )
+      score = Math.max(score, 85);
 
     const ctxRows = startedAt(m.child) !== undefined ? await ctx.expand(inbound, [m.child.key]) : [];
     const listeners = ctxRows.map((r) => r.listener);
@@ -84,8 +112,11 @@ export default defineAnalyzer({
     const srcIps = [...new Set(ctxRows.flatMap((r) => list(r.conn.src_ip)))];
     const sources = [...new Map(ctxRows.flatMap((r) => r.sources).map((s) => [s.key, s] as const)).values()];
     if (srcIps.length > 0) score = Math.min(95, score + 10);
-    const origin = srcIps.length > 0 ? `, after inbound connections from ${quote(srcIps.slice(0, 5).join(' '), 100)}` : '';
-    const how = tool ? `started ${quote(basename(m.child.image), 60)}` : `started the service binary ${quote(m.child.image, 160)}`;
+    const origin =
+      srcIps.length > 0 ? `, after inbound connections from ${quote(srcIps.slice(0, 5).join(' '), 100)}` : '';
+    const how = tool
+      ? `started ${quote(basename(m.child.image), 60)}`
+      : `started the service binary ${quote(m.child.image, 160)}`;
     const hits = [
       {
         risky: [m.child],

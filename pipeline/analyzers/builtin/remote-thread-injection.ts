@@ -9,16 +9,36 @@ import { basename, defineAnalyzer, describeProcess, imageName, match, quote, tex
 import { isSystemPath } from '../sdk/windows';
 import { BROWSERS } from './_lists';
 
-const SYSTEM_SOURCES = ['csrss.exe', 'wininit.exe', 'smss.exe', 'dwm.exe', 'system', 'services.exe', 'winlogon.exe'];
+const SYSTEM_SOURCES = [
+  'csrss.exe',
+  'wininit.exe',
+  'smss.exe',
+  'dwm.exe',
+  'system',
+  'services.exe',
+  'winlogon.exe',
+];
 const BENIGN_START = /^(ctrlroutine|exitprocess)$/i;
-const VALUABLE = ['lsass.exe', 'winlogon.exe', 'explorer.exe', 'svchost.exe', 'spoolsv.exe', ...BROWSERS, 'outlook.exe', 'keepass.exe'];
+const VALUABLE = [
+  'lsass.exe',
+  'winlogon.exe',
+  'explorer.exe',
+  'svchost.exe',
+  'spoolsv.exe',
+  ...BROWSERS,
+  'outlook.exe',
+  'keepass.exe',
+];
 
 export default defineAnalyzer({
   id: 'remote-thread-injection',
   title: 'Thread created in another process',
   techniques: ['T1055.001', 'T1055'],
   score: 70,
-  query: match('Process', 'src').injectedInto('src', 'target', {}, { edgeAs: 'thread' }).distinct('src', 'target').anchor('src'),
+  query: match('Process', 'src')
+    .injectedInto('src', 'target', {}, { edgeAs: 'thread' })
+    .distinct('src', 'target')
+    .anchor('src'),
   hits(m) {
     const src = imageName(m.src.image);
     const fn = text(m.thread.start_function);

@@ -12,7 +12,12 @@ export default defineAnalyzer({
   title: 'Scheduled task created from the command line',
   techniques: ['T1053.005'],
   score: 45,
-  query: match('Process', 'proc', { command_line: regex(TASK) }).collect('parents', (s) => s.parent('proc', 'p'), 'p', 1),
+  query: match('Process', 'proc', { command_line: regex(TASK) }).collect(
+    'parents',
+    (s) => s.parent('proc', 'p'),
+    'p',
+    1,
+  ),
   hits(m) {
     const cmd = text(m.proc.command_line);
     const notes: string[] = [];
@@ -25,7 +30,10 @@ export default defineAnalyzer({
       techniques.push('T1021');
     }
     const tr = /[-/]tr\s+("[^"]*"|'[^']*'|\S+)/i.exec(cmd)?.[1] ?? '';
-    if (/(cmd|powershell|pwsh|wscript|cscript|mshta|rundll32|regsvr32)(\.exe)?\b/i.test(tr) || /\\users\\|\\temp\\|\\programdata\\|\\public\\|https?:/i.test(tr)) {
+    if (
+      /(cmd|powershell|pwsh|wscript|cscript|mshta|rundll32|regsvr32)(\.exe)?\b/i.test(tr) ||
+      /\\users\\|\\temp\\|\\programdata\\|\\public\\|https?:/i.test(tr)
+    ) {
       score += 15;
       notes.push(`runs ${quote(tr, 120)}`);
     }

@@ -17,7 +17,8 @@ export default defineAnalyzer({
     .where('child', { image: not(image(['conhost.exe', 'werfault.exe'])) }),
   hits(m) {
     const child = imageName(m.child.image);
-    const strong = EXECUTION_TOOLS.includes(child) || DISCOVERY_TOOLS.includes(child) || isDropLocation(m.child.image);
+    const strong =
+      EXECUTION_TOOLS.includes(child) || DISCOVERY_TOOLS.includes(child) || isDropLocation(m.child.image);
     if (!strong) return null;
     return {
       risky: [m.child, m.host],

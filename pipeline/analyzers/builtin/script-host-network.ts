@@ -16,8 +16,26 @@ export default defineAnalyzer({
   techniques: ['T1059.001', 'T1071.001'],
   score: 50,
   query: match('Process', 'proc', { image: image([...POWERSHELL, ...SCRIPT_HOSTS]) })
-    .exists((s) => s.connection('proc', 'e', { ip: REMOTE_IP, port: not(INFRA_PORTS) }, { edgeWhere: { direction: not('inbound') } }))
-    .collect('eps', (s) => s.connection('proc', 'ep', { ip: REMOTE_IP, port: not(INFRA_PORTS) }, { edgeWhere: { direction: not('inbound') } }), 'ep', 20),
+    .exists((s) =>
+      s.connection(
+        'proc',
+        'e',
+        { ip: REMOTE_IP, port: not(INFRA_PORTS) },
+        { edgeWhere: { direction: not('inbound') } },
+      ),
+    )
+    .collect(
+      'eps',
+      (s) =>
+        s.connection(
+          'proc',
+          'ep',
+          { ip: REMOTE_IP, port: not(INFRA_PORTS) },
+          { edgeWhere: { direction: not('inbound') } },
+        ),
+      'ep',
+      20,
+    ),
   hits(m) {
     if (m.eps.length === 0) return null;
     const lateral = m.eps.filter((e) => {

@@ -16,11 +16,16 @@ export const serviceCommandline = defineAnalyzer({
   techniques: ['T1543.003'],
   score: 55,
   query: match('Process', 'proc', {
-    command_line: regex(String.raw`\bsc(\.exe)?["']?\s+(\\\\\S+\s+)?(create|config)\b.*binpath|new-service\b|set-service\b.*-binarypathname`),
+    command_line: regex(
+      String.raw`\bsc(\.exe)?["']?\s+(\\\\\S+\s+)?(create|config)\b.*binpath|new-service\b|set-service\b.*-binarypathname`,
+    ),
   }),
   hits(m) {
     const cmd = text(m.proc.command_line);
-    const bin = /binpath\s*=\s*("[^"]*"|\S+)/i.exec(cmd)?.[1] ?? /-binarypathname\s+("[^"]*"|'[^']*'|\S+)/i.exec(cmd)?.[1] ?? '';
+    const bin =
+      /binpath\s*=\s*("[^"]*"|\S+)/i.exec(cmd)?.[1] ??
+      /-binarypathname\s+("[^"]*"|'[^']*'|\S+)/i.exec(cmd)?.[1] ??
+      '';
     const bad = SUSPICIOUS_IMAGEPATH.test(bin.replace(/^["']|["']$/g, ''));
     const remote = /\bsc(\.exe)?["']?\s+\\\\/i.test(cmd);
     return {

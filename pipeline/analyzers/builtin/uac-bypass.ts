@@ -5,7 +5,19 @@
  * user's Environment key (SilentCleanup task). Two views: the registry hijack being written, and an
  * auto-elevating binary starting something it never starts by itself.
  */
-import { basename, defineAnalyzer, describeProcess, exists, imageName, list, match, not, quote, regex, text } from '../sdk';
+import {
+  basename,
+  defineAnalyzer,
+  describeProcess,
+  exists,
+  imageName,
+  list,
+  match,
+  not,
+  quote,
+  regex,
+  text,
+} from '../sdk';
 import { AUTO_ELEVATE } from './_lists';
 import { image } from './_util';
 
@@ -40,7 +52,18 @@ export const uacRegistryHijack = defineAnalyzer({
 });
 
 // Auto-elevating programs do start a few things on their own: management consoles, help, crash handling.
-const ELEVATOR_ROUTINE = ['mmc.exe', 'conhost.exe', 'werfault.exe', 'control.exe', 'systemsettings.exe', 'hh.exe', 'slui.exe', 'dllhost.exe', 'explorer.exe', 'consent.exe'];
+const ELEVATOR_ROUTINE = [
+  'mmc.exe',
+  'conhost.exe',
+  'werfault.exe',
+  'control.exe',
+  'systemsettings.exe',
+  'hh.exe',
+  'slui.exe',
+  'dllhost.exe',
+  'explorer.exe',
+  'consent.exe',
+];
 
 export const uacAutoElevateChild = defineAnalyzer({
   id: 'uac-bypass-auto-elevate',
@@ -52,7 +75,12 @@ export const uacAutoElevateChild = defineAnalyzer({
     .where('child', { image: not(image(ELEVATOR_ROUTINE)) })
     .collect(
       'hijacks',
-      (s) => s.asset('elevator', 'host').processOn('host', 'writer').setValue('writer', 'key', { path: regex(HIJACK_KEY) }, { edgeAs: 'set' }).compare(['set', 'last_seen'], '>=', ['elevator', 'first_seen'], -600_000)
+      (s) =>
+        s
+          .asset('elevator', 'host')
+          .processOn('host', 'writer')
+          .setValue('writer', 'key', { path: regex(HIJACK_KEY) }, { edgeAs: 'set' })
+          .compare(['set', 'last_seen'], '>=', ['elevator', 'first_seen'], -600_000)
           .compare(['set', 'first_seen'], '<=', ['elevator', 'first_seen'], 60_000),
       'writer',
       5,

@@ -14,7 +14,12 @@ export default defineAnalyzer({
   score: 70,
   query: match('Process', 'proc', { image: image(NON_NETWORK_PROGRAMS) })
     .exists((s) => s.connection('proc', 'e', { ip: REMOTE_IP }, { edgeWhere: { direction: not('inbound') } }))
-    .collect('eps', (s) => s.connection('proc', 'ep', { ip: REMOTE_IP }, { edgeWhere: { direction: not('inbound') } }), 'ep', 10),
+    .collect(
+      'eps',
+      (s) => s.connection('proc', 'ep', { ip: REMOTE_IP }, { edgeWhere: { direction: not('inbound') } }),
+      'ep',
+      10,
+    ),
   hits(m) {
     const dests = m.eps.map((e) => `${text(e.ip)}:${text(e.port)}`).join(' ');
     return {

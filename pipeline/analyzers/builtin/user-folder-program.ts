@@ -17,7 +17,12 @@ export const userFolderNetwork = defineAnalyzer({
   score: 50,
   query: match('Process', 'proc', { image: regex(DROP) })
     .exists((s) => s.connection('proc', 'e', { ip: REMOTE_IP }, { edgeWhere: { direction: not('inbound') } }))
-    .collect('eps', (s) => s.connection('proc', 'ep', { ip: REMOTE_IP }, { edgeWhere: { direction: not('inbound') } }), 'ep', 10),
+    .collect(
+      'eps',
+      (s) => s.connection('proc', 'ep', { ip: REMOTE_IP }, { edgeWhere: { direction: not('inbound') } }),
+      'ep',
+      10,
+    ),
   hits(m) {
     if (!isDropLocation(m.proc.image)) return null;
     const dests = m.eps.map((e) => `${text(e.ip)}:${text(e.port)}`).join(' ');
@@ -41,7 +46,9 @@ export const userFolderFromShell = defineAnalyzer({
   hits(m) {
     if (!isDropLocation(m.proc.image)) return null;
     // An installer someone started from a console they opened is still someone's choice: lower.
-    const interactive = SHELLS.includes(basename(m.parent.image).toLowerCase()) && basename(m.grand[0]?.image).toLowerCase() === 'explorer.exe';
+    const interactive =
+      SHELLS.includes(basename(m.parent.image).toLowerCase()) &&
+      basename(m.grand[0]?.image).toLowerCase() === 'explorer.exe';
     return {
       risky: [m.proc],
       context: [m.parent, ...m.grand],

@@ -22,7 +22,9 @@ const compile = (q: { spec: Query['spec'] }) => compileQuery(q);
 
 describe('DSL -> Cypher', () => {
   it('anchors a parent/child pattern on both processes (union of branches)', () => {
-    const q = match('Process', 'child', { image: imageIs('cmd.exe') }).parent('child', 'parent', { image: imageIs('services.exe', 'wmiprvse.exe') });
+    const q = match('Process', 'child', { image: imageIs('cmd.exe') }).parent('child', 'parent', {
+      image: imageIs('services.exe', 'wmiprvse.exe'),
+    });
     const c = compile(q);
     expect(c.cypher).toMatchSnapshot();
     expect(c.params).toMatchSnapshot();
@@ -38,18 +40,32 @@ describe('DSL -> Cypher', () => {
 
   it('compiles edge variables, list properties, comparisons, negation and subqueries', () => {
     const q = match('Process', 'src')
-      .accessed('src', 'lsass', { image: imageIs('lsass.exe') }, { edgeAs: 'access', edgeWhere: { granted_access: ['0x1010', '0x1410'] } })
+      .accessed(
+        'src',
+        'lsass',
+        { image: imageIs('lsass.exe') },
+        { edgeAs: 'access', edgeWhere: { granted_access: ['0x1010', '0x1410'] } },
+      )
       .created('src', 'dump', { path: anyOf(endsWith('.dmp'), contains('lsass')) }, { edgeAs: 'write' })
       .compare(['write', 'first_seen'], '>=', ['access', 'first_seen'], -60_000)
       .distinct('src', 'lsass')
       .notExists((s) => s.parent('src', 'p', { image: imageIs('services.exe') }))
-      .exists((s) => s.connection('src', 'ep', { port: gt(1024) }, { edgeWhere: { direction: not('inbound') } }))
+      .exists((s) =>
+        s.connection('src', 'ep', { port: gt(1024) }, { edgeWhere: { direction: not('inbound') } }),
+      )
       .collect('kids', (s) => s.child('src', 'k', { command_line: exists() }), 'k', 5);
     const c = compile(q);
     expect(c.cypher).toMatchSnapshot();
     expect(c.params).toMatchSnapshot();
     expect(c.intParams).toEqual(['p10']);
-    expect(c.columns.map((x) => `${x.name}:${x.type}`)).toEqual(['src:node', 'lsass:node', 'access:edge', 'dump:node', 'write:edge', 'kids:list']);
+    expect(c.columns.map((x) => `${x.name}:${x.type}`)).toEqual([
+      'src:node',
+      'lsass:node',
+      'access:edge',
+      'dump:node',
+      'write:edge',
+      'kids:list',
+    ]);
   });
 
   it('anchors on the root when there is no process, or where told', () => {
@@ -73,7 +89,11 @@ describe('DSL -> Cypher', () => {
     const evil = "x' }) DETACH DELETE n //";
     const q = match('Process', 'p', {
       image: eq(evil),
-      command_line: allOf(contains(evil), not(startsWith(evil)), regex(evil.replace(/[()[\]{}.*+?^$|\\/]/g, '\\$&'))),
+      command_line: allOf(
+        contains(evil),
+        not(startsWith(evil)),
+        regex(evil.replace(/[()[\]{}.*+?^$|\\/]/g, '\\$&')),
+      ),
       user: caseSensitive(endsWith(evil)),
       pid: anyOf(gt(1), lt(99999)),
       hashes: missing(),
@@ -85,7 +105,12 @@ describe('DSL -> Cypher', () => {
   });
 
   it('lower-cases values for case-insensitive matching, keeps them for case-sensitive', () => {
-    const c = compile(match('Process', 'p', { image: endsWith('\\CMD.EXE'), user: caseSensitive(eq('NT AUTHORITY\\SYSTEM')) }));
+    const c = compile(
+      match('Process', 'p', {
+        image: endsWith('\\CMD.EXE'),
+        user: caseSensitive(eq('NT AUTHORITY\\SYSTEM')),
+      }),
+    );
     expect(Object.values(c.params)).toEqual(['\\cmd.exe', 'NT AUTHORITY\\SYSTEM']);
     expect(c.cypher).toContain('toLower(p.image) ENDS WITH $p0');
     expect(c.cypher).toContain('p.user = $p1');
@@ -124,9 +149,13 @@ describe('query validation', () => {
     const q = match('Process', 'p').executed('p', 'f');
     expect(() => q.compare(['p', 'image'], '<', ['f', 'first_seen'])).toThrow(/needs a number property/);
     expect(() => q.exists((s) => s)).toThrow(/at least one hop/);
-    expect(() => q.collect('c', (s) => s.child('p', 'k'), 'zz' as 'k')).toThrow(/not a node the sub-pattern binds/);
+    expect(() => q.collect('c', (s) => s.child('p', 'k'), 'zz' as 'k')).toThrow(
+      /not a node the sub-pattern binds/,
+    );
     expect(() => q.ancestor('p', 'a', 11)).toThrow(/depth/);
-    expect(() => (q as unknown as { anchor: (n: string) => unknown }).anchor('nope')).toThrow(/cannot anchor/);
+    expect(() => (q as unknown as { anchor: (n: string) => unknown }).anchor('nope')).toThrow(
+      /cannot anchor/,
+    );
   });
 
   it('types property names and variables from the model', () => {

@@ -17,7 +17,14 @@
  */
 import type { NodeKind } from '../../../domain/model';
 import type { Filter } from './filters';
-import { anchorsOf, type CollectDecl, type HopDecl, type PropFilter, type QuerySpec, type Query } from './query';
+import {
+  anchorsOf,
+  type CollectDecl,
+  type HopDecl,
+  type PropFilter,
+  type QuerySpec,
+  type Query,
+} from './query';
 
 export interface CompiledQuery {
   readonly cypher: string;
@@ -61,11 +68,17 @@ export function cypherRegex(pattern: string, caseSensitive: boolean): string {
   return `(?s${caseSensitive ? '' : 'i'}).*(?:${pattern}).*`;
 }
 
-function stringLeaf(expr: string, f: Extract<Filter, { op: 'eq' | 'contains' | 'startsWith' | 'endsWith' | 'regex' }>, P: Params): string {
+function stringLeaf(
+  expr: string,
+  f: Extract<Filter, { op: 'eq' | 'contains' | 'startsWith' | 'endsWith' | 'regex' }>,
+  P: Params,
+): string {
   const cs = f.caseSensitive === true;
   const e = cs ? expr : `toLower(${expr})`;
   if (f.op === 'regex') return `${expr} =~ ${P.add(cypherRegex(f.pattern, cs))}`;
-  const values = (f.values as readonly (string | number)[]).map((v) => (cs ? String(v) : String(v).toLowerCase()));
+  const values = (f.values as readonly (string | number)[]).map((v) =>
+    cs ? String(v) : String(v).toLowerCase(),
+  );
   if (f.op === 'eq') return values.length === 1 ? `${e} = ${P.add(values[0])}` : `${e} IN ${P.add(values)}`;
   const op = f.op === 'contains' ? 'CONTAINS' : f.op === 'startsWith' ? 'STARTS WITH' : 'ENDS WITH';
   if (values.length === 1) return `${e} ${op} ${P.add(values[0])}`;
@@ -124,7 +137,11 @@ function filterPredicate(pf: PropFilter, P: Params): string {
 }
 
 /** Pattern segments of `hops`, labelling each node at its first appearance. */
-function segments(hops: readonly HopDecl[], labelled: Set<string>, kinds: Record<string, NodeKind>): string[] {
+function segments(
+  hops: readonly HopDecl[],
+  labelled: Set<string>,
+  kinds: Record<string, NodeKind>,
+): string[] {
   const node = (name: string): string => {
     if (labelled.has(name)) return `(${name})`;
     labelled.add(name);
@@ -140,7 +157,8 @@ function segments(hops: readonly HopDecl[], labelled: Set<string>, kinds: Record
 
 function kindsOf(spec: QuerySpec): Record<string, NodeKind> {
   const out: Record<string, NodeKind> = {};
-  for (const [name, v] of [...Object.entries(spec.outer), ...Object.entries(spec.vars)]) if (v.type === 'node') out[name] = v.kind;
+  for (const [name, v] of [...Object.entries(spec.outer), ...Object.entries(spec.vars)])
+    if (v.type === 'node') out[name] = v.kind;
   return out;
 }
 
@@ -179,7 +197,8 @@ function collectExpr(c: CollectDecl, P: Params): string {
 /** Compiles a query; throws on a query that cannot be anchored. */
 export function compileQuery(query: Query<never, never, never> | { spec: QuerySpec }): CompiledQuery {
   const spec = query.spec;
-  if (Object.keys(spec.outer).length > 0) throw new Error('analyzer query: a sub-pattern cannot be compiled on its own');
+  if (Object.keys(spec.outer).length > 0)
+    throw new Error('analyzer query: a sub-pattern cannot be compiled on its own');
   const kinds = kindsOf(spec);
   const anchors = anchorsOf(spec).map((v) => {
     const kind = kinds[v];
@@ -188,13 +207,19 @@ export function compileQuery(query: Query<never, never, never> | { spec: QuerySp
   });
   const visible = spec.order.filter((n) => spec.vars[n] !== undefined);
   const columns = [
-    ...visible.map((n) => ({ name: n, type: spec.vars[n]!.type === 'node' ? ('node' as const) : ('edge' as const) })),
+    ...visible.map((n) => ({
+      name: n,
+      type: spec.vars[n]!.type === 'node' ? ('node' as const) : ('edge' as const),
+    })),
     ...spec.collects.map((c) => ({ name: c.name, type: 'list' as const })),
   ];
   // Conditions and context are the same in every branch; only where the match starts differs.
   const P = new Params();
   const conds = conditions(spec, P, '  ');
-  const ret = [...visible.map((n) => `${n} {.*} AS ${n}`), ...spec.collects.map((c) => collectExpr(c, P))].join(', ');
+  const ret = [
+    ...visible.map((n) => `${n} {.*} AS ${n}`),
+    ...spec.collects.map((c) => collectExpr(c, P)),
+  ].join(', ');
   const branches = anchors.map((a) => {
     const labelled = new Set([a.var]);
     const lines = [`MATCH (${a.var}:${a.kind}) WHERE ${a.var}.key IN $${a.param}`];

@@ -45,7 +45,10 @@ export interface AnalyzerContext {
    * Runs another query anchored on `keys` (context, correlation): the same compiler and limits as the
    * analyzer's own query. Use `query.anchor(var)` to choose which of its variables the keys bind.
    */
-  expand<V extends NodeVars, E extends EdgeVars, O extends NodeVars>(query: Query<V, E, O>, keys: readonly string[]): Promise<Match<V, E, O>[]>;
+  expand<V extends NodeVars, E extends EdgeVars, O extends NodeVars>(
+    query: Query<V, E, O>,
+    keys: readonly string[],
+  ): Promise<Match<V, E, O>[]>;
 }
 
 export interface AnalyzerSpec<V extends NodeVars, E extends EdgeVars, O extends NodeVars> {
@@ -92,8 +95,11 @@ export const AnalyzerShape = z.object({
   hits: z.custom<Analyzer['hits']>((v) => typeof v === 'function', 'hits must be a function'),
 });
 
-export function defineAnalyzer<V extends NodeVars, E extends EdgeVars, O extends NodeVars>(spec: AnalyzerSpec<V, E, O>): Analyzer {
-  if (!(spec.query instanceof Query)) throw new Error(`analyzer ${String(spec.id)}: query must be built with the SDK`);
+export function defineAnalyzer<V extends NodeVars, E extends EdgeVars, O extends NodeVars>(
+  spec: AnalyzerSpec<V, E, O>,
+): Analyzer {
+  if (!(spec.query instanceof Query))
+    throw new Error(`analyzer ${String(spec.id)}: query must be built with the SDK`);
   const analyzer: Analyzer = {
     kind: ANALYZER_KIND,
     id: spec.id,

@@ -28,7 +28,8 @@ export type FilterInput = Filter | Scalar | readonly Scalar[];
 function strings(op: string, values: readonly unknown[]): string[] {
   if (values.length === 0) throw new Error(`${op}() needs at least one value`);
   for (const v of values) {
-    if (typeof v !== 'string' || v === '') throw new Error(`${op}() takes non-empty strings, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'string' || v === '')
+      throw new Error(`${op}() takes non-empty strings, got ${JSON.stringify(v)}`);
   }
   return values as string[];
 }
@@ -67,7 +68,8 @@ export function endsWith(...values: string[]): Filter {
 export function regex(pattern: string | RegExp): Filter {
   const src = typeof pattern === 'string' ? pattern : pattern.source;
   if (src === '') throw new Error('regex() needs a pattern');
-  if (/\(\?[a-zA-Z]+\)/.test(src)) throw new Error('regex(): inline flags are not supported; use caseSensitive() instead');
+  if (/\(\?[a-zA-Z]+\)/.test(src))
+    throw new Error('regex(): inline flags are not supported; use caseSensitive() instead');
   try {
     new RegExp(src, 'i');
   } catch (err) {
@@ -134,10 +136,30 @@ export function imageIs(...names: string[]): Filter {
   return anyOf(eq(...list), endsWith(...list.flatMap((n) => [`\\${n}`, `/${n}`])));
 }
 
-const FILTER_OPS = new Set(['eq', 'contains', 'startsWith', 'endsWith', 'regex', 'gt', 'gte', 'lt', 'lte', 'exists', 'missing', 'not', 'and', 'or']);
+const FILTER_OPS = new Set([
+  'eq',
+  'contains',
+  'startsWith',
+  'endsWith',
+  'regex',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'exists',
+  'missing',
+  'not',
+  'and',
+  'or',
+]);
 
 export function isFilter(v: unknown): v is Filter {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && FILTER_OPS.has((v as { op?: unknown }).op as string);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    FILTER_OPS.has((v as { op?: unknown }).op as string)
+  );
 }
 
 /** A `where` entry as a filter: a value means equality, a list means any of the values. */

@@ -24,7 +24,16 @@ describe('hit shaping', () => {
   });
 
   it('clamps scores, merges techniques and drops invalid ones', () => {
-    const r = shapeHit(source, { risky: ['Process:A'], summary: 'x', score: 250, techniques: ['T1059.001', 'T1003.001', 'bogus', 'T12'] }, 0);
+    const r = shapeHit(
+      source,
+      {
+        risky: ['Process:A'],
+        summary: 'x',
+        score: 250,
+        techniques: ['T1059.001', 'T1003.001', 'bogus', 'T12'],
+      },
+      0,
+    );
     expect(r.ok && r.hit.score).toBe(100);
     expect(r.ok && r.hit.techniques).toEqual(['T1059.001', 'T1003.001']);
     const low = shapeHit(source, { risky: ['Process:A'], summary: 'x', score: -3 }, 0);
@@ -36,7 +45,11 @@ describe('hit shaping', () => {
   it('takes keys from rows, de-duplicates them and keeps risky nodes out of the context', () => {
     const r = shapeHit(
       source,
-      { risky: [{ key: 'Process:A' }, 'Process:A', null, undefined, '', { key: 'Process:B' }], context: ['Process:B', 'File:X:c:\\a', 'File:X:c:\\a', null], summary: 's' },
+      {
+        risky: [{ key: 'Process:A' }, 'Process:A', null, undefined, '', { key: 'Process:B' }],
+        context: ['Process:B', 'File:X:c:\\a', 'File:X:c:\\a', null],
+        summary: 's',
+      },
       0,
     );
     expect(r.ok && r.hit.riskyNodes).toEqual(['Process:A', 'Process:B']);
@@ -50,10 +63,14 @@ describe('hit shaping', () => {
 
   it('keeps summaries one line of bounded plain text', () => {
     const evil = 'powershell -c "iex(x)"\r\n[click](http://evil)\u202egnp.exe\u0007';
-    const r = shapeHit(source, { risky: ['Process:A'], summary: `ran ${quote(evil)} ${'y'.repeat(5000)}`, title: 'T\nitle' }, 0);
+    const r = shapeHit(
+      source,
+      { risky: ['Process:A'], summary: `ran ${quote(evil)} ${'y'.repeat(5000)}`, title: 'T\nitle' },
+      0,
+    );
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.hit.summary).not.toMatch(/[\r\n\u0007\u202e]/);
+    for (const c of ['\r', '\n', '\u0007', '\u202e']) expect(r.hit.summary).not.toContain(c);
     expect(r.hit.summary.length).toBeLessThanOrEqual(2000);
     expect(r.hit.summary).toContain('\\"iex(x)\\"');
     expect(r.hit.summary).toContain('\\u202e');
@@ -75,7 +92,9 @@ describe('summary helpers', () => {
   });
 
   it('describes a process by file name, pid and host', () => {
-    expect(describeProcess({ key: 'Process:1', image: 'C:\\Windows\\System32\\cmd.exe', pid: 42, host: 'WS1' })).toBe('cmd.exe (pid 42) on WS1');
+    expect(
+      describeProcess({ key: 'Process:1', image: 'C:\\Windows\\System32\\cmd.exe', pid: 42, host: 'WS1' }),
+    ).toBe('cmd.exe (pid 42) on WS1');
     expect(describeProcess({ key: 'Process:1' })).toBe('process');
   });
 });

@@ -20,7 +20,8 @@ const MAX_CONTEXT = 200;
 function keysOf(refs: readonly NodeRef[] | undefined): string[] {
   const out: string[] = [];
   for (const r of refs ?? []) {
-    const k = typeof r === 'string' ? r : r && typeof r === 'object' && typeof r.key === 'string' ? r.key : undefined;
+    const k =
+      typeof r === 'string' ? r : r && typeof r === 'object' && typeof r.key === 'string' ? r.key : undefined;
     if (k && k.length > 0 && !out.includes(k)) out.push(k);
   }
   return out;
@@ -52,7 +53,11 @@ export function shapeHit(source: HitSource, draft: HitDraft, fallbackTime: numbe
     time,
   };
   const parsed = Hit.safeParse(candidate);
-  if (!parsed.success) return { ok: false, error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+  if (!parsed.success)
+    return {
+      ok: false,
+      error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    };
   return { ok: true, hit: parsed.data };
 }
 

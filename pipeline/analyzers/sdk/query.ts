@@ -6,7 +6,7 @@
  *
  *   match('Process', 'child', { image: imageIs('cmd.exe') })
  *     .parent('child', 'parent', { image: imageIs('services.exe', 'wmiprvse.exe') })
- *     .connections('parent', 'ep', {}, { edgeAs: 'conn', edgeWhere: { direction: 'inbound' } })
+ *     .connection('parent', 'ep', {}, { edgeAs: 'conn', edgeWhere: { direction: 'inbound' } })
  *
  * Every builder method returns a new query (queries are immutable values, safe to share).
  */
@@ -37,16 +37,20 @@ export type Where<K extends NodeKind> = { readonly [P in PropName<K> | 'key']?: 
 /** Filters on an edge's properties. */
 export type EdgeWhere<E extends EdgeKind> = { readonly [P in EdgePropName<E>]?: FilterInput };
 
+/** No variables (the identity of the variable intersections below). */
+export type NoVars = Record<never, never>;
 export type NodeVars = Record<string, NodeKind>;
 export type EdgeVars = Record<string, EdgeKind>;
 
 /** A matched node: its key and the properties it has (merged values as stored). */
-export type NodeRow<K extends NodeKind> = { readonly key: string } & { readonly [P in PropName<K>]?: PropValue };
+export type NodeRow<K extends NodeKind> = { readonly key: string } & {
+  readonly [P in PropName<K>]?: PropValue;
+};
 /** A matched edge: the properties it has. */
 export type EdgeRow<E extends EdgeKind> = { readonly [P in EdgePropName<E>]?: PropValue };
 
 /** One match of a query: a row per bound node and edge, a list per collected context. */
-export type Match<V extends NodeVars, E extends EdgeVars = {}, O extends NodeVars = {}> = {
+export type Match<V extends NodeVars, E extends EdgeVars = NoVars, O extends NodeVars = NoVars> = {
   readonly [N in keyof V]: NodeRow<V[N]>;
 } & { readonly [N in keyof E]: EdgeRow<E[N]> } & { readonly [N in keyof O]: readonly NodeRow<O[N]>[] };
 
@@ -111,7 +115,8 @@ export interface CollectDecl {
   readonly spec: QuerySpec;
 }
 
-export type VarInfo = { readonly type: 'node'; readonly kind: NodeKind } | { readonly type: 'edge'; readonly kind: EdgeKind };
+export type VarInfo =
+  { readonly type: 'node'; readonly kind: NodeKind } | { readonly type: 'edge'; readonly kind: EdgeKind };
 
 export interface QuerySpec {
   /** Variables bound outside this (sub)pattern: a subquery's view of its parent. */
@@ -131,7 +136,39 @@ export interface QuerySpec {
 }
 
 const NAME = /^[a-z][A-Za-z0-9]{0,39}$/;
-const RESERVED = new Set(['not', 'and', 'or', 'xor', 'in', 'is', 'null', 'true', 'false', 'match', 'where', 'with', 'return', 'as', 'limit', 'case', 'when', 'then', 'else', 'end', 'exists', 'collect', 'count', 'call', 'union', 'all', 'any', 'none', 'single', 'keys', 'id']);
+const RESERVED = new Set([
+  'not',
+  'and',
+  'or',
+  'xor',
+  'in',
+  'is',
+  'null',
+  'true',
+  'false',
+  'match',
+  'where',
+  'with',
+  'return',
+  'as',
+  'limit',
+  'case',
+  'when',
+  'then',
+  'else',
+  'end',
+  'exists',
+  'collect',
+  'count',
+  'call',
+  'union',
+  'all',
+  'any',
+  'none',
+  'single',
+  'keys',
+  'id',
+]);
 const MAX_COLLECT = 50;
 const MAX_DEPTH = 10;
 
@@ -140,7 +177,8 @@ function fail(msg: string): never {
 }
 
 function checkName(spec: QuerySpec, name: string): void {
-  if (typeof name !== 'string' || !NAME.test(name)) fail(`variable name ${JSON.stringify(name)} must match ${NAME}`);
+  if (typeof name !== 'string' || !NAME.test(name))
+    fail(`variable name ${JSON.stringify(name)} must match ${NAME}`);
   if (RESERVED.has(name.toLowerCase())) fail(`variable name ${JSON.stringify(name)} is a reserved word`);
   if (name in spec.vars || name in spec.outer) fail(`variable ${JSON.stringify(name)} is already bound`);
 }
@@ -193,7 +231,8 @@ export function checkFilter(f: Filter, spec: PropSpec | 'key', where: string): v
   switch (f.op) {
     case 'eq':
       for (const v of f.values) {
-        if ((type === 'number') !== (typeof v === 'number')) fail(`${where}: eq(${JSON.stringify(v)}) does not suit a ${type} property`);
+        if ((type === 'number') !== (typeof v === 'number'))
+          fail(`${where}: eq(${JSON.stringify(v)}) does not suit a ${type} property`);
       }
       return;
     case 'contains':
@@ -224,7 +263,19 @@ export function checkFilter(f: Filter, spec: PropSpec | 'key', where: string): v
 }
 
 function emptySpec(outer: Record<string, VarInfo>): QuerySpec {
-  return { outer, vars: {}, order: [], hops: [], filters: [], compares: [], distinct: [], subs: [], collects: [], anchors: [], genCounter: 0 };
+  return {
+    outer,
+    vars: {},
+    order: [],
+    hops: [],
+    filters: [],
+    compares: [],
+    distinct: [],
+    subs: [],
+    collects: [],
+    anchors: [],
+    genCounter: 0,
+  };
 }
 
 // ------------------------------------------------------------------------------------------------ query
@@ -233,7 +284,7 @@ function emptySpec(outer: Record<string, VarInfo>): QuerySpec {
  * A pattern over the graph. V: bound node variables -> kind; E: bound edge variables -> kind;
  * O: collected context lists -> kind.
  */
-export class Query<V extends NodeVars = {}, E extends EdgeVars = {}, O extends NodeVars = {}> {
+export class Query<V extends NodeVars = NoVars, E extends EdgeVars = NoVars, O extends NodeVars = NoVars> {
   /** Phantom field carrying the type parameters. */
   declare readonly __types?: { v: V; e: E; o: O };
 
@@ -257,22 +308,22 @@ export class Query<V extends NodeVars = {}, E extends EdgeVars = {}, O extends N
   }
 
   /** Generic hop along an edge leaving `from`. */
-  out<F extends keyof V & string, Ed extends EdgesOutOf<V[F]>, N extends string, const EO extends HopOptions<EdgeTo<Ed>, Ed> = {}>(
-    from: F,
-    edge: Ed,
-    name: N,
-    opts?: EO,
-  ): Query<V & Record<N, EdgeTo<Ed>>, E & Bound<EO, Ed>, O> {
+  out<
+    F extends keyof V & string,
+    Ed extends EdgesOutOf<V[F]>,
+    N extends string,
+    const EO extends HopOptions<EdgeTo<Ed>, Ed> = NoVars,
+  >(from: F, edge: Ed, name: N, opts?: EO): Query<V & Record<N, EdgeTo<Ed>>, E & Bound<EO, Ed>, O> {
     return new Query(this.hop(from, edge, 'out', name, opts ?? {}));
   }
 
   /** Generic hop along an edge entering `from`, to the node it comes from. */
-  in<F extends keyof V & string, Ed extends EdgesInto<V[F]>, N extends string, const EO extends HopOptions<EdgeFrom<Ed>, Ed> = {}>(
-    from: F,
-    edge: Ed,
-    name: N,
-    opts?: EO,
-  ): Query<V & Record<N, EdgeFrom<Ed>>, E & Bound<EO, Ed>, O> {
+  in<
+    F extends keyof V & string,
+    Ed extends EdgesInto<V[F]>,
+    N extends string,
+    const EO extends HopOptions<EdgeFrom<Ed>, Ed> = NoVars,
+  >(from: F, edge: Ed, name: N, opts?: EO): Query<V & Record<N, EdgeFrom<Ed>>, E & Bound<EO, Ed>, O> {
     return new Query(this.hop(from, edge, 'in', name, opts ?? {}));
   }
 
@@ -287,9 +338,11 @@ export class Query<V extends NodeVars = {}, E extends EdgeVars = {}, O extends N
     const spec = this.spec;
     const fromKind = nodeKindOf(spec, from);
     const def = (EdgeKinds as Record<string, { from: NodeKind; to: NodeKind }>)[edge];
-    if (!def || !Object.prototype.hasOwnProperty.call(EdgeKinds, edge)) fail(`unknown edge kind ${JSON.stringify(edge)}`);
+    if (!def || !Object.prototype.hasOwnProperty.call(EdgeKinds, edge))
+      fail(`unknown edge kind ${JSON.stringify(edge)}`);
     const [expect, reach] = dir === 'out' ? [def.from, def.to] : [def.to, def.from];
-    if (fromKind !== expect) fail(`${edge} ${dir === 'out' ? 'leaves' : 'enters'} ${expect} nodes, but ${from} is a ${fromKind}`);
+    if (fromKind !== expect)
+      fail(`${edge} ${dir === 'out' ? 'leaves' : 'enters'} ${expect} nodes, but ${from} is a ${fromKind}`);
     checkName(spec, name);
     const ekind = edge as EdgeKind;
     let counter = spec.genCounter;
@@ -334,68 +387,155 @@ export class Query<V extends NodeVars = {}, E extends EdgeVars = {}, O extends N
   }
 
   /** Any ancestor of `from`, 1 to `maxDepth` generations up. */
-  ancestor<F extends ProcVar<V>, N extends string>(from: F, name: N, maxDepth: number, where?: Where<'Process'>) {
-    return new Query<V & Record<N, 'Process'>, E, O>(this.hop(from, 'PARENT_OF', 'in', name, { where }, depth(maxDepth)));
+  ancestor<F extends ProcVar<V>, N extends string>(
+    from: F,
+    name: N,
+    maxDepth: number,
+    where?: Where<'Process'>,
+  ) {
+    return new Query<V & Record<N, 'Process'>, E, O>(
+      this.hop(from, 'PARENT_OF', 'in', name, { where }, depth(maxDepth)),
+    );
   }
 
   /** Any descendant of `from`, 1 to `maxDepth` generations down. */
-  descendant<F extends ProcVar<V>, N extends string>(from: F, name: N, maxDepth: number, where?: Where<'Process'>) {
-    return new Query<V & Record<N, 'Process'>, E, O>(this.hop(from, 'PARENT_OF', 'out', name, { where }, depth(maxDepth)));
+  descendant<F extends ProcVar<V>, N extends string>(
+    from: F,
+    name: N,
+    maxDepth: number,
+    where?: Where<'Process'>,
+  ) {
+    return new Query<V & Record<N, 'Process'>, E, O>(
+      this.hop(from, 'PARENT_OF', 'out', name, { where }, depth(maxDepth)),
+    );
   }
 
   /** The file `from` was started from (its image). */
-  executed<F extends ProcVar<V>, N extends string, const EO extends EdgeOpts<'EXECUTED'> = {}>(from: F, name: N, where?: Where<'File'>, opts?: EO) {
-    return new Query<V & Record<N, 'File'>, E & Bound<EO, 'EXECUTED'>, O>(this.hop(from, 'EXECUTED', 'out', name, { where, ...opts }));
+  executed<F extends ProcVar<V>, N extends string, const EO extends EdgeOpts<'EXECUTED'> = NoVars>(
+    from: F,
+    name: N,
+    where?: Where<'File'>,
+    opts?: EO,
+  ) {
+    return new Query<V & Record<N, 'File'>, E & Bound<EO, 'EXECUTED'>, O>(
+      this.hop(from, 'EXECUTED', 'out', name, { where, ...opts }),
+    );
   }
 
   /** A file `from` created (Sysmon 11, 15). */
-  created<F extends ProcVar<V>, N extends string, const EO extends EdgeOpts<'CREATED'> = {}>(from: F, name: N, where?: Where<'File'>, opts?: EO) {
-    return new Query<V & Record<N, 'File'>, E & Bound<EO, 'CREATED'>, O>(this.hop(from, 'CREATED', 'out', name, { where, ...opts }));
+  created<F extends ProcVar<V>, N extends string, const EO extends EdgeOpts<'CREATED'> = NoVars>(
+    from: F,
+    name: N,
+    where?: Where<'File'>,
+    opts?: EO,
+  ) {
+    return new Query<V & Record<N, 'File'>, E & Bound<EO, 'CREATED'>, O>(
+      this.hop(from, 'CREATED', 'out', name, { where, ...opts }),
+    );
   }
 
   /** A file `from` deleted (Sysmon 23, 26). */
-  deleted<F extends ProcVar<V>, N extends string, const EO extends EdgeOpts<'DELETED'> = {}>(from: F, name: N, where?: Where<'File'>, opts?: EO) {
-    return new Query<V & Record<N, 'File'>, E & Bound<EO, 'DELETED'>, O>(this.hop(from, 'DELETED', 'out', name, { where, ...opts }));
+  deleted<F extends ProcVar<V>, N extends string, const EO extends EdgeOpts<'DELETED'> = NoVars>(
+    from: F,
+    name: N,
+    where?: Where<'File'>,
+    opts?: EO,
+  ) {
+    return new Query<V & Record<N, 'File'>, E & Bound<EO, 'DELETED'>, O>(
+      this.hop(from, 'DELETED', 'out', name, { where, ...opts }),
+    );
   }
 
   /** An image (DLL) `from` loaded. */
-  loaded<F extends ProcVar<V>, N extends string, const EO extends EdgeOpts<'LOADED'> = {}>(from: F, name: N, where?: Where<'File'>, opts?: EO) {
-    return new Query<V & Record<N, 'File'>, E & Bound<EO, 'LOADED'>, O>(this.hop(from, 'LOADED', 'out', name, { where, ...opts }));
+  loaded<F extends ProcVar<V>, N extends string, const EO extends EdgeOpts<'LOADED'> = NoVars>(
+    from: F,
+    name: N,
+    where?: Where<'File'>,
+    opts?: EO,
+  ) {
+    return new Query<V & Record<N, 'File'>, E & Bound<EO, 'LOADED'>, O>(
+      this.hop(from, 'LOADED', 'out', name, { where, ...opts }),
+    );
   }
 
   /** A network endpoint `from` connected to, or accepted a connection on (the edge's `direction`). */
-  connection<F extends ProcVar<V>, N extends string, const EO extends EdgeOpts<'CONNECTED_TO'> = {}>(from: F, name: N, where?: Where<'NetworkEndpoint'>, opts?: EO) {
-    return new Query<V & Record<N, 'NetworkEndpoint'>, E & Bound<EO, 'CONNECTED_TO'>, O>(this.hop(from, 'CONNECTED_TO', 'out', name, { where, ...opts }));
+  connection<F extends ProcVar<V>, N extends string, const EO extends EdgeOpts<'CONNECTED_TO'> = NoVars>(
+    from: F,
+    name: N,
+    where?: Where<'NetworkEndpoint'>,
+    opts?: EO,
+  ) {
+    return new Query<V & Record<N, 'NetworkEndpoint'>, E & Bound<EO, 'CONNECTED_TO'>, O>(
+      this.hop(from, 'CONNECTED_TO', 'out', name, { where, ...opts }),
+    );
   }
 
   /** The IP address of endpoint `from`. */
-  endpointIp<F extends VarOfKind<V, 'NetworkEndpoint'>, N extends string>(from: F, name: N, where?: Where<'IpAddress'>) {
+  endpointIp<F extends VarOfKind<V, 'NetworkEndpoint'>, N extends string>(
+    from: F,
+    name: N,
+    where?: Where<'IpAddress'>,
+  ) {
     return new Query<V & Record<N, 'IpAddress'>, E, O>(this.hop(from, 'ENDPOINT_OF', 'out', name, { where }));
   }
 
   /** A process with a connection on endpoint `from` (the other side of a connection, when both sides are seen). */
-  connectedBy<F extends VarOfKind<V, 'NetworkEndpoint'>, N extends string, const EO extends EdgeOpts<'CONNECTED_TO'> = {}>(from: F, name: N, where?: Where<'Process'>, opts?: EO) {
-    return new Query<V & Record<N, 'Process'>, E & Bound<EO, 'CONNECTED_TO'>, O>(this.hop(from, 'CONNECTED_TO', 'in', name, { where, ...opts }));
+  connectedBy<
+    F extends VarOfKind<V, 'NetworkEndpoint'>,
+    N extends string,
+    const EO extends EdgeOpts<'CONNECTED_TO'> = NoVars,
+  >(from: F, name: N, where?: Where<'Process'>, opts?: EO) {
+    return new Query<V & Record<N, 'Process'>, E & Bound<EO, 'CONNECTED_TO'>, O>(
+      this.hop(from, 'CONNECTED_TO', 'in', name, { where, ...opts }),
+    );
   }
 
   /** A process `from` opened a handle to (Sysmon 10); the edge carries `granted_access` and `call_trace`. */
-  accessed<F extends ProcVar<V>, N extends string, const EO extends EdgeOpts<'ACCESSED'> = {}>(from: F, name: N, where?: Where<'Process'>, opts?: EO) {
-    return new Query<V & Record<N, 'Process'>, E & Bound<EO, 'ACCESSED'>, O>(this.hop(from, 'ACCESSED', 'out', name, { where, ...opts }));
+  accessed<F extends ProcVar<V>, N extends string, const EO extends EdgeOpts<'ACCESSED'> = NoVars>(
+    from: F,
+    name: N,
+    where?: Where<'Process'>,
+    opts?: EO,
+  ) {
+    return new Query<V & Record<N, 'Process'>, E & Bound<EO, 'ACCESSED'>, O>(
+      this.hop(from, 'ACCESSED', 'out', name, { where, ...opts }),
+    );
   }
 
   /** A process that opened a handle to `from`. */
-  accessedBy<F extends ProcVar<V>, N extends string, const EO extends EdgeOpts<'ACCESSED'> = {}>(from: F, name: N, where?: Where<'Process'>, opts?: EO) {
-    return new Query<V & Record<N, 'Process'>, E & Bound<EO, 'ACCESSED'>, O>(this.hop(from, 'ACCESSED', 'in', name, { where, ...opts }));
+  accessedBy<F extends ProcVar<V>, N extends string, const EO extends EdgeOpts<'ACCESSED'> = NoVars>(
+    from: F,
+    name: N,
+    where?: Where<'Process'>,
+    opts?: EO,
+  ) {
+    return new Query<V & Record<N, 'Process'>, E & Bound<EO, 'ACCESSED'>, O>(
+      this.hop(from, 'ACCESSED', 'in', name, { where, ...opts }),
+    );
   }
 
   /** A process `from` started a remote thread in (Sysmon 8). */
-  injectedInto<F extends ProcVar<V>, N extends string, const EO extends EdgeOpts<'INJECTED_INTO'> = {}>(from: F, name: N, where?: Where<'Process'>, opts?: EO) {
-    return new Query<V & Record<N, 'Process'>, E & Bound<EO, 'INJECTED_INTO'>, O>(this.hop(from, 'INJECTED_INTO', 'out', name, { where, ...opts }));
+  injectedInto<F extends ProcVar<V>, N extends string, const EO extends EdgeOpts<'INJECTED_INTO'> = NoVars>(
+    from: F,
+    name: N,
+    where?: Where<'Process'>,
+    opts?: EO,
+  ) {
+    return new Query<V & Record<N, 'Process'>, E & Bound<EO, 'INJECTED_INTO'>, O>(
+      this.hop(from, 'INJECTED_INTO', 'out', name, { where, ...opts }),
+    );
   }
 
   /** A process that started a remote thread in `from`. */
-  injectedBy<F extends ProcVar<V>, N extends string, const EO extends EdgeOpts<'INJECTED_INTO'> = {}>(from: F, name: N, where?: Where<'Process'>, opts?: EO) {
-    return new Query<V & Record<N, 'Process'>, E & Bound<EO, 'INJECTED_INTO'>, O>(this.hop(from, 'INJECTED_INTO', 'in', name, { where, ...opts }));
+  injectedBy<F extends ProcVar<V>, N extends string, const EO extends EdgeOpts<'INJECTED_INTO'> = NoVars>(
+    from: F,
+    name: N,
+    where?: Where<'Process'>,
+    opts?: EO,
+  ) {
+    return new Query<V & Record<N, 'Process'>, E & Bound<EO, 'INJECTED_INTO'>, O>(
+      this.hop(from, 'INJECTED_INTO', 'in', name, { where, ...opts }),
+    );
   }
 
   /** The asset (host) `from` runs on. */
@@ -414,13 +554,22 @@ export class Query<V extends NodeVars = {}, E extends EdgeVars = {}, O extends N
   }
 
   /** A registry key `from` set a value under; the edge's `details` lists `<value>=<data>`. */
-  setValue<F extends ProcVar<V>, N extends string, const EO extends EdgeOpts<'SET_VALUE'> = {}>(from: F, name: N, where?: Where<'RegistryKey'>, opts?: EO) {
-    return new Query<V & Record<N, 'RegistryKey'>, E & Bound<EO, 'SET_VALUE'>, O>(this.hop(from, 'SET_VALUE', 'out', name, { where, ...opts }));
+  setValue<F extends ProcVar<V>, N extends string, const EO extends EdgeOpts<'SET_VALUE'> = NoVars>(
+    from: F,
+    name: N,
+    where?: Where<'RegistryKey'>,
+    opts?: EO,
+  ) {
+    return new Query<V & Record<N, 'RegistryKey'>, E & Bound<EO, 'SET_VALUE'>, O>(
+      this.hop(from, 'SET_VALUE', 'out', name, { where, ...opts }),
+    );
   }
 
   /** A registry key `from` created. */
   createdKey<F extends ProcVar<V>, N extends string>(from: F, name: N, where?: Where<'RegistryKey'>) {
-    return new Query<V & Record<N, 'RegistryKey'>, E, O>(this.hop(from, 'CREATED_KEY', 'out', name, { where }));
+    return new Query<V & Record<N, 'RegistryKey'>, E, O>(
+      this.hop(from, 'CREATED_KEY', 'out', name, { where }),
+    );
   }
 
   /** A named pipe `from` created. */
@@ -436,23 +585,49 @@ export class Query<V extends NodeVars = {}, E extends EdgeVars = {}, O extends N
   // -------------------------------------------------------------------------------- reverse hops
 
   /** A process that created file `from`. */
-  createdBy<F extends VarOfKind<V, 'File'>, N extends string, const EO extends EdgeOpts<'CREATED'> = {}>(from: F, name: N, where?: Where<'Process'>, opts?: EO) {
-    return new Query<V & Record<N, 'Process'>, E & Bound<EO, 'CREATED'>, O>(this.hop(from, 'CREATED', 'in', name, { where, ...opts }));
+  createdBy<F extends VarOfKind<V, 'File'>, N extends string, const EO extends EdgeOpts<'CREATED'> = NoVars>(
+    from: F,
+    name: N,
+    where?: Where<'Process'>,
+    opts?: EO,
+  ) {
+    return new Query<V & Record<N, 'Process'>, E & Bound<EO, 'CREATED'>, O>(
+      this.hop(from, 'CREATED', 'in', name, { where, ...opts }),
+    );
   }
 
   /** A process started from file `from`. */
-  executedBy<F extends VarOfKind<V, 'File'>, N extends string, const EO extends EdgeOpts<'EXECUTED'> = {}>(from: F, name: N, where?: Where<'Process'>, opts?: EO) {
-    return new Query<V & Record<N, 'Process'>, E & Bound<EO, 'EXECUTED'>, O>(this.hop(from, 'EXECUTED', 'in', name, { where, ...opts }));
+  executedBy<
+    F extends VarOfKind<V, 'File'>,
+    N extends string,
+    const EO extends EdgeOpts<'EXECUTED'> = NoVars,
+  >(from: F, name: N, where?: Where<'Process'>, opts?: EO) {
+    return new Query<V & Record<N, 'Process'>, E & Bound<EO, 'EXECUTED'>, O>(
+      this.hop(from, 'EXECUTED', 'in', name, { where, ...opts }),
+    );
   }
 
   /** A process that deleted file `from`. */
-  deletedBy<F extends VarOfKind<V, 'File'>, N extends string, const EO extends EdgeOpts<'DELETED'> = {}>(from: F, name: N, where?: Where<'Process'>, opts?: EO) {
-    return new Query<V & Record<N, 'Process'>, E & Bound<EO, 'DELETED'>, O>(this.hop(from, 'DELETED', 'in', name, { where, ...opts }));
+  deletedBy<F extends VarOfKind<V, 'File'>, N extends string, const EO extends EdgeOpts<'DELETED'> = NoVars>(
+    from: F,
+    name: N,
+    where?: Where<'Process'>,
+    opts?: EO,
+  ) {
+    return new Query<V & Record<N, 'Process'>, E & Bound<EO, 'DELETED'>, O>(
+      this.hop(from, 'DELETED', 'in', name, { where, ...opts }),
+    );
   }
 
   /** A process that set a value under registry key `from`. */
-  setBy<F extends VarOfKind<V, 'RegistryKey'>, N extends string, const EO extends EdgeOpts<'SET_VALUE'> = {}>(from: F, name: N, where?: Where<'Process'>, opts?: EO) {
-    return new Query<V & Record<N, 'Process'>, E & Bound<EO, 'SET_VALUE'>, O>(this.hop(from, 'SET_VALUE', 'in', name, { where, ...opts }));
+  setBy<
+    F extends VarOfKind<V, 'RegistryKey'>,
+    N extends string,
+    const EO extends EdgeOpts<'SET_VALUE'> = NoVars,
+  >(from: F, name: N, where?: Where<'Process'>, opts?: EO) {
+    return new Query<V & Record<N, 'Process'>, E & Bound<EO, 'SET_VALUE'>, O>(
+      this.hop(from, 'SET_VALUE', 'in', name, { where, ...opts }),
+    );
   }
 
   // -------------------------------------------------------------------------------- constraints
@@ -462,8 +637,10 @@ export class Query<V extends NodeVars = {}, E extends EdgeVars = {}, O extends N
     const ref = (r: readonly [string, string]) => {
       const info = varInfo(this.spec, r[0]);
       const spec = info.type === 'node' ? propSpec(info.kind, r[1]) : edgePropSpec(info.kind, r[1]);
-      if (!spec && !(info.type === 'node' && r[1] === 'key')) fail(`${r[0]} has no property ${JSON.stringify(r[1])}`);
-      if (op !== '=' && op !== '<>' && spec?.type !== 'number') fail(`${r[0]}.${r[1]}: ${op} needs a number property`);
+      if (!spec && !(info.type === 'node' && r[1] === 'key'))
+        fail(`${r[0]} has no property ${JSON.stringify(r[1])}`);
+      if (op !== '=' && op !== '<>' && spec?.type !== 'number')
+        fail(`${r[0]}.${r[1]}: ${op} needs a number property`);
       return { var: r[0], prop: r[1] };
     };
     if (!['=', '<>', '<', '<=', '>', '>='].includes(op)) fail(`unknown comparison ${JSON.stringify(op)}`);
@@ -485,12 +662,12 @@ export class Query<V extends NodeVars = {}, E extends EdgeVars = {}, O extends N
   }
 
   /** The sub-pattern exists (its variables are not bound in the match). */
-  exists(build: (q: Query<V, E, {}>) => SubQuery): Query<V, E, O> {
+  exists(build: (q: Query<V, E, NoVars>) => SubQuery): Query<V, E, O> {
     return new Query(this.next({ subs: [...this.spec.subs, { mode: 'exists', spec: this.sub(build) }] }));
   }
 
   /** The sub-pattern does not exist. */
-  notExists(build: (q: Query<V, E, {}>) => SubQuery): Query<V, E, O> {
+  notExists(build: (q: Query<V, E, NoVars>) => SubQuery): Query<V, E, O> {
     return new Query(this.next({ subs: [...this.spec.subs, { mode: 'notExists', spec: this.sub(build) }] }));
   }
 
@@ -500,24 +677,27 @@ export class Query<V extends NodeVars = {}, E extends EdgeVars = {}, O extends N
    */
   collect<N extends string, V2 extends NodeVars, R extends keyof V2 & string>(
     name: N,
-    build: (q: Query<V, E, {}>) => SubQuery<V2>,
+    build: (q: Query<V, E, NoVars>) => SubQuery<V2>,
     ret: R,
     limit = 20,
   ): Query<V, E, O & Record<N, V2[R]>> {
     checkName(this.spec, name);
-    if (this.spec.collects.some((c) => c.name === name)) fail(`variable ${JSON.stringify(name)} is already bound`);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_COLLECT) fail(`collect limit must be 1..${MAX_COLLECT}`);
+    if (this.spec.collects.some((c) => c.name === name))
+      fail(`variable ${JSON.stringify(name)} is already bound`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_COLLECT)
+      fail(`collect limit must be 1..${MAX_COLLECT}`);
     const spec = this.sub(build);
     const info = spec.vars[ret];
-    if (!info || info.type !== 'node') fail(`collect ${name}: ${JSON.stringify(ret)} is not a node the sub-pattern binds`);
+    if (!info || info.type !== 'node')
+      fail(`collect ${name}: ${JSON.stringify(ret)} is not a node the sub-pattern binds`);
     const decl: CollectDecl = { name, kind: info.kind, ret, limit, spec };
     return new Query(this.next({ collects: [...this.spec.collects, decl] }));
   }
 
-  private sub(build: (q: Query<V, E, {}>) => SubQuery): QuerySpec {
+  private sub(build: (q: Query<V, E, NoVars>) => SubQuery): QuerySpec {
     const outer: Record<string, VarInfo> = { ...this.spec.outer, ...this.spec.vars };
     for (const c of this.spec.collects) delete outer[c.name];
-    const start = new Query<V, E, {}>({ ...emptySpec(outer), genCounter: this.spec.genCounter + 100 });
+    const start = new Query<V, E, NoVars>({ ...emptySpec(outer), genCounter: this.spec.genCounter + 100 });
     const built = build(start);
     if (!(built instanceof Query)) fail('a sub-pattern builder must return a query');
     // (checked at run time: a builder written without the types could return anything)
@@ -541,16 +721,21 @@ export class Query<V extends NodeVars = {}, E extends EdgeVars = {}, O extends N
 }
 
 function depth(maxDepth: number): number {
-  if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_DEPTH) fail(`hop depth must be 1..${MAX_DEPTH}`);
+  if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_DEPTH)
+    fail(`hop depth must be 1..${MAX_DEPTH}`);
   return maxDepth;
 }
 
 type ProcVar<V extends NodeVars> = VarOfKind<V, 'Process'>;
-type VarOfKind<V extends NodeVars, K extends NodeKind> = { [N in keyof V & string]: V[N] extends K ? N : never }[keyof V & string];
+type VarOfKind<V extends NodeVars, K extends NodeKind> = {
+  [N in keyof V & string]: V[N] extends K ? N : never;
+}[keyof V & string];
 /** Options of a hop that may bind or filter its edge. */
 export type EdgeOpts<Ed extends EdgeKind> = { readonly edgeAs?: string; readonly edgeWhere?: EdgeWhere<Ed> };
 /** The edge variable an EdgeOpts binds, if any. */
-type Bound<EO, Ed extends EdgeKind> = EO extends { readonly edgeAs: infer X extends string } ? Record<X, Ed> : {};
+type Bound<EO, Ed extends EdgeKind> = EO extends { readonly edgeAs: infer X extends string }
+  ? Record<X, Ed>
+  : NoVars;
 /** What a sub-pattern builder returns (only its variables matter to the caller). */
 export interface SubQuery<V2 extends NodeVars = NodeVars> {
   readonly spec: QuerySpec;
@@ -558,8 +743,13 @@ export interface SubQuery<V2 extends NodeVars = NodeVars> {
 }
 
 /** Starts a query at a node of `kind` bound to `name`. */
-export function match<K extends NodeKind, N extends string>(kind: K, name: N, where?: Where<K>): Query<Record<N, K>> {
-  if (!Object.prototype.hasOwnProperty.call(NodeKinds, kind)) fail(`unknown node kind ${JSON.stringify(kind)}`);
+export function match<K extends NodeKind, N extends string>(
+  kind: K,
+  name: N,
+  where?: Where<K>,
+): Query<Record<N, K>> {
+  if (!Object.prototype.hasOwnProperty.call(NodeKinds, kind))
+    fail(`unknown node kind ${JSON.stringify(kind)}`);
   const spec = emptySpec({});
   checkName(spec, name);
   return new Query({

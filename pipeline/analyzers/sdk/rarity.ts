@@ -64,7 +64,10 @@ export class GraphRarity implements Rarity {
     opts: GraphRarityOptions = {},
   ) {
     this.ttlMs = opts.ttlMs ?? 5 * 60_000;
-    this.ipLoader = new DataLoader<string, PairStats>((ks) => this.loadIps(ks), { cache: false, maxBatchSize: 500 });
+    this.ipLoader = new DataLoader<string, PairStats>((ks) => this.loadIps(ks), {
+      cache: false,
+      maxBatchSize: 500,
+    });
   }
 
   /** Forget the cached profile (tests; after a bulk load). */
@@ -86,13 +89,15 @@ export class GraphRarity implements Rarity {
     if (!this.pending) {
       this.pending = (async () => {
         try {
-          const rows = await this.gateway.query<{ parent: string; child: string; count: number; hosts: number }>(
-            'analyzer.rarity.parent-child',
-            PARENT_CHILD_PROFILE,
-            { sep: SEP },
-          );
+          const rows = await this.gateway.query<{
+            parent: string;
+            child: string;
+            count: number;
+            hosts: number;
+          }>('analyzer.rarity.parent-child', PARENT_CHILD_PROFILE, { sep: SEP });
           const m = new Map<string, PairStats>();
-          for (const r of rows) m.set(`${r.parent}|${r.child}`, { count: Number(r.count), hosts: Number(r.hosts) });
+          for (const r of rows)
+            m.set(`${r.parent}|${r.child}`, { count: Number(r.count), hosts: Number(r.hosts) });
           this.profile = m;
           this.profileAt = Date.now();
           return m;
@@ -114,7 +119,9 @@ export class GraphRarity implements Rarity {
       IMAGE_TO_IP,
       { qs, sep: SEP },
     );
-    const m = new Map(rows.map((r) => [JSON.stringify([r.image, r.ip]), { count: Number(r.count), hosts: Number(r.hosts) }]));
+    const m = new Map(
+      rows.map((r) => [JSON.stringify([r.image, r.ip]), { count: Number(r.count), hosts: Number(r.hosts) }]),
+    );
     return ks.map((k) => m.get(k) ?? { count: 0, hosts: 0 });
   }
 }

@@ -28,7 +28,9 @@ export function list(v: PropValue | undefined | null): string[] {
 
 /** File name of a Windows or POSIX path (`C:\Windows\System32\cmd.exe` -> `cmd.exe`). */
 export function basename(path: PropValue | undefined | null): string {
-  const p = text(path).trim().replace(/^"+|"+$/g, '');
+  const p = text(path)
+    .trim()
+    .replace(/^"+|"+$/g, '');
   const i = Math.max(p.lastIndexOf('\\'), p.lastIndexOf('/'));
   return i >= 0 ? p.slice(i + 1) : p;
 }
@@ -44,7 +46,9 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u20
 /** One line: control and bidi characters escaped, runs of spaces collapsed. */
 export function oneLine(s: string): string {
   return s
-    .replace(CONTROL, (c) => (c === '\n' || c === '\r' || c === '\t' ? ' ' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
+    .replace(CONTROL, (c) =>
+      c === '\n' || c === '\r' || c === '\t' ? ' ' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    )
     .replace(/ {2,}/g, ' ')
     .trim();
 }

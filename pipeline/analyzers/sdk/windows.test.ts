@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { accessCapabilities, decodePowerShellCommand, isSystemPath, isUserWritablePath, parseAccessMask } from './windows';
+import {
+  accessCapabilities,
+  decodePowerShellCommand,
+  isSystemPath,
+  isUserWritablePath,
+  parseAccessMask,
+} from './windows';
 
 const enc = (s: string) => Buffer.from(s, 'utf16le').toString('base64');
 
@@ -20,7 +26,12 @@ describe('windows helpers', () => {
     expect(parseAccessMask('nope')).toBeUndefined();
     expect(accessCapabilities(0x1010)).toMatchObject({ read: true, write: false });
     expect(accessCapabilities(0x1438)).toMatchObject({ read: true, write: true });
-    expect(accessCapabilities(0x1fffff)).toMatchObject({ read: true, write: true, dupHandle: true, thread: true });
+    expect(accessCapabilities(0x1fffff)).toMatchObject({
+      read: true,
+      write: true,
+      dupHandle: true,
+      thread: true,
+    });
     expect(accessCapabilities(0x1400)).toMatchObject({ read: false, write: false, dupHandle: false });
     expect(accessCapabilities(0x40)).toMatchObject({ read: false, dupHandle: true });
   });

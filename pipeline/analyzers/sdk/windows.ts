@@ -40,7 +40,33 @@ export function isSystemPath(path: string | undefined): boolean {
 
 /** Executable content by extension (what a browser or mail client should not be writing). */
 export const EXECUTABLE_EXTENSIONS = [
-  '.exe', '.dll', '.scr', '.com', '.pif', '.cpl', '.msi', '.msp', '.bat', '.cmd', '.ps1', '.psm1', '.vbs', '.vbe', '.js', '.jse', '.wsf', '.wsh', '.hta', '.lnk', '.jar', '.sys', '.ocx', '.iso', '.img', '.vhd', '.vhdx',
+  '.exe',
+  '.dll',
+  '.scr',
+  '.com',
+  '.pif',
+  '.cpl',
+  '.msi',
+  '.msp',
+  '.bat',
+  '.cmd',
+  '.ps1',
+  '.psm1',
+  '.vbs',
+  '.vbe',
+  '.js',
+  '.jse',
+  '.wsf',
+  '.wsh',
+  '.hta',
+  '.lnk',
+  '.jar',
+  '.sys',
+  '.ocx',
+  '.iso',
+  '.img',
+  '.vhd',
+  '.vhdx',
 ] as const;
 
 // ------------------------------------------------------------------------------------- access rights
@@ -75,7 +101,12 @@ export function parseAccessMask(v: string | number | undefined): number | undefi
  * access); writing needs VM_WRITE|VM_OPERATION (mimikatz patching, 0x1438/0x143a); DUP_HANDLE (0x40)
  * lets the holder duplicate lsass's own handles (handle-duplication dumpers).
  */
-export function accessCapabilities(mask: number): { read: boolean; write: boolean; dupHandle: boolean; thread: boolean } {
+export function accessCapabilities(mask: number): {
+  read: boolean;
+  write: boolean;
+  dupHandle: boolean;
+  thread: boolean;
+} {
   return {
     read: (mask & PROCESS_ACCESS.VM_READ) !== 0,
     write: (mask & PROCESS_ACCESS.VM_WRITE) !== 0 && (mask & PROCESS_ACCESS.VM_OPERATION) !== 0,
@@ -92,7 +123,10 @@ export function accessCapabilities(mask: number): { read: boolean; write: boolea
  */
 export function decodePowerShellCommand(commandLine: string | undefined): string | undefined {
   if (!commandLine) return undefined;
-  const m = /(?:^|\s)[-/](?:e|ec|en|enc|enco|encod|encode|encoded|encodedc|encodedco|encodedcom|encodedcomm|encodedcomma|encodedcomman|encodedcommand)\s+["']?([A-Za-z0-9+/=]{8,})/i.exec(commandLine);
+  const m =
+    /(?:^|\s)[-/](?:e|ec|en|enc|enco|encod|encode|encoded|encodedc|encodedco|encodedcom|encodedcomm|encodedcomma|encodedcomman|encodedcommand)\s+["']?([A-Za-z0-9+/=]{8,})/i.exec(
+      commandLine,
+    );
   if (!m?.[1]) return undefined;
   try {
     const buf = Buffer.from(m[1], 'base64');
@@ -113,7 +147,8 @@ export function decodePowerShellCommand(commandLine: string | undefined): string
 export const DOWNLOAD_CRADLE =
   /(net\.webclient|downloadstring|downloaddata|downloadfile|invoke-webrequest|\biwr\b|invoke-restmethod|\birm\b|start-bitstransfer|bitstransfer|msxml2\.xmlhttp|winhttp\.winhttprequest|system\.net\.http|\bwget\b|\bcurl\b|new-object\s+io\.memorystream|frombase64string)/i;
 
-export const EXECUTE_IDIOM = /(\biex\b|invoke-expression|\.invoke\(|scriptblock\]::create|\|\s*iex|&\s*\(|invoke-command|start-process|reflection\.assembly|\[runtime\.interopservices)/i;
+export const EXECUTE_IDIOM =
+  /(\biex\b|invoke-expression|\.invoke\(|scriptblock\]::create|\|\s*iex|&\s*\(|invoke-command|start-process|reflection\.assembly|\[runtime\.interopservices)/i;
 
 /** An IP address that stays on the host (loopback, unspecified) or is link-local multicast noise. */
 export function isLocalAddress(ip: string | undefined): boolean {

@@ -20,7 +20,7 @@ describe('riskRows', () => {
     const rows = riskRows([hit({ time: 2000 }), hit({ time: 1000, score: 70, techniques: ['T1059'] })]);
     const proc = rows.get('Process')!;
     expect(proc).toHaveLength(1);
-    expect(proc[0]).toMatchObject({ key: 'sigma:r1|Process:AAA', count: 2, score: 70, time: 1000 });
+    expect(proc[0]).toMatchObject({ key: 'sigma:r1|Process:AAA', count: 2, score: 70, time: 1000, last: 2000 });
     expect(proc[0]!.techniques.sort()).toEqual(['T1003.001', 'T1059']);
   });
 

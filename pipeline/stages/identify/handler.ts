@@ -1,31 +1,48 @@
 /**
  * identify: events -> a subgraph per chunk with stable node identities (pipeline/identity), plus Sigma
  * evaluated on every event, its matches turned into hits on the event's process (and target) node.
- * Identity state that must outlive a payload (process sessions by host and pid) lives in Redis.
+ * Events outside the graph model (PowerShell, System, other Security ids) meet Sigma too; their hits sit
+ * on the host's Asset node. Correlation rules keep their windows in Redis, so they span workers and
+ * survive restarts. Identity state that must outlive a payload (process sessions) lives in Redis too.
  */
 import type { Hit } from '../../../domain/detection';
+import type { NormalizedEvent } from '../../../domain/event';
+import type { GraphNode } from '../../../domain/model';
+import { keys } from '../../../lib/redis';
 import { buildEvent } from '../../graph/build';
+import { assetKey, parseHost } from '../../graph/keys';
 import { RedisSessionStore, resolveIdentities } from '../../identity';
 import { EventsPayload, type GraphPayload } from '../../payloads';
 import type { StageDefinition } from '../../runner';
-import type { CompiledRuleset, SigmaMatch } from '../../sigma';
+import { RedisCorrelationState, type CompiledRuleset, type SigmaMatch } from '../../sigma';
 
 export interface IdentifyDeps {
   /** Sigma rules, compiled once per worker; undefined when no rule folders are configured. */
   sigma?: CompiledRuleset;
 }
 
-export function sigmaHit(m: SigmaMatch, time: number, processKey: string, targetKey?: string): Hit {
+const TECHNIQUE = /^T\d{4}(\.\d{3})?$/;
+
+export function sigmaHit(m: SigmaMatch, time: number, riskyKey: string, contextKey?: string, summary?: string): Hit {
   return {
     detection: `sigma:${m.ruleId}`,
     source: 'sigma',
     title: m.title.slice(0, 500),
     score: m.riskScore,
-    techniques: m.techniques.filter((t) => /^T\d{4}(\.\d{3})?$/.test(t)).slice(0, 50),
-    summary: `Sigma rule "${m.title}" (${m.level}) matched`.slice(0, 2000),
-    riskyNodes: [processKey],
-    contextNodes: targetKey && targetKey !== processKey ? [targetKey] : [],
+    techniques: [...new Set(m.techniques.filter((t) => TECHNIQUE.test(t)))].slice(0, 50),
+    summary: (summary ?? `Sigma rule "${m.title}" (${m.level}) matched`).slice(0, 2000),
+    riskyNodes: [riskyKey],
+    contextNodes: contextKey && contextKey !== riskyKey ? [contextKey] : [],
     time,
+  };
+}
+
+function assetNode(e: NormalizedEvent): GraphNode {
+  const h = parseHost(e.host);
+  return {
+    kind: 'Asset',
+    key: assetKey(h.short),
+    props: { hostname: h.hostname, ...(h.fqdn ? { fqdn: h.fqdn } : {}), first_seen: e.time, last_seen: e.time },
   };
 }
 
@@ -34,30 +51,60 @@ export function createIdentifyStage(deps: IdentifyDeps): StageDefinition<EventsP
     name: 'identify',
     payload: EventsPayload,
     async handle(inputs, ctx) {
-      const store = new RedisSessionStore(ctx.redis, `${ctx.prefix}:id`);
+      const k = keys(ctx.prefix);
+      const store = new RedisSessionStore(ctx.redis, k.identity);
+      const sigma = deps.sigma;
+      const correlations = sigma ? new RedisCorrelationState(ctx.redis, { keyPrefix: k.sigmaCorrelation }) : undefined;
       const parts: GraphPayload['parts'] = [];
       for (const { payload } of inputs) {
         for (const part of payload.parts) {
           const facts = part.events.map((e) => buildEvent(e, part.source));
           const resolved = await resolveIdentities(facts, store, {});
           const hits: Hit[] = [];
-          if (deps.sigma) {
-            part.events.forEach((event, i) => {
-              const matches = deps.sigma!.evaluate(event);
-              if (matches.length === 0) return;
-              const refs = resolved.eventNodes[i];
-              const processKey = refs?.process ?? refs?.target;
-              if (!processKey) return;
-              for (const m of matches) hits.push(sigmaHit(m, event.time, processKey, refs?.target));
-            });
+          const extraNodes: GraphNode[] = [];
+          const evaluate = async (event: NormalizedEvent, riskyKey: () => string, contextKey?: string) => {
+            if (!sigma) return;
+            const matches = sigma.evaluate(event);
+            if (matches.length === 0) return;
+            for (const m of matches) hits.push(sigmaHit(m, event.time, riskyKey(), contextKey));
+            const corr = await sigma.evaluateCorrelations(matches, event, correlations!);
+            for (const c of corr) {
+              const group = Object.entries(c.group)
+                .map(([f, v]) => `${f}=${v}`)
+                .join(', ');
+              hits.push(
+                sigmaHit(c, c.time, riskyKey(), contextKey, `Sigma correlation "${c.title}" (${c.type}, ${c.count} in window${group ? `; ${group}` : ''})`),
+              );
+            }
+          };
+          for (let i = 0; i < part.events.length; i++) {
+            const event = part.events[i]!;
+            const refs = resolved.eventNodes[i];
+            const processKey = refs?.process ?? refs?.target;
+            await evaluate(
+              event,
+              () => processKey ?? pushAsset(event),
+              refs?.target,
+            );
           }
+          for (const event of part.sigmaOnly) await evaluate(event, () => pushAsset(event));
+
+          // eslint-disable-next-line no-inner-declarations
+          function pushAsset(e: NormalizedEvent): string {
+            const node = assetNode(e);
+            extraNodes.push(node);
+            return node.key;
+          }
+
           parts.push({
             chunk: part.chunk,
             digest: part.digest,
-            subgraph: resolved.subgraph,
+            subgraph: extraNodes.length
+              ? { nodes: [...resolved.subgraph.nodes, ...extraNodes], edges: resolved.subgraph.edges }
+              : resolved.subgraph,
             aliases: resolved.aliases,
             hits,
-            events: part.events.length,
+            events: part.events.length + part.sigmaOnly.length,
           });
         }
       }

@@ -1,23 +1,36 @@
 /**
  * parse: raw records -> normalised events. Every record is handled on its own: a malformed one becomes
  * a rejected record (chunk, record number, reason, first bytes) and the rest of the chunk still lands.
- * Unsupported event types are counted as skipped, not rejected.
+ * Event types outside the graph model are counted as skipped, not rejected, and still handed on for
+ * Sigma (PowerShell script blocks, service installs, other Security events have rules of their own).
  */
 import type { NormalizedEvent } from '../../../domain/event';
 import type { ChunkStats, RejectedRecord } from '../../../lib/uploads';
-import { parseRawRecord, safeFirstBytes } from '../../parsers';
+import { parseRawRecord, safeFirstBytes, SUPPORTED_SECURITY_IDS, SUPPORTED_SYSMON_IDS } from '../../parsers';
 import { RawChunk, type EventsPayload } from '../../payloads';
 import type { StageDefinition } from '../../runner';
 import { replayEvent } from './replay';
 
 const FIRST_BYTES = 200;
 
+const SYSMON = new Set(SUPPORTED_SYSMON_IDS);
+const SECURITY = new Set(SUPPORTED_SECURITY_IDS);
+
+/** Does the graph model cover this event? (Others are counted as skipped, and seen by Sigma only.) */
+export function isGraphEvent(e: NormalizedEvent): boolean {
+  if (e.source === 'sysmon') return SYSMON.has(e.eventId);
+  if (e.source === 'security') return SECURITY.has(e.eventId);
+  return e.source === 'osquery' || e.source === 'generic';
+}
+
 export function parseChunk(chunk: RawChunk): {
   events: NormalizedEvent[];
+  sigmaOnly: NormalizedEvent[];
   stats: ChunkStats;
   rejected: RejectedRecord[];
 } {
   const events: NormalizedEvent[] = [];
+  const sigmaOnly: NormalizedEvent[] = [];
   const rejected: RejectedRecord[] = [];
   const stats: ChunkStats = { read: 0, accepted: 0, skipped: {}, rejected: {} };
   const reject = (n: number, reason: string, text: string) => {
@@ -33,22 +46,29 @@ export function parseChunk(chunk: RawChunk): {
     }
     let result;
     try {
-      result = parseRawRecord({ recordNo: item.n, format: item.f, text: item.t });
+      result = parseRawRecord({ recordNo: item.n, format: item.f, text: item.t }, { keepUnsupported: true });
     } catch (err) {
       // A parser bug must cost one record, never the chunk.
       reject(item.n, `parser error: ${(err as Error).message}`, item.t);
       continue;
     }
     if (result.kind === 'event') {
-      stats.accepted++;
-      events.push(chunk.replay ? replayEvent(result.event, chunk.replay) : result.event);
+      const event = chunk.replay ? replayEvent(result.event, chunk.replay) : result.event;
+      if (isGraphEvent(event)) {
+        stats.accepted++;
+        events.push(event);
+      } else {
+        const type = `${event.channel}:${event.eventId}`;
+        stats.skipped[type] = (stats.skipped[type] ?? 0) + 1;
+        sigmaOnly.push(event);
+      }
     } else if (result.kind === 'skipped') {
       stats.skipped[result.type] = (stats.skipped[result.type] ?? 0) + 1;
     } else {
       reject(item.n, result.reason, item.t);
     }
   }
-  return { events, stats, rejected };
+  return { events, sigmaOnly, stats, rejected };
 }
 
 export const parseStage: StageDefinition<RawChunk, EventsPayload> = {
@@ -57,9 +77,9 @@ export const parseStage: StageDefinition<RawChunk, EventsPayload> = {
   async handle(inputs, ctx) {
     const parts: EventsPayload['parts'] = [];
     for (const { payload } of inputs) {
-      const { events, stats, rejected } = parseChunk(payload);
+      const { events, sigmaOnly, stats, rejected } = parseChunk(payload);
       await ctx.uploads.recordChunkStats(payload.chunk, stats, rejected);
-      parts.push({ chunk: payload.chunk, digest: payload.digest, source: payload.source, events });
+      parts.push({ chunk: payload.chunk, digest: payload.digest, source: payload.source, events, sigmaOnly });
     }
     return { parts };
   },

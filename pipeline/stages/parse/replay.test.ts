@@ -8,7 +8,7 @@ const ev: NormalizedEvent = {
   eventId: 1,
   host: 'WORKSTATION5.theshire.local',
   time: 1,
-  fields: { ProcessGuid: 'D273D0F0-1111-2222-3333-444455556666', Image: 'C:\\x.exe', ProcessId: '12' },
+  fields: { ProcessGuid: 'D273D0F0-1111-2222-3333-444455556666', TargetProcessGUID: 'D273D0F0-1111-2222-3333-444455556666', Image: 'C:\\x.exe', ProcessId: '12' },
 };
 
 describe('replay', () => {
@@ -21,6 +21,7 @@ describe('replay', () => {
     const g = 'D273D0F0-1111-2222-3333-444455556666';
     expect(replayGuid(g, 'a')).toBe(replayGuid(g, 'a'));
     expect(replayGuid(g, 'a')).not.toBe(replayGuid(g, 'b'));
+    expect(replayGuid(g, 'a').split('-').slice(1, 3)).toEqual(['1111', '2222']);
     expect(replayGuid(g, 'a')).toMatch(/^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/);
   });
 
@@ -28,6 +29,7 @@ describe('replay', () => {
     const r = replayEvent(ev, 't');
     expect(r.host).toBe('WORKSTATION5-t.theshire.local');
     expect(r.fields.ProcessGuid).toBe(replayGuid(ev.fields.ProcessGuid!, 't'));
+    expect(r.fields.TargetProcessGUID).toBe(r.fields.ProcessGuid);
     expect(r.fields.Image).toBe('C:\\x.exe');
     expect(ev.fields.ProcessGuid).toBe('D273D0F0-1111-2222-3333-444455556666');
   });

@@ -9,9 +9,14 @@ import type { NormalizedEvent } from '../../../domain/event';
 
 const GUID = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
 
+/**
+ * Sysmon GUIDs carry the process start time in their 2nd and 3rd groups (identity uses it to settle pid
+ * reuse), so those are kept; the machine and sequence parts are remapped.
+ */
 export function replayGuid(guid: string, tag: string): string {
   const h = createHash('sha1').update(`${tag}\0${guid}`).digest('hex').toUpperCase();
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  const g = guid.split('-');
+  return `${h.slice(0, 8)}-${g[1]}-${g[2]}-${h.slice(8, 12)}-${h.slice(12, 24)}`;
 }
 
 export function replayHost(host: string, tag: string): string {
@@ -22,7 +27,7 @@ export function replayHost(host: string, tag: string): string {
 export function replayEvent(e: NormalizedEvent, tag: string): NormalizedEvent {
   const fields: Record<string, string> = {};
   for (const [k, v] of Object.entries(e.fields)) {
-    if (k.endsWith('Guid') && GUID.test(v)) fields[k] = replayGuid(v, tag);
+    if (/guid$/i.test(k) && GUID.test(v)) fields[k] = replayGuid(v, tag);
     else if (k === 'Hostname' || k === 'Computer' || k === 'WorkstationName') fields[k] = replayHost(v, tag);
     else fields[k] = v;
   }

@@ -1,0 +1,209 @@
+/**
+ * e2e: file -> Neo4j through the real pipeline. Starts its own Redis and Neo4j and worker processes
+ * (`pipeline/main.ts` with Sigma rules from LENSGRAPH_SIGMA_DIRS, as in production), ingests the kill chain
+ * from this process with the production Ingester, and waits until every stage has finished every chunk.
+ * Then, against the same Neo4j: the raw write ceiling of the same rows (bench/ceiling.ts) and the ratio.
+ * Reported: events/s from file to graph, graph size, per-stage timelines, CPU seconds and peak RSS of
+ * every process (bench, workers, Redis, Neo4j).
+ */
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import { STAGES, type StageName } from '../domain/stages';
+import { GraphGateway } from '../lib/neo4j';
+import { createRedis } from '../lib/redis';
+import { Ingester } from '../pipeline/ingest';
+import { bareCeiling, buildChunkGraphs, mergeWriterCeiling } from './ceiling';
+import { KILL_CHAIN_FILE, SIGMA_WINDOWS_DIR } from './lib/data';
+import { RssSampler, peakRssMb, processCpuMs } from './lib/machine';
+import { graphSize, stageTimelines } from './lib/pipeline-probe';
+import { startBenchStack, type BenchStack } from './lib/stack';
+import { perSecond, round } from './lib/stats';
+
+export interface E2eOptions {
+  file?: string;
+  /** One entry per worker process: its LENSGRAPH_WORKER_STAGES ('' = all). */
+  workers: string[];
+  chunkRecords: number;
+  sigma: boolean;
+  timeoutMs: number;
+  ceiling: boolean;
+  /**
+   * A small file sent through the pipeline first (under its own replay tag) and waited for up to the
+   * analyze stage, so that the measured run meets warm JIT, connection pools and Neo4j query plans, as a
+   * long-running installation would. Undefined: no warm-up.
+   */
+  warmupFile?: string;
+  keep: boolean;
+  log: (line: string) => void;
+  /** Registers the stack's stop for the signal handler of run.ts. */
+  onStack?: (stop: () => Promise<void>) => void;
+}
+
+function cpuOf(procs: ReadonlyArray<{ name: string; pid: number }>): Record<string, number | null> {
+  return Object.fromEntries(procs.map((p) => [p.name, processCpuMs(p.pid)]));
+}
+
+function cpuDelta(a: Record<string, number | null>, b: Record<string, number | null>): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const k of Object.keys(b)) {
+    const x = a[k];
+    const y = b[k];
+    out[k] = x === null || x === undefined || y === null || y === undefined ? null : round((y - x) / 1000, 2);
+  }
+  return out;
+}
+
+export async function benchE2e(opts: E2eOptions) {
+  const file = opts.file ?? KILL_CHAIN_FILE;
+  let stack: BenchStack | undefined;
+  let redis: Redis | undefined;
+  let gateway: GraphGateway | undefined;
+  let ingester: Ingester | undefined;
+  try {
+    stack = await startBenchStack({
+      workers: opts.workers,
+      sigmaDirs: opts.sigma ? [SIGMA_WINDOWS_DIR] : [],
+      log: opts.log,
+      keep: opts.keep,
+    });
+    opts.onStack?.(stack.stop);
+    const s = stack;
+    redis = createRedis(s.redisUrl, { connectionName: 'lensgraph-bench' });
+    gateway = new GraphGateway(s.neo4j);
+    ingester = new Ingester({ redis, prefix: s.prefix, payloadTtlSeconds: 6 * 3600, chunkRecords: opts.chunkRecords });
+
+    let warmup = null;
+    if (opts.warmupFile) {
+      const tw = Date.now();
+      opts.log(`e2e: warm-up with ${path.basename(opts.warmupFile)} ...`);
+      const w = await ingester.ingestFile(opts.warmupFile, { name: `warmup-${path.basename(opts.warmupFile)}`, replay: 'warmup' });
+      // Up to analyze: a failing engage stage would otherwise hold the warm-up for its whole retry schedule.
+      for (;;) {
+        const p = await ingester.uploads.progress(w.uploadId);
+        if (p?.done || (p && p.totalChunks !== null && p.stages.analyze + p.failed >= p.totalChunks)) break;
+        if (Date.now() - tw > opts.timeoutMs) throw new Error('warm-up upload did not finish in time');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      warmup = { file: path.basename(opts.warmupFile), records: w.records, ms: Date.now() - tw };
+      opts.log(`e2e: warm-up done in ${warmup.ms} ms`);
+    }
+
+    const sampler = new RssSampler(() => s.processes());
+    sampler.start(500);
+    const cpu0 = cpuOf(s.processes());
+    const t0 = Date.now();
+    opts.log(`e2e: ingesting ${path.basename(file)} ...`);
+    const up = await ingester.ingestFile(file, { name: path.basename(file) });
+    const tEnqueued = Date.now();
+    opts.log(`e2e: ${up.records} records in ${up.chunks} chunks enqueued in ${tEnqueued - t0} ms; waiting for the pipeline`);
+    let lastLog = 0;
+    /** When each stage had finished (or failed) every chunk, ms after the ingest started. */
+    const stageDoneMs: Partial<Record<StageName, number>> = {};
+    const [progress] = await ingester.waitFor([up.uploadId], {
+      timeoutMs: opts.timeoutMs,
+      onProgress: (ps) => {
+        const p = ps[0];
+        if (!p || p.totalChunks === null) return;
+        for (const st of STAGES) {
+          if (stageDoneMs[st] === undefined && p.stages[st] + p.failed >= p.totalChunks) stageDoneMs[st] = Date.now() - t0;
+        }
+        if (Date.now() - lastLog < 10_000) return;
+        lastLog = Date.now();
+        opts.log(`e2e: ${Math.round((Date.now() - t0) / 1000)} s: chunks done per stage ${JSON.stringify(p.stages)} of ${p.totalChunks}`);
+      },
+    });
+    const tDone = Date.now();
+    const cpu1 = cpuOf(s.processes());
+    const rssSampled = sampler.stop();
+    const p = progress!;
+    const wallMs = tDone - t0;
+    // File -> Neo4j: the graph is written when the merge stage has applied every chunk.
+    const graphMs = stageDoneMs.merge ?? wallMs;
+    opts.log(`e2e: graph written after ${graphMs} ms, every stage done after ${wallMs} ms`);
+
+    const stages = await stageTimelines(redis, s.prefix, t0, s.workers.flatMap((w) => w.batches));
+    const graph = await graphSize(gateway);
+
+    let ceiling = null;
+    if (opts.ceiling) {
+      opts.log('e2e: building the same rows in memory for the write ceiling ...');
+      const built = await buildChunkGraphs(file, opts.chunkRecords);
+      opts.log(`e2e: rows built in ${round(built.ms)} ms; bare write ...`);
+      // Warm passes on the first chunk (own namespaces) compile the statements: the ceiling is steady state.
+      const first = built.graphs.slice(0, 1);
+      const bareCold = await bareCeiling(gateway, first, 'ceilwarm');
+      const bare = await bareCeiling(gateway, built.graphs, 'ceil');
+      opts.log(`e2e: bare ceiling ${bare.rows} rows in ${bare.ms} ms; merge writer in process ...`);
+      await mergeWriterCeiling(gateway, first, 'mwwarm');
+      const writer = await mergeWriterCeiling(gateway, built.graphs, 'mw');
+      opts.log(`e2e: merge writer ${writer.rows} rows in ${writer.ms} ms`);
+      ceiling = {
+        inMemoryIdentify: {
+          note: 'parseChunk + buildEvent + resolveIdentities (memory session store), no Sigma, one thread',
+          ms: round(built.ms),
+          cpuMs: round(built.cpuMs),
+          chunks: built.graphs.length,
+        },
+        bareWarmupPass: { rows: bareCold.rows, ms: bareCold.ms, note: 'first chunk only, cold statements (not the ceiling)' },
+        bare,
+        mergeWriter: writer,
+        /** Pipeline time from file to graph written over the bare write time of the same rows; target <= 2. */
+        ratioPipelineToBare: round(graphMs / Math.max(1, bare.ms), 2),
+        ratioMergeStageBusyToBare: round(stages.merge.busyMs / Math.max(1, bare.ms), 2),
+        ratioMergeWriterToBare: round(writer.ms / Math.max(1, bare.ms), 2),
+        /** Distinct domain nodes: pipeline graph vs rows built in memory (should be equal or close). */
+        nodesPipelineVsCeiling: [graph.domainNodes, bare.nodeRows],
+      };
+    }
+
+    const procs = s.processes();
+    const peakRss: Record<string, { hwmMb: number | null; sampledMb: number | null }> = {};
+    for (const pr of procs) peakRss[pr.name] = { hwmMb: peakRssMb(pr.pid), sampledMb: rssSampled[pr.name] ?? null };
+    peakRss.bench!.hwmMb = null; // the harness's own high-water mark spans every benchmark: use the sample
+
+    return {
+      file: path.basename(file),
+      layout: {
+        note: 'worker child processes running pipeline/main.ts; the bench process runs the Ingester',
+        workers: s.workers.map((w) => ({ name: w.name, stages: w.stages })),
+        sigmaRulesDir: opts.sigma ? path.relative(process.cwd(), SIGMA_WINDOWS_DIR) || SIGMA_WINDOWS_DIR : null,
+        chunkRecords: opts.chunkRecords,
+      },
+      startupMs: s.startupMs,
+      warmup,
+      records: p.records.read,
+      accepted: p.records.accepted,
+      skipped: Object.values(p.records.skipped).reduce((a, b) => a + b, 0),
+      rejected: Object.values(p.records.rejected).reduce((a, b) => a + b, 0),
+      chunks: up.chunks,
+      failedChunks: p.failed,
+      findings: p.findings,
+      ingestMs: tEnqueued - t0,
+      /** File -> every chunk merged into Neo4j. */
+      graphMs,
+      /** File -> every stage (analyze, engage too) finished every chunk. */
+      wallMs,
+      stageDoneMs,
+      recordsPerSec: round(perSecond(p.records.read, graphMs)),
+      eventsPerSec: round(perSecond(p.records.accepted, graphMs)),
+      eventsPerSecAllStages: round(perSecond(p.records.accepted, wallMs)),
+      mergeReports: p.graph,
+      graph,
+      stages,
+      cpuSeconds: cpuDelta(cpu0, cpu1),
+      peakRss,
+      ceiling,
+      workerWarnings: s.workers.flatMap((w) => w.warnings.slice(0, 5).map((l) => `${w.name}: ${l}`)),
+    };
+  } finally {
+    await ingester?.close().catch(() => undefined);
+    redis?.disconnect();
+    await gateway?.close().catch(() => undefined);
+    if (stack) {
+      opts.log('e2e: stopping the stack ...');
+      await stack.stop();
+    }
+  }
+}
+
+export type E2eResult = Awaited<ReturnType<typeof benchE2e>>;

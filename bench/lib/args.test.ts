@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { parseArgs } from './args';
+import { unionMs } from './pipeline-probe';
+import { percentile } from './stats';
+
+describe('bench arguments', () => {
+  it('defaults to parse, sigma and e2e with two all-stage workers', () => {
+    const a = parseArgs([]);
+    expect(a.only).toEqual(['parse', 'sigma', 'e2e']);
+    expect(a.workers).toEqual(['', '']);
+    expect(a.runs).toBe(5);
+  });
+
+  it('selects benchmarks in canonical order and takes --flag=value', () => {
+    const a = parseArgs(['--only', 'e2e,parse', '--quick', '--worker-stages=parse,identify;merge,analyze,engage']);
+    expect(a.only).toEqual(['parse', 'e2e']);
+    expect(a.runs).toBe(2);
+    expect(a.workers).toEqual(['parse,identify', 'merge,analyze,engage']);
+  });
+
+  it('rejects unknown benchmarks and options', () => {
+    expect(() => parseArgs(['--only', 'parse,nope'])).toThrow(/nope/);
+    expect(() => parseArgs(['--fast'])).toThrow(/unknown option/);
+    expect(() => parseArgs(['--runs', '0'])).toThrow(/--runs/);
+  });
+});
+
+describe('bench statistics', () => {
+  it('interpolates percentiles', () => {
+    expect(percentile([4, 1, 3, 2], 50)).toBe(2.5);
+    expect(percentile([10], 95)).toBe(10);
+    expect(percentile([1, 2, 3, 4, 5], 100)).toBe(5);
+    expect(Number.isNaN(percentile([], 50))).toBe(true);
+  });
+
+  it('measures the union of overlapping intervals', () => {
+    expect(
+      unionMs([
+        [0, 10],
+        [5, 15],
+        [20, 25],
+      ]),
+    ).toBe(20);
+    expect(unionMs([])).toBe(0);
+  });
+});

@@ -1,0 +1,147 @@
+/** Command line of `npm run bench`. Pure: tested in args.test.ts. */
+
+export const BENCHMARKS = ['parse', 'sigma', 'e2e', 'scale'] as const;
+export type BenchName = (typeof BENCHMARKS)[number];
+/** What a plain `npm run bench` runs (scale is heavy: only on request). */
+export const DEFAULT_BENCHMARKS: readonly BenchName[] = ['parse', 'sigma', 'e2e'];
+
+export interface BenchArgs {
+  only: BenchName[];
+  quick: boolean;
+  runs: number;
+  warmup: number;
+  /** One entry per worker process: its stages ('' = all). */
+  workers: string[];
+  chunkRecords: number;
+  ceiling: boolean;
+  sigma: boolean;
+  keep: boolean;
+  outDir: string;
+  e2eTimeoutMin: number;
+  scaleEvents: number;
+  scaleWindow: number;
+  scaleMinutes: number;
+  help: boolean;
+}
+
+export const USAGE = `npm run bench -- [options]
+
+  --only LIST          benchmarks to run, comma-separated: ${BENCHMARKS.join(', ')}
+                       (default: ${DEFAULT_BENCHMARKS.join(', ')}; scale only on request)
+  --quick              smaller inputs and fewer runs: a smoke run of the harness
+  --runs N             measured runs of the CPU-bound benchmarks (default 5, quick 2); median reported
+  --warmup N           unmeasured runs first (default 1)
+  --workers N          worker processes for e2e/scale, each running every stage (default 2)
+  --worker-stages S    explicit layout instead: one process per ';'-separated group,
+                       e.g. "parse,identify;merge,analyze,engage"
+  --chunk-records N    raw records per ingested chunk (default 2000, as LENSGRAPH_CHUNK_RECORDS)
+  --no-ceiling         e2e without the raw write ceiling
+  --no-sigma           workers without Sigma rules (default: every rule of sigma/rules/windows)
+  --e2e-timeout-min N  give up waiting for the pipeline after N minutes (default 20)
+  --scale-events N     scale: replay dev sets up to about N events (default 1000000; quick 100000)
+  --scale-window N     scale: uploads in flight at once (default 4)
+  --scale-minutes N    scale: stop starting new uploads after N minutes (default 30)
+  --keep               keep the temporary Redis/Neo4j data directory
+  --out DIR            results folder (default bench/results)
+`;
+
+function intArg(name: string, v: string | undefined, min = 0): number {
+  const n = Number(v);
+  if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`${name}: expected an integer >= ${min}, got ${String(v)}`);
+  return n;
+}
+
+export function parseArgs(argv: readonly string[]): BenchArgs {
+  const a: BenchArgs = {
+    only: [...DEFAULT_BENCHMARKS],
+    quick: false,
+    runs: -1,
+    warmup: 1,
+    workers: ['', ''],
+    chunkRecords: 2000,
+    ceiling: true,
+    sigma: true,
+    keep: false,
+    outDir: 'bench/results',
+    e2eTimeoutMin: 20,
+    scaleEvents: -1,
+    scaleWindow: 4,
+    scaleMinutes: 30,
+    help: false,
+  };
+  const args = [...argv];
+  while (args.length > 0) {
+    const raw = args.shift()!;
+    const eq = raw.indexOf('=');
+    const flag = raw.startsWith('--') && eq > 0 ? raw.slice(0, eq) : raw;
+    const value = (): string | undefined => (raw.startsWith('--') && eq > 0 ? raw.slice(eq + 1) : args.shift());
+    switch (flag) {
+      case '--only': {
+        const list = (value() ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        const unknown = list.filter((s) => !(BENCHMARKS as readonly string[]).includes(s));
+        if (list.length === 0 || unknown.length > 0) {
+          throw new Error(`--only: unknown benchmark(s) ${unknown.join(', ') || '(none given)'}; known: ${BENCHMARKS.join(', ')}`);
+        }
+        a.only = BENCHMARKS.filter((b) => list.includes(b));
+        break;
+      }
+      case '--quick':
+        a.quick = true;
+        break;
+      case '--runs':
+        a.runs = intArg('--runs', value(), 1);
+        break;
+      case '--warmup':
+        a.warmup = intArg('--warmup', value(), 0);
+        break;
+      case '--workers':
+        a.workers = Array.from({ length: intArg('--workers', value(), 1) }, () => '');
+        break;
+      case '--worker-stages': {
+        const groups = (value() ?? '').split(';').map((g) => g.trim());
+        if (groups.some((g) => g === '')) throw new Error('--worker-stages: empty group');
+        a.workers = groups;
+        break;
+      }
+      case '--chunk-records':
+        a.chunkRecords = intArg('--chunk-records', value(), 1);
+        break;
+      case '--no-ceiling':
+        a.ceiling = false;
+        break;
+      case '--no-sigma':
+        a.sigma = false;
+        break;
+      case '--keep':
+        a.keep = true;
+        break;
+      case '--out':
+        a.outDir = value() ?? a.outDir;
+        break;
+      case '--e2e-timeout-min':
+        a.e2eTimeoutMin = intArg('--e2e-timeout-min', value(), 1);
+        break;
+      case '--scale-events':
+        a.scaleEvents = intArg('--scale-events', value(), 1);
+        break;
+      case '--scale-window':
+        a.scaleWindow = intArg('--scale-window', value(), 1);
+        break;
+      case '--scale-minutes':
+        a.scaleMinutes = intArg('--scale-minutes', value(), 1);
+        break;
+      case '--help':
+      case '-h':
+        a.help = true;
+        break;
+      default:
+        throw new Error(`unknown option ${raw}\n\n${USAGE}`);
+    }
+  }
+  if (a.runs < 0) a.runs = a.quick ? 2 : 5;
+  if (a.scaleEvents < 0) a.scaleEvents = a.quick ? 100_000 : 1_000_000;
+  return a;
+}

@@ -1,0 +1,295 @@
+/**
+ * `npm run bench`: the benchmark harness. Runs the selected benchmarks one after another, prints tables to
+ * stderr while it runs, writes the results to bench/results/<timestamp>.json and prints the same JSON as
+ * the last line of stdout. Every server it starts is stopped in `finally` (and on SIGINT/SIGTERM), by PID.
+ * See docs/benchmarks.md for what each figure means.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { benchE2e, type E2eResult } from './e2e';
+import { BENCHMARKS, parseArgs, USAGE, type BenchArgs, type BenchName } from './lib/args';
+import { REPO_ROOT, SYSMON_DIR, assertDataPresent } from './lib/data';
+import { loadavg, machineInfo } from './lib/machine';
+import { fmt, stderr, table } from './lib/report';
+import { round } from './lib/stats';
+import { benchParse, type ParseBenchResult } from './parse';
+import { benchScale, type ScaleResult } from './scale';
+import { benchSigmaSuite, type SigmaSuiteResult } from './sigma';
+
+const log = (line: string) => stderr(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+/** Stops of servers currently running, for the signal handler and for a benchmark that timed out. */
+const stops = new Set<() => Promise<void>>();
+async function stopAll(): Promise<void> {
+  const list = [...stops];
+  stops.clear();
+  for (const s of list) await s().catch((e: unknown) => log(`stop failed: ${String(e)}`));
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  p.catch(() => undefined); // still settles after a timeout: not an unhandled rejection
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: timed out after ${Math.round(ms / 60_000)} min`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function register(stop: () => Promise<void>): void {
+  stops.add(stop);
+}
+
+async function runOne(name: BenchName, a: BenchArgs): Promise<unknown> {
+  switch (name) {
+    case 'parse':
+      return benchParse({
+        runs: a.runs,
+        warmup: a.warmup,
+        chunkRecords: a.chunkRecords,
+        ...(a.quick ? { limit: 10_000 } : {}),
+        log,
+      });
+    case 'sigma':
+      return benchSigmaSuite({
+        runs: a.runs,
+        warmup: a.warmup,
+        topRules: 15,
+        target: 20_000,
+        ...(a.quick ? { limit: 5_000 } : {}),
+        log,
+      });
+    case 'e2e':
+      return benchE2e({
+        ...(a.quick ? { file: path.join(SYSMON_DIR, 'rdp_interactive_taskmanager_lsass_dump.jsonl') } : {}),
+        workers: a.workers,
+        chunkRecords: a.chunkRecords,
+        sigma: a.sigma,
+        timeoutMs: a.e2eTimeoutMin * 60_000,
+        ceiling: a.ceiling,
+        ...(a.warmup > 0 ? { warmupFile: path.join(SYSMON_DIR, 'empire_mimikatz_logonpasswords.jsonl') } : {}),
+        keep: a.keep,
+        log,
+        onStack: register,
+      });
+    case 'scale':
+      return benchScale({
+        workers: a.workers,
+        chunkRecords: a.chunkRecords,
+        sigma: a.sigma,
+        targetEvents: a.scaleEvents,
+        window: a.scaleWindow,
+        maxMinutes: a.scaleMinutes,
+        keep: a.keep,
+        log,
+        onStack: register,
+      });
+  }
+}
+
+function timeoutFor(name: BenchName, a: BenchArgs): number {
+  switch (name) {
+    case 'parse':
+      return 10 * 60_000;
+    case 'sigma':
+      return 20 * 60_000;
+    case 'e2e':
+      return (a.e2eTimeoutMin + 15) * 60_000;
+    case 'scale':
+      return (a.scaleMinutes + 60) * 60_000;
+  }
+}
+
+function printParse(r: ParseBenchResult): void {
+  stderr(
+    table(
+      `parse: ${r.file}, ${fmt(r.records)} records (${fmt(r.events)} events, ${fmt(r.skipped)} skipped, ${fmt(r.rejected)} rejected), chunks of ${r.chunkRecords}`,
+      ['what', 'records/s', 'records/cpu-s', 'median ms', 'min ms', 'max ms', 'median cpu ms'],
+      [
+        ['JSON.parse (ceiling)', r.jsonParse.recordsPerSec, r.jsonParse.recordsPerCpuSec, r.jsonParse.medianMs, r.jsonParse.minMs, r.jsonParse.maxMs, r.jsonParse.medianCpuMs],
+        ['parseChunk', r.parseChunk.recordsPerSec, r.parseChunk.recordsPerCpuSec, r.parseChunk.medianMs, r.parseChunk.minMs, r.parseChunk.maxMs, r.parseChunk.medianCpuMs],
+        ['framing (file read, 1 run)', r.framing.recordsPerSec, '', r.framing.ms, '', '', r.framing.cpuMs],
+      ],
+    ),
+  );
+  stderr(`parseChunk / JSON.parse throughput: ${fmt(r.ratio)} (wall), ${fmt(r.ratioCpu)} (cpu)`);
+}
+
+function printSigma(r: SigmaSuiteResult): void {
+  stderr(
+    table(
+      `sigma: ${fmt(r.rules.loaded)} rules (${r.rules.skipped} skipped, loaded in ${fmt(r.rules.loadMs)} ms), one thread; target ${fmt(r.target)} events/s`,
+      ['ruleset / events', 'events', 'events/s', 'events/cpu-s', 'min', 'max', 'matches', 'per 10k'],
+      [
+        ['all rules / all events', r.allRules.events, r.allRules.eventsPerSec, r.allRules.eventsPerCpuSec, r.allRules.eventsPerSecMin, r.allRules.eventsPerSecMax, r.allRules.matches, r.allRules.matchesPer10k],
+        ['no rules / all events', r.noRules.events, r.noRules.eventsPerSec, r.noRules.eventsPerCpuSec, r.noRules.eventsPerSecMin, r.noRules.eventsPerSecMax, r.noRules.matches, r.noRules.matchesPer10k],
+        ['all rules / pipeline events', r.allRulesPipelineEvents.events, r.allRulesPipelineEvents.eventsPerSec, r.allRulesPipelineEvents.eventsPerCpuSec, r.allRulesPipelineEvents.eventsPerSecMin, r.allRulesPipelineEvents.eventsPerSecMax, r.allRulesPipelineEvents.matches, r.allRulesPipelineEvents.matchesPer10k],
+      ],
+    ),
+  );
+  stderr(`per event (all rules): p50 ${r.perEventMicros.p50} us, p95 ${r.perEventMicros.p95} us, p99 ${r.perEventMicros.p99} us, max ${r.perEventMicros.max} us; meets target: ${r.meetsTarget} (cpu: ${r.meetsTargetCpu})`);
+  const b = r.benign;
+  stderr(
+    `benign background: ${fmt(b.benignEvents)} events of ${b.files} files -> ${fmt(b.benignAlerts)} alerts = ${fmt(b.alertsPer10kBenign)} per 10k ` +
+      `(${fmt(b.benignEventsAlertedPer10k)} alerted events per 10k); malicious events alerted ${fmt(b.maliciousEventsAlerted)}/${fmt(b.maliciousEvents)}; by level ${JSON.stringify(b.byLevel)}`,
+  );
+  stderr(
+    table(
+      'noisiest rules on benign events',
+      ['rule', 'level', 'alerts', 'per 10k', 'files', 'id'],
+      b.topRules.map((t) => [t.title.slice(0, 70), t.level, t.alerts, t.per10kBenign, t.files, t.ruleId]),
+    ),
+  );
+  stderr(
+    table(
+      'per file',
+      ['file', 'events', 'benign', 'alerts', 'per 10k', 'bad events', 'alerted', 'bad procs', 'alerted'],
+      b.perFile.map((f) => [f.file, f.events, f.benignEvents, f.benignAlerts, f.alertsPer10kBenign, f.maliciousEvents, f.maliciousEventsAlerted, f.maliciousProcesses, f.maliciousProcessesAlerted]),
+    ),
+  );
+}
+
+function printStages(stages: E2eResult['stages']): void {
+  stderr(
+    table(
+      'per stage (busy = union of job processing spans; handler = handler time from worker logs)',
+      ['stage', 'jobs', 'batches', 'chunks/batch', 'first start ms', 'last finish ms', 'busy ms', 'handler ms', 'handler p50', 'wait p50', 'wait max', 'failed'],
+      Object.entries(stages).map(([s, t]) => [s, t.jobs, t.batches, t.chunksPerBatch, t.firstStartMs, t.lastFinishMs, t.busyMs, t.handlerMs, t.handlerMsP50, t.waitMsP50, t.waitMsMax, t.failedJobs]),
+    ),
+  );
+}
+
+function printRss(peak: E2eResult['peakRss'], cpu: E2eResult['cpuSeconds']): void {
+  stderr(
+    table(
+      'processes during the run',
+      ['process', 'cpu s', 'peak RSS MiB (VmHWM)', 'peak RSS MiB (sampled)'],
+      Object.entries(peak).map(([k, v]) => [k, cpu[k] ?? null, v.hwmMb, v.sampledMb]),
+    ),
+  );
+}
+
+function printE2e(r: E2eResult): void {
+  stderr(
+    table(
+      `e2e: ${r.file} through ${r.layout.workers.map((w) => `${w.name}(${w.stages})`).join(' + ')}`,
+      ['records', 'events', 'skipped', 'rejected', 'chunks', 'ingest ms', 'graph ms', 'records/s', 'events/s', 'all stages ms', 'events/s', 'findings', 'failed'],
+      [[r.records, r.accepted, r.skipped, r.rejected, r.chunks, r.ingestMs, r.graphMs, r.recordsPerSec, r.eventsPerSec, r.wallMs, r.eventsPerSecAllStages, r.findings, r.failedChunks]],
+    ),
+  );
+  if (r.warmup) stderr(`warm-up: ${r.warmup.file}, ${fmt(r.warmup.records)} records, ${fmt(r.warmup.ms)} ms (not measured)`);
+  stderr(`every chunk done, per stage (ms after ingest start): ${JSON.stringify(r.stageDoneMs)}`);
+  stderr(`graph: ${fmt(r.graph.nodes)} nodes (${fmt(r.graph.domainNodes)} of the domain model), ${fmt(r.graph.edges)} relationships`);
+  stderr(`  nodes by label: ${JSON.stringify(r.graph.byLabel)}`);
+  stderr(`  relationships by type: ${JSON.stringify(r.graph.byType)}`);
+  printStages(r.stages);
+  if (r.ceiling) {
+    const c = r.ceiling;
+    stderr(
+      table(
+        'write ceiling (same rows, same Neo4j, fresh key namespaces)',
+        ['writer', 'rows', 'ms', 'rows/s', 'vs bare'],
+        [
+          ['bare UNWIND MERGE SET +=, 5k rows/tx', c.bare.rows, c.bare.ms, c.bare.rowsPerSec, 1],
+          [`merge writer in process, ${c.mergeWriter.chunksPerTransaction} chunks/tx`, c.mergeWriter.rows, c.mergeWriter.ms, c.mergeWriter.rowsPerSec, c.ratioMergeWriterToBare],
+          ['pipeline (file -> graph written)', r.mergeReports.nodesWritten + r.mergeReports.edgesWritten, r.graphMs, round((r.mergeReports.nodesWritten + r.mergeReports.edgesWritten) / (r.graphMs / 1000)), c.ratioPipelineToBare],
+          ['merge stage busy time', r.mergeReports.nodesWritten + r.mergeReports.edgesWritten, r.stages.merge.busyMs, round((r.mergeReports.nodesWritten + r.mergeReports.edgesWritten) / (Math.max(1, r.stages.merge.busyMs) / 1000)), c.ratioMergeStageBusyToBare],
+        ],
+      ),
+    );
+    stderr(`pipeline / bare ceiling: ${c.ratioPipelineToBare}x (target <= 2); domain nodes pipeline vs in-memory rows: ${c.nodesPipelineVsCeiling.join(' vs ')}`);
+  }
+  printRss(r.peakRss, r.cpuSeconds);
+  for (const w of r.workerWarnings) stderr(`warning: ${w}`);
+}
+
+function printScale(r: ScaleResult): void {
+  stderr(
+    table(
+      `scale: ${r.uploads} uploads (${r.rounds} rounds of the dev set), window ${r.window}`,
+      ['records', 'events', 'wall s', 'records/s', 'events/s', 'done p50 s', 'done p95 s', 'detect p50 s', 'detect p95 s', 'undetected', 'failed chunks'],
+      [[r.records, r.accepted, round(r.wallMs / 1000, 1), r.recordsPerSec, r.eventsPerSec, r.doneLatencyS.p50, r.doneLatencyS.p95, r.detectLatencyS.p50, r.detectLatencyS.p95, r.undetected, r.failedChunks]],
+    ),
+  );
+  stderr(`graph: ${fmt(r.graph.nodes)} nodes, ${fmt(r.graph.edges)} relationships`);
+  printStages(r.stages);
+  printRss(r.peakRss, r.cpuSeconds);
+}
+
+async function main(): Promise<number> {
+  let a: BenchArgs;
+  try {
+    a = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    stderr((err as Error).message);
+    return 2;
+  }
+  if (a.help) {
+    stderr(USAGE);
+    return 0;
+  }
+  assertDataPresent();
+  const onSignal = (sig: string) => {
+    log(`${sig}: stopping what the benchmarks started ...`);
+    void stopAll().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+
+  const startedAt = new Date();
+  const machine = machineInfo();
+  log(`bench: ${a.only.join(', ')}${a.quick ? ' (quick)' : ''} on ${machine.cores} cores, ${machine.memoryMb} MiB, node ${machine.node}, load ${machine.loadavg.join(' ')}`);
+  const results: Partial<Record<BenchName, unknown>> = {};
+  const loadPer: Partial<Record<BenchName, { start: number[]; end: number[]; ms: number }>> = {};
+  let failures = 0;
+  for (const name of BENCHMARKS.filter((b) => a.only.includes(b))) {
+    const t0 = Date.now();
+    const l0 = loadavg();
+    log(`>>> ${name}`);
+    try {
+      const r = await withTimeout(runOne(name, a), timeoutFor(name, a), name);
+      results[name] = r;
+      if (name === 'parse') printParse(r as ParseBenchResult);
+      if (name === 'sigma') printSigma(r as SigmaSuiteResult);
+      if (name === 'e2e') printE2e(r as E2eResult);
+      if (name === 'scale') printScale(r as ScaleResult);
+    } catch (err) {
+      failures++;
+      const e = err as Error;
+      results[name] = { error: e.message };
+      log(`${name} FAILED: ${e.stack ?? e.message}`);
+    } finally {
+      await stopAll();
+    }
+    loadPer[name] = { start: l0, end: loadavg(), ms: Date.now() - t0 };
+  }
+  const finishedAt = new Date();
+  const summary = {
+    schema: 'lensgraph-bench/1',
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    options: { ...a, outDir: undefined, help: undefined },
+    machine: { ...machine, loadavg: undefined, loadavgStart: machine.loadavg, loadavgEnd: loadavg() },
+    load: loadPer,
+    results,
+  };
+  const json = JSON.stringify(summary);
+  const outDir = path.resolve(REPO_ROOT, a.outDir);
+  fs.mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`);
+  log(`results written to ${path.relative(process.cwd(), file)}${failures ? `; ${failures} benchmark(s) failed` : ''}`);
+  await new Promise<void>((resolve) => process.stdout.write(`${json}\n`, () => resolve()));
+  return failures > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (err: unknown) => {
+    stderr(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    await stopAll();
+    process.exit(1);
+  },
+);

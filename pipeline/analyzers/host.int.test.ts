@@ -1,0 +1,182 @@
+/**
+ * The host against a real Neo4j: a pattern completed by a later update is found when that update
+ * changes only part of it; keys of unrelated nodes find nothing; environment rarity counts what the
+ * graph holds; every analyzer's query is valid Cypher for Neo4j.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NormalizedEvent } from '../../domain/event';
+import { createLogger } from '../../lib/log';
+import type { GraphGateway } from '../../lib/neo4j';
+import { MemorySessionStore } from '../identity';
+import { ensureGraphSchema } from '../merge';
+import { gatewayFromEnv } from '../merge/test-support';
+import { createAnalyzerHost, loadAnalyzers } from './host';
+import { GraphRarity } from './sdk/rarity';
+import { ingestEvents, keysOfGuids, newTag } from './test-support';
+
+let gateway: GraphGateway;
+const log = createLogger({ test: 'analyzer-host-int' }, 'error');
+
+beforeAll(async () => {
+  gateway = gatewayFromEnv();
+  await ensureGraphSchema(gateway);
+});
+
+afterAll(async () => {
+  await gateway?.close();
+});
+
+let seq = 0;
+/** A Sysmon process creation on `host` (fields as the parsers normalise them). */
+function creation(
+  host: string,
+  t: number,
+  guid: string,
+  image: string,
+  parentGuid: string,
+  parentImage: string,
+  commandLine = image,
+): NormalizedEvent {
+  return {
+    source: 'sysmon',
+    channel: 'Microsoft-Windows-Sysmon/Operational',
+    eventId: 1,
+    host,
+    time: t,
+    recordId: ++seq,
+    fields: {
+      ProcessGuid: guid,
+      ProcessId: String(1000 + seq),
+      Image: image,
+      CommandLine: commandLine,
+      ParentProcessGuid: parentGuid,
+      ParentProcessId: String(500 + seq),
+      ParentImage: parentImage,
+      User: 'LAB\\alice',
+      IntegrityLevel: 'Medium',
+    },
+  };
+}
+
+function guid(tag: string, n: number): string {
+  const hex = Buffer.from(`${tag}${n}`).toString('hex').toUpperCase().padEnd(32, '0').slice(0, 32);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+const WORD = 'C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE';
+const CMD = 'C:\\Windows\\System32\\cmd.exe';
+
+describe('analyzer host on a real graph', () => {
+  it('finds a pattern completed by a later update that changes only the new child', async () => {
+    const { analyzers } = await loadAnalyzers(undefined);
+    const host = createAnalyzerHost(
+      gateway,
+      analyzers.filter((a) => a.id === 'office-child'),
+      log,
+    );
+    const tag = newTag();
+    const hostName = `WS-${tag}`;
+    const word = guid(tag, 1);
+    const shell = guid(tag, 2);
+    const store = new MemorySessionStore();
+    const t0 = Date.UTC(2024, 0, 1);
+    // Update 1: Word starts. Nothing to find yet.
+    const first = await ingestEvents(
+      gateway,
+      [creation(hostName, t0, word, WORD, guid(tag, 0), 'C:\\Windows\\explorer.exe')],
+      { store },
+    );
+    expect(await host.run(first)).toEqual([]);
+    // Update 2: Word starts cmd. Only the new process (and its parent reference) is in this update.
+    const second = await ingestEvents(
+      gateway,
+      [creation(hostName, t0 + 60_000, shell, CMD, word, WORD, 'cmd.exe /c calc')],
+      { store },
+    );
+    const keys = await keysOfGuids(gateway, [word, shell]);
+    const hits = await host.run(second);
+    expect(hits).toHaveLength(1);
+    expect(hits[0]).toMatchObject({
+      detection: 'analyzer:office-child',
+      source: 'analyzer',
+      riskyNodes: [keys.get(shell), keys.get(word)],
+      time: t0 + 60_000,
+    });
+    expect(hits[0]!.summary).toContain('calc');
+    // Cost follows the update: keys of other nodes find nothing.
+    expect(await host.run([`Process:${guid(tag, 99)}`, `File:${hostName}:c:\\nothing`])).toEqual([]);
+    // Anchored on the child alone: re-running with only Word's key does not rediscover the pair.
+    expect(await host.run([keys.get(word)!])).toEqual([]);
+  });
+
+  it('counts parent/child pairs and image -> destination across the graph', async () => {
+    const tag = newTag();
+    const parentImage = `C:\\Tools\\${tag}-launcher.exe`;
+    const t0 = Date.UTC(2024, 0, 2);
+    const events: NormalizedEvent[] = [];
+    for (const [i, h] of [
+      ['A', 1],
+      ['B', 2],
+      ['C', 3],
+    ] as const) {
+      events.push(
+        creation(
+          `WS${h}-${tag}`,
+          t0 + i.charCodeAt(0),
+          guid(tag, 10 + h),
+          CMD,
+          guid(tag, 20 + h),
+          parentImage,
+        ),
+      );
+    }
+    events.push(creation(`WS1-${tag}`, t0 + 5, guid(tag, 30), CMD, guid(tag, 21), parentImage));
+    // A connection from a uniquely named tool to a unique address.
+    const ip = `100.${64 + (tag.charCodeAt(1) % 60)}.${tag.charCodeAt(2)}.${tag.charCodeAt(3)}`;
+    events.push({
+      source: 'sysmon',
+      channel: 'Microsoft-Windows-Sysmon/Operational',
+      eventId: 3,
+      host: `WS1-${tag}`,
+      time: t0 + 10,
+      fields: {
+        ProcessGuid: guid(tag, 40),
+        ProcessId: '4444',
+        Image: `C:\\Tools\\${tag}-beacon.exe`,
+        DestinationIp: ip,
+        DestinationPort: '8443',
+        Protocol: 'tcp',
+        Initiated: 'true',
+        SourceIp: '10.1.1.1',
+        SourcePort: '50000',
+      },
+    });
+    await ingestEvents(gateway, events);
+    const rarity = new GraphRarity(gateway, { ttlMs: 0 });
+    expect(await rarity.parentChild(parentImage, 'C:\\Windows\\System32\\CMD.EXE')).toEqual({
+      count: 4,
+      hosts: 3,
+    });
+    expect(await rarity.parentChild(parentImage, 'never.exe')).toEqual({ count: 0, hosts: 0 });
+    const [ipRow] = await gateway.query<{ key: string }>(
+      'test.ip-key',
+      'MATCH (i:IpAddress {ip: $ip}) RETURN i.key AS key',
+      { ip },
+    );
+    const [beacon, other] = await Promise.all([
+      rarity.imageToIp(`${tag}-beacon.exe`, ipRow!.key),
+      rarity.imageToIp('notepad.exe', ipRow!.key),
+    ]);
+    expect(beacon).toEqual({ count: 1, hosts: 1 });
+    expect(other).toEqual({ count: 0, hosts: 0 });
+  });
+
+  it('runs every built-in query on Neo4j without error', async () => {
+    const { analyzers } = await loadAnalyzers(undefined);
+    const host = createAnalyzerHost(gateway, analyzers, log);
+    const kinds = ['Process', 'File', 'RegistryKey', 'NetworkEndpoint', 'Asset'];
+    await host.run(kinds.map((k) => `${k}:no-such-node-${newTag()}`));
+    expect(host.lastRun.failed).toEqual([]);
+    expect(host.lastRun.stats.length).toBe(analyzers.length);
+  });
+});
