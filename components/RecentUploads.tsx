@@ -5,6 +5,7 @@ import { Fragment, useState } from 'react';
 import { errorText } from './error-text';
 import { gql } from './graphql-client';
 import { UploadProgressView, UploadStatusBadge } from './UploadProgressView';
+import { UPLOADS_KEY } from './use-upload-progress';
 import { formatCount, percent, pipelineFraction, UPLOADS_QUERY, type UploadView } from './upload-view';
 
 export const RECENT_LIMIT = 20;
@@ -13,7 +14,7 @@ const BUSY_REFRESH_MS = 3_000;
 export function RecentUploads() {
   const [open, setOpen] = useState<string | null>(null);
   const { data, error, isPending } = useQuery({
-    queryKey: ['uploads'],
+    queryKey: UPLOADS_KEY,
     queryFn: ({ signal }) => gql<{ uploads: UploadView[] }>(UPLOADS_QUERY, { limit: RECENT_LIMIT }, signal),
     refetchInterval: (q) => (q.state.data?.uploads.some((u) => !u.done) ? BUSY_REFRESH_MS : false),
   });

@@ -10,6 +10,7 @@ import { RecentUploads } from './RecentUploads';
 import styles from './Upload.module.css';
 import { uploadFile, type IngestedUpload } from './upload-client';
 import { formatBytes, percent, plural } from './upload-view';
+import { UPLOADS_KEY } from './use-upload-progress';
 import { UploadDropZone } from './UploadDropZone';
 import { UploadProgressView } from './UploadProgressView';
 
@@ -87,7 +88,7 @@ export function UploadPanel({ canUpload }: { canUpload: boolean }) {
       .then(
         (upload) => {
           dispatch({ type: 'sent', key: next.key, upload });
-          void qc.invalidateQueries({ queryKey: ['uploads'] });
+          void qc.invalidateQueries({ queryKey: UPLOADS_KEY });
         },
         (error: unknown) => {
           if (error instanceof DOMException && error.name === 'AbortError')

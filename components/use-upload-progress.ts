@@ -12,6 +12,7 @@ import { UPLOAD_PROGRESS_SUBSCRIPTION, UPLOAD_QUERY, type UploadView } from './u
 export const UPLOAD_POLL_MS = 2_000;
 
 export const uploadKey = (id: string) => ['upload', id] as const;
+export const UPLOADS_KEY = ['uploads'] as const;
 
 export type LiveState = 'connecting' | 'open' | 'closed' | 'failed';
 
@@ -35,7 +36,12 @@ export function useUploadProgress(id: string) {
       {
         signal: ac.signal,
         onNext: (data) => {
-          qc.setQueryData(uploadKey(id), data.uploadProgress);
+          const fresh = data.uploadProgress;
+          qc.setQueryData(uploadKey(id), fresh);
+          // The recent-uploads list shows the same upload: keep its row as current as this view.
+          qc.setQueryData<{ uploads: UploadView[] }>(UPLOADS_KEY, (old) =>
+            old ? { uploads: old.uploads.map((u) => (u.id === id ? fresh : u)) } : old,
+          );
           setLive('open');
         },
       },

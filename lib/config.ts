@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { STAGES } from '../domain/stages';
 
 const PREFIX = 'LENSGRAPH_';
 
@@ -26,6 +27,54 @@ const redisUrl = z
       return false;
     }
   }, 'is not a valid URL');
+
+/**
+ * The Redis users of an installation with per-role ACLs (lib/redis-acl.ts): one per pipeline stage, the
+ * ingester (CLI) and the web app. Declared here, next to the setting that carries their credentials.
+ */
+export const REDIS_ROLES = [...STAGES, 'ingest', 'web'] as const;
+export type RedisRole = (typeof REDIS_ROLES)[number];
+/** The roles a worker process logs in as. */
+export const STAGES_AS_ROLES: readonly RedisRole[] = STAGES;
+
+/** `{"parse": "redis://lg-parse:secret@host:6379", ...}`: each role's own login; secrets masked in logs. */
+const redisUsers = z
+  .string()
+  .optional()
+  .transform((v, ctx): Partial<Record<RedisRole, string>> | undefined => {
+    if (v === undefined || v.trim() === '') return undefined;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(v);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object {"<role>": "redis://user:password@host:port"}' });
+      return z.NEVER;
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object {"<role>": "redis://user:password@host:port"}' });
+      return z.NEVER;
+    }
+    const out: Partial<Record<RedisRole, string>> = {};
+    for (const [role, url] of Object.entries(raw)) {
+      if (!(REDIS_ROLES as readonly string[]).includes(role)) {
+        ctx.addIssue({ code: 'custom', message: `unknown role "${role}" (known: ${REDIS_ROLES.join(', ')})` });
+        continue;
+      }
+      const checked = redisUrl.safeParse(url);
+      let named = false;
+      if (checked.success) {
+        const u = new URL(checked.data);
+        named = u.username !== '' && u.password !== '';
+      }
+      if (!named) {
+        // Never echo the value: it holds a password.
+        ctx.addIssue({ code: 'custom', message: `${role}: must be a redis:// URL with a user name and a password` });
+        continue;
+      }
+      out[role as RedisRole] = url as string;
+    }
+    return out;
+  });
 
 const neo4jUri = z
   .string()
@@ -61,6 +110,16 @@ export const ConfigSchema = z.object({
   LENSGRAPH_SESSION_TTL_HOURS: positiveInt.default(12),
   /** Records per stored payload when an upload is cut. */
   LENSGRAPH_CHUNK_RECORDS: positiveInt.default(2000),
+  /**
+   * Per-role Redis logins (JSON object role -> URL), for a Redis with per-stage ACL users (docs/security.md).
+   * Unset: every process uses REDIS_URL. Set: a worker runs only the stages that have a login here.
+   */
+  LENSGRAPH_REDIS_USERS: redisUsers,
+  /**
+   * How long a worker holds a job before another worker may take it over (ms); renewed at half of it.
+   * A killed worker's jobs are picked up again after at most about twice this.
+   */
+  LENSGRAPH_WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   /** Mark cookies Secure (set behind HTTPS). */
   LENSGRAPH_SECURE_COOKIES: z
     .enum(['true', 'false'])
@@ -141,7 +200,25 @@ export function describeConfig(c: Config): Record<string, string | number | bool
     LENSGRAPH_DATA_DIR: c.dataDir,
     LENSGRAPH_SIGMA_DIRS: c.sigmaDirs.join(','),
     LENSGRAPH_QUEUE_PREFIX: c.LENSGRAPH_QUEUE_PREFIX,
+    // Roles only: the URLs hold passwords.
+    LENSGRAPH_REDIS_USERS: c.LENSGRAPH_REDIS_USERS ? Object.keys(c.LENSGRAPH_REDIS_USERS).join(',') : undefined,
+    LENSGRAPH_WORKER_LOCK_MS: c.LENSGRAPH_WORKER_LOCK_MS,
   };
+}
+
+/**
+ * The Redis URL a role logs in with: its own user from LENSGRAPH_REDIS_USERS when that is set (a role
+ * missing there is an error, never a silent fall back to a more powerful login), else REDIS_URL.
+ */
+export function redisUrlFor(c: Config, role: RedisRole): string {
+  const users = c.LENSGRAPH_REDIS_USERS;
+  if (users) {
+    const url = users[role];
+    if (!url) throw new ConfigError([`LENSGRAPH_REDIS_USERS: no login for "${role}"`]);
+    return url;
+  }
+  if (!c.REDIS_URL) throw new ConfigError(['REDIS_URL: required (npm start sets it for the local Redis)']);
+  return withRedisPassword(c.REDIS_URL, c.REDIS_PASSWORD);
 }
 
 /** For processes that need the backing services: both must be configured (npm start sets them). */

@@ -40,6 +40,8 @@ export function keys(prefix: string) {
     upload: (uploadId: string) => `${prefix}:up:${uploadId}`,
     uploadRejected: (uploadId: string) => `${prefix}:up:${uploadId}:rejected`,
     uploadSkipped: (uploadId: string) => `${prefix}:up:${uploadId}:skipped`,
+    /** The parts of one upload's bookkeeping (lib/uploads.ts): `stats`, `rejected`, `done:<stage>`, ... */
+    uploadPart: (uploadId: string, part: string) => `${prefix}:up:${uploadId}:${part}`,
     uploadIndex: `${prefix}:uploads`,
     sessions: (asset: string, pid: string) => `${prefix}:id:${asset}:${pid}`,
     stageStats: (stage: string) => `${prefix}:stats:${stage}`,
@@ -48,6 +50,12 @@ export function keys(prefix: string) {
     /** Process session identities (pipeline/identity). */
     identity: `${prefix}:id`,
     events: `${prefix}:events`,
+    /** Every key of one BullMQ queue starts with this plus `:` (`<bullPrefix>:<queue>:wait`, `...:<jobId>`). */
+    queueBase: (queue: string) => `${prefix}:q:${queue}`,
+    /** Web sessions and login limits (server/auth/auth-keys.ts builds the names below it). */
+    authBase: `${prefix}:auth`,
+    /** Pub/sub channels of live updates (server/live/live-hub.ts): `<liveBase>:<topic>`. */
+    liveBase: `${prefix}:live`,
   };
 }
 export type KeyNames = ReturnType<typeof keys>;

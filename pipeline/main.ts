@@ -1,9 +1,14 @@
 /**
  * The worker process: runs the stages named in LENSGRAPH_WORKER_STAGES (default: all), each through the
  * shared runner. Scale by starting more processes (docker compose --scale workers=N). Opens no port.
+ *
+ * Each stage talks to Redis over its own connections, logged in as that stage's ACL user when
+ * LENSGRAPH_REDIS_USERS gives one (lib/redis-acl.ts, docs/security.md); with only REDIS_URL every stage
+ * shares it. Stages that need Neo4j pause while it is down instead of spending their jobs' attempts.
  */
+import type { Redis } from 'ioredis';
 import { STAGES, type StageName } from '../domain/stages';
-import { config, ConfigError, serviceSettings } from '../lib/config';
+import { config, ConfigError, redisUrlFor, serviceSettings } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { GraphGateway } from '../lib/neo4j';
 import { createRedis } from '../lib/redis';
@@ -42,9 +47,45 @@ async function main(): Promise<void> {
   }
   const stages = wanted as StageName[];
 
-  const redis = createRedis(services.redisUrl, { connectionName: 'lensgraph-workers' });
-  const connection = createRedis(services.redisUrl, { connectionName: 'lensgraph-workers-bull' });
+  // One pair of connections per distinct login: per stage with ACL users, one shared pair without.
+  const pairs = new Map<string, { redis: Redis; connection: Redis }>();
+  const connectionsFor = (stage: StageName) => {
+    let url: string;
+    try {
+      url = redisUrlFor(cfg, stage);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        console.error(err.message);
+        process.exit(2);
+      }
+      throw err;
+    }
+    let pair = pairs.get(url);
+    if (!pair) {
+      const name = cfg.LENSGRAPH_REDIS_USERS ? `lensgraph-${stage}` : 'lensgraph-workers';
+      pair = {
+        redis: createRedis(url, { connectionName: name }),
+        connection: createRedis(url, { connectionName: `${name}-bull` }),
+      };
+      for (const c of [pair.redis, pair.connection]) {
+        // ioredis reconnects by itself; say so once per change rather than on every failed attempt.
+        let last = '';
+        c.on('error', (err: Error) => {
+          if (err.message !== last) log.warn('redis connection error', { stage, err: err.message });
+          last = err.message;
+        });
+        c.on('ready', () => {
+          if (last) log.info('redis connection back', { stage });
+          last = '';
+        });
+      }
+      pairs.set(url, pair);
+    }
+    return pair;
+  };
+  for (const stage of stages) connectionsFor(stage);
   const gateway = new GraphGateway(services.neo4j);
+  const neo4jUp = () => gateway.ping();
 
   if (stages.includes('merge') || stages.includes('engage')) {
     await retry(() => ensureGraphSchema(gateway), 'graph schema');
@@ -68,15 +109,15 @@ async function main(): Promise<void> {
         break;
       }
       case 'merge':
-        defs.push(createMergeStage(gateway) as StageDefinition<unknown, unknown>);
+        defs.push({ ...createMergeStage(gateway), ready: neo4jUp } as StageDefinition<unknown, unknown>);
         break;
       case 'analyze': {
         const host = await loadAnalyzerHost(gateway, cfg.LENSGRAPH_ANALYZERS_DIR, log);
-        defs.push(createAnalyzeStage(host) as StageDefinition<unknown, unknown>);
+        defs.push({ ...createAnalyzeStage(host), ready: neo4jUp } as StageDefinition<unknown, unknown>);
         break;
       }
       case 'engage':
-        defs.push(createEngageStage(gateway) as StageDefinition<unknown, unknown>);
+        defs.push({ ...createEngageStage(gateway), ready: neo4jUp } as StageDefinition<unknown, unknown>);
         break;
     }
   }
@@ -84,10 +125,10 @@ async function main(): Promise<void> {
   const runners = defs.map(
     (d) =>
       new StageRunner(d, {
-        redis,
-        connection,
+        ...connectionsFor(d.name),
         prefix: cfg.LENSGRAPH_QUEUE_PREFIX,
         payloadTtlSeconds: cfg.LENSGRAPH_PAYLOAD_TTL_HOURS * 3600,
+        lockDurationMs: cfg.LENSGRAPH_WORKER_LOCK_MS,
         log,
       }),
   );
@@ -105,8 +146,10 @@ async function main(): Promise<void> {
     force.unref();
     await Promise.allSettled(runners.map((r) => r.stop()));
     await gateway.close().catch(() => undefined);
-    redis.disconnect();
-    connection.disconnect();
+    for (const p of pairs.values()) {
+      p.redis.disconnect();
+      p.connection.disconnect();
+    }
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -10,12 +10,25 @@
  *     neighbours down; invalid input fails at once; other errors retry with backoff up to the limit,
  *   - keeps a heartbeat in Redis, and stops cleanly on SIGINT/SIGTERM.
  * Workers open no listening port: they only talk to Redis (and Neo4j, for stages that need it).
+ *
+ * Crashes and outages (pipeline/faults.int.test.ts proves each):
+ *   - a worker killed mid-batch: its jobs' locks expire, the stalled-job check returns them to the queue
+ *     (up to `maxStalledCount` times, then they fail with BullMQ's reason and their chunks are marked failed);
+ *   - killed after it handed a batch on but before it completed the batch's jobs: each job remembers the
+ *     successor it was handed to (its progress), so a retry completes it without handing its chunks on a
+ *     second time, whatever other jobs it is batched with now;
+ *   - killed after completing but before deleting the payloads, or a job taken over by another worker:
+ *     the loser finds the payload gone and the chunks done, and completes instead of failing;
+ *   - a service the handler needs is down (`StageDefinition.ready` says no after an UNAVAILABLE error):
+ *     the jobs go back to wait without spending an attempt and the worker takes no new job until it is up;
+ *   - Redis down: every command waits for the reconnect (maxRetriesPerRequest: null), so work pauses.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Queue, UnrecoverableError, Worker, type Job, MetricsTime } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
+import { AppError } from '../domain/errors';
 import { Envelope, StageRegistry, queueName, type StageName } from '../domain/stages';
 import { createLogger, type Logger } from '../lib/log';
 import { PayloadInvalidError, PayloadMissingError, PayloadStore } from '../lib/payload-store';
@@ -44,6 +57,12 @@ export interface StageDefinition<P, O> {
    * nothing to hand on). Throwing fails the batch; the runner then retries its jobs one by one.
    */
   handle(inputs: StageInput<P>[], ctx: StageContext): Promise<O | null>;
+  /**
+   * Are the services the handler needs reachable (Neo4j, say)? Asked when a batch fails with an
+   * UNAVAILABLE error: when they are not, the jobs wait without spending an attempt and the worker takes
+   * no new job until this says yes. Absent: every failure spends an attempt.
+   */
+  ready?(): Promise<boolean>;
 }
 
 export interface RunnerOptions {
@@ -53,8 +72,39 @@ export interface RunnerOptions {
   prefix: string;
   payloadTtlSeconds: number;
   log?: Logger;
-  /** Lock duration (ms) of a job while a batch runs; renewed at half of it. */
+  /** Lock duration (ms) of a job while a batch runs; renewed at half of it. Default 60 s. */
   lockDurationMs?: number;
+  /** How often jobs of dead workers are looked for (ms). Default: the lock duration, at most 30 s. */
+  stalledIntervalMs?: number;
+  /** Times a job may lose its worker before it is failed. Default: the stage's `attempts`. */
+  maxStalledCount?: number;
+  /** While a needed service is down: how long jobs wait, and how often `ready` is asked (ms). Default 2 s. */
+  outageRetryMs?: number;
+}
+
+/** What a job records in its progress: the successor job its chunks were handed on to. */
+interface HandedOn {
+  handedTo: string;
+}
+
+function handedTo(job: Job): string | undefined {
+  const p: unknown = job.progress;
+  if (typeof p === 'object' && p !== null && 'handedTo' in p && typeof (p as HandedOn).handedTo === 'string') {
+    return (p as HandedOn).handedTo;
+  }
+  return undefined;
+}
+
+/** BullMQ's answer when the job is no longer ours: its lock expired and another worker took it over. */
+function lostJob(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
+  // JobNotExist, JobLockNotExist, JobNotInState, JobLockMismatch (bullmq/dist/esm/enums/error-code).
+  return code === -1 || code === -2 || code === -3 || code === -6;
+}
+
+interface Item {
+  job: Job;
+  envelope: Envelope;
 }
 
 export const JOB_RETENTION = {
@@ -91,6 +141,9 @@ export class StageRunner<P, O> {
   private stopping = false;
   private loops: Promise<void>[] = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** Set while a service the handler needs is down: no new job is taken. */
+  private outage: Promise<void> | undefined;
+  private readonly lockMs: number;
 
   constructor(
     private readonly def: StageDefinition<P, O>,
@@ -100,19 +153,32 @@ export class StageRunner<P, O> {
     this.log = (opts.log ?? createLogger()).child({ stage: def.name, worker: this.workerId });
     this.store = new PayloadStore(opts.redis, opts.prefix, opts.payloadTtlSeconds);
     this.uploads = new Uploads(opts.redis, opts.prefix);
+    this.lockMs = opts.lockDurationMs ?? 60_000;
     this.worker = new Worker(queueName(def.name), null, {
       connection: opts.connection,
       prefix: k.bullPrefix,
-      lockDuration: opts.lockDurationMs ?? 60_000,
+      lockDuration: this.lockMs,
+      stalledInterval: opts.stalledIntervalMs ?? Math.min(30_000, this.lockMs),
+      // BullMQ's default (1) fails a job the second time its worker dies: too eager when workers are
+      // restarted (deploys, OOM kills of a neighbour); a job that kills every worker still ends failed.
+      maxStalledCount: opts.maxStalledCount ?? StageRegistry[def.name].attempts,
       autorun: false,
       metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
       drainDelay: 2,
     });
-    this.worker.on('error', (err) => this.log.error('worker error', { err }));
+    // Connection errors repeat on every reconnect attempt while Redis is down: log each change once.
+    let lastError = '';
+    const onError = (err: Error) => {
+      if (err.message === lastError) return;
+      lastError = err.message;
+      this.log.warn('queue connection error', { err });
+    };
+    this.worker.on('error', onError);
     const nextStage = StageRegistry[def.name].next;
     this.next = nextStage
       ? new Queue(queueName(nextStage), { connection: opts.redis, prefix: k.bullPrefix })
       : null;
+    this.next?.on('error', onError);
   }
 
   get name(): StageName {
@@ -161,6 +227,10 @@ export class StageRunner<P, O> {
   private async loop(): Promise<void> {
     const batchMax = StageRegistry[this.def.name].batchMax;
     while (!this.stopping) {
+      if (this.outage) {
+        await this.outage;
+        continue;
+      }
       const token = randomUUID();
       let first: Job | undefined;
       try {
@@ -178,12 +248,15 @@ export class StageRunner<P, O> {
         if (!more) break;
         batch.push(more);
       }
-      const lock = this.opts.lockDurationMs ?? 60_000;
       const renew = setInterval(() => {
-        for (const j of batch) void j.extendLock(token, lock).catch(() => 0);
-      }, lock / 2);
+        for (const j of batch) void j.extendLock(token, this.lockMs).catch(() => 0);
+      }, this.lockMs / 2);
       try {
         await this.runBatch(batch, token);
+      } catch (err) {
+        // Bookkeeping itself failed (Redis gone for good?): the jobs stay active, their locks expire and the
+        // stalled-job check hands them to a worker again. The loop must live on either way.
+        this.log.error('batch bookkeeping failed; its jobs will be retried', { err });
       } finally {
         clearInterval(renew);
       }
@@ -192,8 +265,13 @@ export class StageRunner<P, O> {
 
   private async runBatch(batch: Job[], token: string): Promise<void> {
     // Validate every job on its own first: a bad envelope fails alone, without retry.
-    const valid: Array<{ job: Job; envelope: Envelope }> = [];
+    const valid: Item[] = [];
     for (const job of batch) {
+      if (job.deferredFailure) {
+        // Its workers died `maxStalledCount` times (BullMQ's verdict, handed to whoever fetches it next).
+        await this.fail(job, token, new UnrecoverableError(job.deferredFailure));
+        continue;
+      }
       const parsed = Envelope.safeParse(job.data);
       if (!parsed.success) {
         await this.fail(job, token, new UnrecoverableError(`invalid envelope: ${parsed.error.issues[0]?.message}`));
@@ -205,58 +283,96 @@ export class StageRunner<P, O> {
     try {
       await this.process(valid, token);
     } catch (err) {
+      if (await this.dependencyDown(err)) {
+        await this.postpone(valid, token, err);
+        return;
+      }
       if (valid.length === 1) {
         await this.fail(valid[0]!.job, token, classify(err));
         return;
       }
       // Isolate the culprit: run each job alone.
       this.log.warn('batch failed; retrying its jobs one by one', { jobs: valid.length, err });
-      for (const v of valid) {
+      for (const [i, v] of valid.entries()) {
         try {
           await this.process([v], token);
         } catch (e) {
+          if (await this.dependencyDown(e)) {
+            await this.postpone(valid.slice(i), token, e);
+            return;
+          }
           await this.fail(v.job, token, classify(e));
         }
       }
     }
   }
 
-  private async process(items: Array<{ job: Job; envelope: Envelope }>, token: string): Promise<void> {
-    const chunks = [...new Set(items.flatMap((i) => i.envelope.chunks))].sort();
+  private async process(all: Item[], token: string): Promise<void> {
+    const nextStage = StageRegistry[this.def.name].next;
+    // Jobs an earlier attempt handed on but died before completing: done, whatever they are batched with now.
+    const items: Item[] = [];
+    for (const item of all) {
+      const to = handedTo(item.job);
+      if (to && this.next && (await this.next.getJobState(to)) !== 'unknown') {
+        this.log.info('already handed on; completing without work', { job: item.job.id, successor: to });
+        await this.complete([item], token, item.envelope.chunks);
+      } else {
+        items.push(item);
+      }
+    }
+    if (items.length === 0) return;
+
+    let chunks = chunksOf(items);
     const traceId = items[0]!.envelope.traceId;
     const log = this.log.child({ trace: traceId, jobs: items.length, chunks: chunks.length });
-    const nextStage = StageRegistry[this.def.name].next;
-    const nextId = nextStage ? successorJobId(nextStage, chunks) : null;
 
     // Already done? (a retry after the successor was enqueued, or a replayed message)
-    if (await this.alreadyDone(nextId, chunks)) {
+    if (await this.alreadyDone(nextStage ? successorJobId(nextStage, chunks) : null, chunks)) {
       log.info('already done; completing without work');
       await this.complete(items, token, chunks);
       return;
     }
 
     const inputs: StageInput<P>[] = [];
-    for (const { job, envelope } of items) {
-      for (const key of envelope.payloadKeys) {
-        try {
+    const loaded: Item[] = [];
+    for (const item of items) {
+      const { job, envelope } = item;
+      try {
+        for (const key of envelope.payloadKeys) {
           inputs.push({ jobId: String(job.id), key, envelope, payload: await this.store.get(key, this.def.payload) });
-        } catch (err) {
-          if (err instanceof PayloadMissingError || err instanceof PayloadInvalidError) {
-            throw new UnrecoverableError(err.message);
-          }
-          throw err;
         }
+        loaded.push(item);
+      } catch (err) {
+        if (err instanceof PayloadMissingError && (await this.uploads.isStageDone(this.def.name, envelope.chunks))) {
+          // Another attempt finished these chunks and deleted the payload after we fetched the job (its lock
+          // had expired, so BullMQ gave the job to both of us): nothing is lost, nothing to do.
+          log.info('payload consumed by a finished attempt; completing', { job: job.id });
+          await this.complete([item], token, envelope.chunks);
+          for (let i = inputs.length - 1; i >= 0; i--) if (inputs[i]!.jobId === String(job.id)) inputs.splice(i, 1);
+          continue;
+        }
+        if (err instanceof PayloadMissingError || err instanceof PayloadInvalidError) {
+          throw new UnrecoverableError(err.message);
+        }
+        throw err;
       }
     }
+    if (loaded.length === 0) return;
+    chunks = chunksOf(loaded);
+    const nextId = nextStage ? successorJobId(nextStage, chunks) : null;
 
     const t0 = Date.now();
     const output = await this.def.handle(inputs, { log, uploads: this.uploads, redis: this.opts.redis, prefix: this.opts.prefix });
     if (this.next && nextStage && nextId && output !== null) {
       const key = await this.store.put(output);
       const envelope: Envelope = { traceId, chunks, createdAt: Date.now(), payloadKeys: [key] };
+      // Written ahead: should this worker die between the add and the completion, a retry of any of these
+      // jobs sees the successor and completes instead of handing the same chunks on in another grouping.
+      const mark: HandedOn = { handedTo: nextId };
+      for (const { job } of loaded) await job.updateProgress(mark);
       await this.next.add(nextStage, envelope, jobOptions(nextStage, nextId));
     }
-    await this.complete(items, token, chunks);
+    await this.complete(loaded, token, chunks);
     await this.store.delete(inputs.map((i) => i.key)).catch(() => undefined);
     log.info('batch done', { ms: Date.now() - t0 });
   }
@@ -272,8 +388,14 @@ export class StageRunner<P, O> {
   private async complete(items: Array<{ job: Job }>, token: string, chunks: string[]): Promise<void> {
     await this.uploads.markStageDone(this.def.name, chunks);
     for (const { job } of items) {
-      await job.moveToCompleted('ok', token, false);
-      this.processed++;
+      try {
+        await job.moveToCompleted('ok', token, false);
+        this.processed++;
+      } catch (err) {
+        // Our lock expired and another worker has the job: it will find the work done and complete it.
+        if (!lostJob(err)) throw err;
+        this.log.warn('job taken over by another worker; leaving it to that one', { job: job.id, err });
+      }
     }
   }
 
@@ -283,7 +405,9 @@ export class StageRunner<P, O> {
     try {
       await job.moveToFailed(err, token, false);
     } catch (e) {
+      // Not ours any more (another worker took it over) or Redis failed: its state is not ours to report.
       this.log.error('could not move job to failed', { job: job.id, err: e });
+      return;
     }
     if (final) {
       this.failed++;
@@ -291,6 +415,37 @@ export class StageRunner<P, O> {
       if (env.success) await this.uploads.markFailed(env.data.chunks, `${this.def.name}: ${err.message}`).catch(() => 0);
     }
   }
+
+  /** Did this error come from a needed service being down (not from the jobs)? */
+  private async dependencyDown(err: unknown): Promise<boolean> {
+    if (!this.def.ready || !(err instanceof AppError) || err.code !== 'UNAVAILABLE') return false;
+    return !(await this.def.ready().catch(() => false));
+  }
+
+  /** Put jobs back without spending an attempt, and stop taking new ones until the service is back. */
+  private async postpone(items: Item[], token: string, err: unknown): Promise<void> {
+    const retryMs = this.opts.outageRetryMs ?? 2000;
+    for (const { job } of items) {
+      await job.moveToDelayed(Date.now() + retryMs, token).catch((e: unknown) => {
+        if (!lostJob(e)) this.log.warn('could not put a job back', { job: job.id, err: e });
+      });
+    }
+    if (this.outage) return;
+    this.log.warn('a service this stage needs is down; pausing until it is back', { jobs: items.length, err });
+    const since = Date.now();
+    this.outage = (async () => {
+      while (!this.stopping) {
+        await sleep(retryMs);
+        if (await this.def.ready!().catch(() => false)) break;
+      }
+      this.log.info('service back; resuming', { pausedMs: Date.now() - since });
+      this.outage = undefined;
+    })();
+  }
+}
+
+function chunksOf(items: Item[]): string[] {
+  return [...new Set(items.flatMap((i) => i.envelope.chunks))].sort();
 }
 
 /** Sort an error: invalid input never succeeds on retry; everything else may. */

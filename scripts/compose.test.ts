@@ -6,10 +6,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { completeRedisPasswords } from '../lib/redis-acl';
+import { composeRedisFiles } from './redis-acl';
 
 const file = path.resolve(import.meta.dirname, '../docker-compose.yml');
 const text = fs.readFileSync(file, 'utf8');
-type Service = { image?: string; command?: string[]; ports?: string[]; environment?: Record<string, string>; build?: unknown };
+type Service = {
+  image?: string;
+  command?: string[];
+  ports?: string[];
+  environment?: Record<string, string>;
+  build?: unknown;
+  volumes?: Array<string | { type?: string; source?: string; target?: string; read_only?: boolean; bind?: unknown }>;
+  env_file?: Array<string | { path: string; required?: boolean }>;
+};
 const doc = yaml.load(text) as { services: Record<string, Service> };
 
 describe('docker-compose.yml', () => {
@@ -19,11 +29,44 @@ describe('docker-compose.yml', () => {
     expect(doc.services.redis!.image).toBe('redis:7');
   });
 
-  it('runs Redis with a password, AOF and the eviction policy BullMQ requires', () => {
+  it('runs Redis with the generated ACL users (no requirepass), AOF and the eviction policy BullMQ requires', () => {
     const cmd = doc.services.redis!.command!.join(' ');
-    expect(cmd).toContain('--requirepass');
+    expect(cmd).toContain('--aclfile /etc/lensgraph/users.acl');
+    expect(cmd).not.toContain('--requirepass');
     expect(cmd).toContain('--appendonly yes');
     expect(cmd).toContain('--maxmemory-policy noeviction');
+    // Not through `sh -c`: the image's entrypoint then drops root and runs redis-server as `redis`.
+    expect(doc.services.redis!.command![0]).toBe('redis-server');
+    const acl = doc.services.redis!.volumes!.find((v) => typeof v === 'object' && v.target === '/etc/lensgraph/users.acl');
+    expect(acl).toMatchObject({ type: 'bind', source: './data/compose/users.acl', read_only: true, bind: { create_host_path: false } });
+  });
+
+  it('gives web and workers their own Redis logins from the generated env files, never the admin one', () => {
+    const files = (name: string) => (doc.services[name]!.env_file ?? []).map((f) => (typeof f === 'string' ? f : f.path));
+    expect(files('web')).toContain('./data/compose/web.env');
+    expect(files('workers')).toContain('./data/compose/workers.env');
+    // The generated file comes after .env, so its (empty) REDIS_PASSWORD wins over the admin password.
+    expect(files('web').indexOf('./data/compose/web.env')).toBeGreaterThan(files('web').indexOf('.env'));
+    expect(files('workers').indexOf('./data/compose/workers.env')).toBeGreaterThan(files('workers').indexOf('.env'));
+    // REDIS_URL in `environment` would override the web login from its env file.
+    expect(doc.services.web!.environment?.REDIS_URL).toBeUndefined();
+  });
+
+  it('generates env files compose reads as intended (scripts/redis-acl.ts)', () => {
+    const files = composeRedisFiles({
+      prefix: 'lg',
+      adminPassword: 'admin-password-0123456789',
+      passwords: completeRedisPasswords(),
+      host: 'redis',
+      port: 6379,
+    });
+    expect(Object.keys(files).sort()).toEqual(['passwords.json', 'users.acl', 'web.env', 'workers.env']);
+    expect(files['users.acl']!.content).toContain('user default reset off');
+    expect(files['users.acl']!.content).not.toContain('admin-password-0123456789');
+    expect(files['web.env']!.content).toMatch(/^REDIS_URL=redis:\/\/lg-web:[^@\s]+@redis:6379\nREDIS_PASSWORD=\n$/);
+    const users = /^LENSGRAPH_REDIS_USERS='(.*)'$/m.exec(files['workers.env']!.content)![1]!;
+    expect(Object.keys(JSON.parse(users) as object).sort()).toEqual(['analyze', 'engage', 'identify', 'merge', 'parse']);
+    for (const name of ['passwords.json', 'web.env', 'workers.env']) expect(files[name]!.mode).toBe(0o600);
   });
 
   it('holds no secret: passwords come from the env file', () => {

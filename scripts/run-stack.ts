@@ -9,8 +9,17 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseConfig } from '../lib/config';
+import { parseConfig, STAGES_AS_ROLES } from '../lib/config';
 import { GraphGateway } from '../lib/neo4j';
+import {
+  ADMIN_USER,
+  completeRedisPasswords,
+  redisLoginUrl,
+  redisUserName,
+  redisUsersJson,
+  renderAclFile,
+  type RedisPasswords,
+} from '../lib/redis-acl';
 import { ensureSchemaAndAdmin } from '../server/auth/bootstrap';
 import { buildNeo4jLauncher, startNeo4j, type Neo4jHandle } from './stack/neo4j';
 import { freePort } from './stack/ports';
@@ -37,15 +46,24 @@ export interface StackOptions {
 
 export interface Stack {
   baseUrl: string;
+  /**
+   * Where the services are, for tools run next to the stack (the CLI through runtime.json). With the
+   * local Redis, REDIS_URL logs in as the `ingest` user, not as admin.
+   */
   env: Record<string, string>;
+  /** The local Redis's admin login (undefined with an external Redis). */
+  redisAdminUrl?: string;
   adminPassword?: string;
   adminCreated: boolean;
   stop(): Promise<void>;
 }
 
 interface Secrets {
+  /** The local Redis's `admin` user. */
   redisPassword: string;
   neo4jPassword: string;
+  /** One per Redis ACL user (lib/redis-acl.ts): each stage, the ingester, the web app. */
+  redisUsers: RedisPasswords;
 }
 
 /** Generated once per data directory and kept there (mode 0600), unless given by the environment. */
@@ -57,6 +75,7 @@ export function loadSecrets(dataDir: string, env: NodeJS.ProcessEnv): Secrets {
   const secrets: Secrets = {
     redisPassword: env.REDIS_PASSWORD || stored.redisPassword || randomBytes(24).toString('base64url'),
     neo4jPassword: env.NEO4J_PASSWORD || stored.neo4jPassword || randomBytes(24).toString('base64url'),
+    redisUsers: completeRedisPasswords(stored.redisUsers),
   };
   fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
@@ -74,19 +93,48 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
   try {
     const secrets = loadSecrets(dataDir, process.env);
-    let redisUrl = cfg.REDIS_URL;
-    if (!redisUrl) {
+    const prefix = opts.queuePrefix ?? cfg.LENSGRAPH_QUEUE_PREFIX;
+    // Redis logins of the children. Local Redis: each its own ACL user (lib/redis-acl.ts), admin kept
+    // for this process only. External Redis: REDIS_URL (and LENSGRAPH_REDIS_USERS, if the operator set
+    // up users) as given, for everyone.
+    let redisAdminUrl: string | undefined;
+    let workerRedisEnv: Record<string, string> = {};
+    let webRedisEnv: Record<string, string> = {};
+    let toolRedisUrl: string;
+    if (!cfg.REDIS_URL) {
       const port = opts.redisPort ?? (await freePort());
-      log(`Starting Redis on 127.0.0.1:${port} ...`);
+      const redisDir = path.join(dataDir, 'redis');
+      fs.mkdirSync(redisDir, { recursive: true, mode: 0o700 });
+      const aclFile = path.join(redisDir, 'users.acl');
+      fs.writeFileSync(
+        aclFile,
+        renderAclFile({ prefix, adminPassword: secrets.redisPassword, passwords: secrets.redisUsers }),
+        { mode: 0o600 },
+      );
+      fs.chmodSync(aclFile, 0o600);
+      log(`Starting Redis on 127.0.0.1:${port} (one ACL user per stage) ...`);
       const redis: RedisHandle = await startRedis({
-        dataDir: path.join(dataDir, 'redis'),
+        dataDir: redisDir,
         port,
+        user: ADMIN_USER,
         password: secrets.redisPassword,
+        aclFile,
       });
       cleanups.push(() => redis.stop());
-      redisUrl = redis.url;
+      redisAdminUrl = redis.url;
+      const where = { host: redis.host, port: redis.port };
+      const login = (role: 'ingest' | 'web') => redisLoginUrl(where, redisUserName(prefix, role), secrets.redisUsers[role]);
+      // REDIS_PASSWORD is emptied so a value inherited from this process never overrides a login.
+      workerRedisEnv = {
+        REDIS_URL: `redis://${redis.host}:${redis.port}`,
+        REDIS_PASSWORD: '',
+        LENSGRAPH_REDIS_USERS: redisUsersJson(where, prefix, secrets.redisUsers, STAGES_AS_ROLES),
+      };
+      webRedisEnv = { REDIS_URL: login('web'), REDIS_PASSWORD: '', LENSGRAPH_REDIS_USERS: '' };
+      toolRedisUrl = login('ingest');
     } else {
       log('Using external Redis from REDIS_URL');
+      toolRedisUrl = cfg.REDIS_URL;
     }
 
     let neo4jUri = cfg.NEO4J_URI;
@@ -113,12 +161,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     const env: Record<string, string> = {
       ...(opts.env ?? {}),
-      REDIS_URL: redisUrl,
+      REDIS_URL: toolRedisUrl,
       NEO4J_URI: neo4jUri,
       NEO4J_USER: neo4jUser,
       NEO4J_PASSWORD: neo4jPassword,
       LENSGRAPH_DATA_DIR: dataDir,
-      LENSGRAPH_QUEUE_PREFIX: opts.queuePrefix ?? cfg.LENSGRAPH_QUEUE_PREFIX,
+      LENSGRAPH_QUEUE_PREFIX: prefix,
     };
 
     // Schema and the first admin, before anything can log in.
@@ -132,7 +180,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     const workerCount = Math.max(1, opts.workers ?? 1);
     for (let i = 0; i < workerCount; i++) {
-      const w = await startChild('workers', tsxCommand('pipeline/main.ts'), env, /WORKERS READY/, log, 300_000);
+      const w = await startChild(
+        'workers',
+        tsxCommand('pipeline/main.ts'),
+        { ...env, ...workerRedisEnv },
+        /WORKERS READY/,
+        log,
+        300_000,
+      );
       cleanups.push(() => stopChild(w));
     }
 
@@ -143,7 +198,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       const web = await startChild(
         'web',
         [process.execPath, nextBin, 'start', '-H', '127.0.0.1', '-p', String(port)],
-        { ...env, PORT: String(port), NODE_ENV: 'production' },
+        { ...env, ...webRedisEnv, PORT: String(port), NODE_ENV: 'production' },
         /Ready in|started server on|Local:/,
         log,
         120_000,
@@ -156,6 +211,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     return {
       baseUrl,
       env,
+      ...(redisAdminUrl ? { redisAdminUrl } : {}),
       adminCreated: admin.created,
       ...(admin.password ? { adminPassword: admin.password } : {}),
       stop: stopAll,

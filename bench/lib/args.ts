@@ -30,7 +30,7 @@ export const USAGE = `npm run bench -- [options]
                        (default: ${DEFAULT_BENCHMARKS.join(', ')}; scale only on request)
   --quick              smaller inputs and fewer runs: a smoke run of the harness
   --runs N             measured runs of the CPU-bound benchmarks (default 5, quick 2); median reported
-  --warmup N           unmeasured runs first (default 1)
+  --warmup N           unmeasured runs first (default 1); e2e: 0 skips its warm-up pass of the file
   --workers N          worker processes for e2e/scale, each running every stage (default 2)
   --worker-stages S    explicit layout instead: one process per ';'-separated group,
                        e.g. "parse,identify;merge,analyze,engage"

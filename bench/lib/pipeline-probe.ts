@@ -60,7 +60,7 @@ export async function stageTimelines(
     try {
       const done = await q.getJobs(['completed'], 0, -1, true);
       const failed = await q.getJobs(['failed'], 0, -1, true);
-      const jobs = [...done, ...failed].filter((j) => (j.timestamp ?? 0) >= since - 1000);
+      const jobs = [...done, ...failed].filter((j) => (j.timestamp ?? 0) >= since);
       const spans = jobs
         .filter((j) => j.processedOn !== undefined && j.finishedOn !== undefined)
         .map((j) => [j.processedOn!, j.finishedOn!] as const);
@@ -69,7 +69,7 @@ export async function stageTimelines(
       const handler = mine.map((l) => l.ms);
       out[stage] = {
         jobs: jobs.length,
-        failedJobs: failed.filter((j) => (j.timestamp ?? 0) >= since - 1000).length,
+        failedJobs: failed.filter((j) => (j.timestamp ?? 0) >= since).length,
         firstStartMs: spans.length ? Math.min(...spans.map((s) => s[0])) - since : null,
         lastFinishMs: spans.length ? Math.max(...spans.map((s) => s[1])) - since : null,
         busyMs: unionMs(spans),
@@ -115,5 +115,24 @@ export async function graphSize(gateway: GraphGateway): Promise<GraphSize> {
     domainNodes: NODE_KINDS.reduce((a, k) => a + (byLabel[k] ?? 0), 0),
     byLabel,
     byType,
+  };
+}
+
+/** What a run added: `after` minus `before`, label by label and type by type (zeros left out). */
+export function graphDelta(before: GraphSize, after: GraphSize): GraphSize {
+  const diff = (a: Record<string, number>, b: Record<string, number>) => {
+    const out: Record<string, number> = {};
+    for (const k of Object.keys(b).sort()) {
+      const d = (b[k] ?? 0) - (a[k] ?? 0);
+      if (d !== 0) out[k] = d;
+    }
+    return out;
+  };
+  return {
+    nodes: after.nodes - before.nodes,
+    edges: after.edges - before.edges,
+    domainNodes: after.domainNodes - before.domainNodes,
+    byLabel: diff(before.byLabel, after.byLabel),
+    byType: diff(before.byType, after.byType),
   };
 }

@@ -224,12 +224,20 @@ async function evaluateEvtx(
     if (!fs.existsSync(file)) continue;
     const tag = `e${createHash('sha1').update(r.evtx!).digest('hex').slice(0, 10)}`;
     const events = (await readEvents(file)).map((e) => namespaced(e, tag)).sort((a, b) => a.time - b.time);
-    const hits: Hit[] = [];
     await ingestEvents(gateway, events, {
       origin: path.basename(file),
       batchPrefix: `analyzer-evaluate-evtx:${tag}`,
-      onBatch: async (keys) => void hits.push(...(await host.run(keys))),
     });
+    // Every process of the sample's namespace (a re-run finds the batches applied and merges nothing).
+    const keys = (
+      await gateway.query<{ key: string }>(
+        'analyzer-evaluate.namespace-processes',
+        'MATCH (p:Process) WHERE p.host ENDS WITH $suffix RETURN p.key AS key',
+        { suffix: `-${tag.toUpperCase()}` },
+      )
+    ).map((x) => x.key);
+    const hits: Hit[] = [];
+    for (let i = 0; i < keys.length; i += 2000) hits.push(...(await host.run(keys.slice(i, i + 2000))));
     const ids = [...new Set(hits.map((h) => h.detection.replace(/^analyzer:/, '')))];
     for (const id of ids) perAnalyzer.set(id, (perAnalyzer.get(id) ?? 0) + 1);
     const claimed = new Set(hits.flatMap((h) => h.techniques.map((t) => t.slice(0, 5))));

@@ -13,7 +13,7 @@ import { BUILTIN_DIR, createAnalyzerHost, loadAnalyzers } from './host';
 import { analyzerFiles } from './loader';
 import { dedupeHits, keysByKind, paramSets } from './runtime';
 import { defineAnalyzer, imageIs, match } from './sdk';
-import { StaticRarity } from './sdk/rarity';
+import { GraphRarity, StaticRarity } from './sdk/rarity';
 
 const log = createLogger({ test: 'analyzers' }, 'error');
 const SDK = pathToFileURL(path.join(import.meta.dirname, 'sdk/index.ts')).href;
@@ -239,5 +239,41 @@ describe('running', () => {
       contextNodes: ['A', 'B'],
       techniques: ['T1059', 'T1003'],
     });
+  });
+});
+
+describe('environment rarity', () => {
+  it('computes the parent/child profile once per TTL and batches destination lookups', async () => {
+    const { gateway, calls } = fakeGateway({
+      'analyzer.rarity.parent-child': [
+        { parent: 'winword.exe', child: 'cmd.exe', count: 2, hosts: 1 },
+        { parent: 'explorer.exe', child: 'cmd.exe', count: 900, hosts: 120 },
+      ],
+      'analyzer.rarity.image-ip': [{ image: 'beacon.exe', ip: 'IpAddress:100.64.1.2', count: 3, hosts: 2 }],
+    });
+    const rarity = new GraphRarity(gateway, { ttlMs: 60_000 });
+    const [a, b, c] = await Promise.all([
+      rarity.parentChild('C:\\Office\\WINWORD.EXE', 'C:\\Windows\\System32\\cmd.exe'),
+      rarity.parentChild('explorer.exe', 'CMD.EXE'),
+      rarity.parentChild('x.exe', 'cmd.exe'),
+    ]);
+    expect([a, b, c]).toEqual([
+      { count: 2, hosts: 1 },
+      { count: 900, hosts: 120 },
+      { count: 0, hosts: 0 },
+    ]);
+    const [d, e] = await Promise.all([
+      rarity.imageToIp('C:\\Users\\x\\beacon.exe', 'IpAddress:100.64.1.2'),
+      rarity.imageToIp('notepad.exe', 'IpAddress:100.64.1.2'),
+    ]);
+    expect([d, e]).toEqual([
+      { count: 3, hosts: 2 },
+      { count: 0, hosts: 0 },
+    ]);
+    expect(calls.map((x) => x.op)).toEqual(['analyzer.rarity.parent-child', 'analyzer.rarity.image-ip']);
+    expect(calls[1]!.params.qs).toEqual([
+      { image: 'beacon.exe', ip: 'IpAddress:100.64.1.2' },
+      { image: 'notepad.exe', ip: 'IpAddress:100.64.1.2' },
+    ]);
   });
 });

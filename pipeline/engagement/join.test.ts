@@ -18,7 +18,7 @@ const H = 3600_000;
 
 /** An in-memory graph answering the search the way the repository does. */
 function memGraph(
-  edges: Array<[from: string, rel: JoinRelation, to: string, via?: string]>,
+  edges: Array<[from: string, rel: JoinRelation, to: string, via?: string, access?: string[]]>,
   risky: string[],
   times: Record<string, [number, number]> = {},
 ): NeighbourFetch & { calls: number } {
@@ -27,13 +27,13 @@ function memGraph(
     fetch.calls++;
     const out: Neighbour[] = [];
     for (const f of frontier) {
-      for (const [from, rel, to, via] of edges) {
+      for (const [from, rel, to, via, access] of edges) {
         const [a, b] = f.dir === 'down' ? [from, to] : [to, from];
         if (a !== f.key) continue;
         // ACCESSED, PIPE and NETWORK candidates are only ever risky (as the Cypher filters them)
-        if ((rel === 'ACCESSED' || rel === 'PIPE' || rel === 'NETWORK') && !riskySet.has(b)) continue;
+        if ((rel === 'ACCESSED' || rel === 'PIPE' || rel === 'NETWORK' || rel === 'SHARED_DEST') && !riskySet.has(b)) continue;
         const t = times[b];
-        out.push({ from: a, dir: f.dir, rel, to: b, via: via ?? null, risky: riskySet.has(b), firstSeen: t?.[0] ?? null, lastSeen: t?.[1] ?? null });
+        out.push({ from: a, dir: f.dir, rel, to: b, via: via ?? null, access: access ?? null, risky: riskySet.has(b), firstSeen: t?.[0] ?? null, lastSeen: t?.[1] ?? null });
       }
     }
     return out;
@@ -140,6 +140,39 @@ describe('discoverJoins', () => {
     );
     expect(await discoverJoins([seed('P:dumper')], g)).toEqual([]);
     expect(await discoverJoins([seed('P:psexec')], g)).toEqual([{ from: 'P:psexec', to: 'P:psexesvc', rels: ['PIPE'], through: ['Pipe:H:\\psexesvc'] }]);
+  });
+
+  it('joins process access only for rights beyond query', async () => {
+    expect(strongAccess(['0x1410'])).toBe(true); // VM_READ: MiniDumpWriteDump
+    expect(strongAccess(['0x1fffff'])).toBe(true);
+    expect(strongAccess(['0x40'])).toBe(true); // DUP_HANDLE
+    expect(strongAccess(['0x1000', '0x00001400', '0x100000'])).toBe(false);
+    expect(strongAccess(['junk', undefined as unknown as string].filter(Boolean))).toBe(false);
+    expect(strongAccess(null)).toBe(false);
+    const g = memGraph(
+      [
+        ['P:telemetry-svc', 'ACCESSED', 'P:a', undefined, ['0x1000']],
+        ['P:injector', 'ACCESSED', 'P:b', undefined, ['0x1000', '0x1fffff']],
+      ],
+      ['P:telemetry-svc', 'P:a', 'P:injector', 'P:b'],
+    );
+    expect(await discoverJoins([seed('P:telemetry-svc')], g)).toEqual([]);
+    expect((await discoverJoins([seed('P:injector')], g)).map((j) => j.to)).toEqual(['P:b']);
+  });
+
+  it('joins risky processes that reached the same rare address, never through benign ones', async () => {
+    const g = memGraph(
+      [
+        ['P:notepad', 'SHARED_DEST', 'P:ps', 'IpAddress:10.0.10.106'],
+        ['P:ps', 'PARENT_OF', 'P:child'],
+        ['P:notepad', 'SHARED_DEST', 'P:benign', 'IpAddress:10.0.10.106'],
+        ['P:benign', 'PARENT_OF', 'P:other'],
+      ],
+      ['P:notepad', 'P:ps', 'P:other'],
+    );
+    expect(crossable('SHARED_DEST', 'down')).toBe(false);
+    const found = await discoverJoins([seed('P:notepad')], g);
+    expect(found).toEqual([{ from: 'P:notepad', to: 'P:ps', rels: ['SHARED_DEST'], through: ['IpAddress:10.0.10.106'] }]);
   });
 
   it('walks remote execution upstream to the connecting process, then up its ancestry', async () => {

@@ -13,9 +13,12 @@
  *   REMOTE_EXEC   outbound connection from host A, accepted on host B (same        upstream only: from a
  *                 endpoint, same source ip/port), then a child of a remote-        risky child to the
  *                 execution broker (services, wmiprvse, wsmprovhost, ...) on B     connecting process
- *   ACCESSED      process access (lsass dumping, handle theft)                      no: risky ends only
+ *   ACCESSED      process access with rights beyond query (lsass dumping, handle   no: risky ends only
+ *                 theft, injection preparation)
  *   PIPE          a named pipe one process created and another connected to        no: risky ends only
  *   NETWORK       the two ends of one connection on two hosts                       no: risky ends only
+ *   SHARED_DEST   outbound connections to one address few processes ever reached   no: risky ends only
+ *                 (the same C2 server), within the window of each other
  *   TOUCH         a non-process risky node (file, key, pipe) and the processes      yes
  *                 that created, wrote, executed or connected to it
  *
@@ -27,7 +30,16 @@
 import { createHash } from 'node:crypto';
 import type { LensStatus } from '../../domain/detection';
 
-export type JoinRelation = 'PARENT_OF' | 'INJECTED_INTO' | 'ACCESSED' | 'FILE' | 'PIPE' | 'NETWORK' | 'REMOTE_EXEC' | 'TOUCH';
+export type JoinRelation =
+  | 'PARENT_OF'
+  | 'INJECTED_INTO'
+  | 'ACCESSED'
+  | 'FILE'
+  | 'PIPE'
+  | 'NETWORK'
+  | 'REMOTE_EXEC'
+  | 'SHARED_DEST'
+  | 'TOUCH';
 export type Direction = 'up' | 'down';
 
 export interface JoinOptions {
@@ -62,6 +74,8 @@ export interface Neighbour {
   to: string;
   /** The node the relation runs through (file, pipe, endpoint), if any. */
   via: string | null;
+  /** ACCESSED: the access masks granted (`0x1410`). */
+  access?: readonly string[] | null;
   /** `to` has at least one Risk. */
   risky: boolean;
   firstSeen: number | null;
@@ -98,8 +112,25 @@ export function crossable(rel: JoinRelation, dir: Direction): boolean {
     case 'ACCESSED':
     case 'PIPE':
     case 'NETWORK':
+    case 'SHARED_DEST':
       return false;
   }
+}
+
+/**
+ * Process rights that read or change another process: create thread, VM operation/read/write, duplicate
+ * handle, create process, suspend/resume (and so PROCESS_ALL_ACCESS). Query-only rights (0x400, 0x1000)
+ * are what services, AV and telemetry ask of every process all day: they join nothing.
+ */
+export const STRONG_ACCESS = 0x2 | 0x8 | 0x10 | 0x20 | 0x40 | 0x80 | 0x800;
+
+export function strongAccess(masks: readonly string[] | null | undefined): boolean {
+  for (const m of masks ?? []) {
+    const t = m.trim().toLowerCase();
+    const v = /^0x[0-9a-f]+$/.test(t) ? Number.parseInt(t.slice(2), 16) : /^\d+$/.test(t) ? Number.parseInt(t, 10) : Number.NaN;
+    if (Number.isFinite(v) && (v & STRONG_ACCESS) !== 0) return true;
+  }
+  return false;
 }
 
 /** A node active during [first, last] is within the window of a seed (unknown times pass). */
@@ -157,6 +188,7 @@ export async function discoverJoins(
       for (const c of cands) {
         if (c.to === e.seed.key || c.to === e.key) continue;
         if (!activeWithin(c.firstSeen, c.lastSeen, e.seed, o.windowMs)) continue;
+        if (c.rel === 'ACCESSED' && !strongAccess(c.access)) continue;
         const rels = [...e.rels, c.rel];
         const through = c.via ? [...e.through, c.via] : e.through;
         if (c.risky) {

@@ -53,6 +53,12 @@ const TOUCH_TYPES = [
   'RESOLVED',
 ];
 
+/** SHARED_DEST: at most this many processes ever connected to the address. */
+const DEST_USERS_MAX = 5;
+
+/** A named pipe with more processes than this is a service endpoint, not a hand-off between two. */
+const PIPE_USERS_MAX = 6;
+
 /** Cross-host clock skew and event-order slack (the development set shows up to ~40 s between hosts). */
 const SKEW_MS = 60_000;
 
@@ -249,8 +255,26 @@ export async function nodeFacts(tx: ManagedTransaction, keys: Iterable<string>):
 const RISKY_Y = 'EXISTS { (y)-[:HAS_RISK]->(:Risk) }';
 const BROKER_PARENT = (child: string) =>
   `EXISTS { MATCH (b:Process)-[:PARENT_OF]->(${child}) WHERE b.image IS NOT NULL AND any(n IN $brokers WHERE toLower(b.image) ENDS WITH '\\\\' + n OR toLower(b.image) = n) }`;
+/**
+ * Both ends of one connection: the same endpoint node, the same source address and port. Loopback and
+ * link-local addresses name no other host (and repeat across machines), so they never join hosts.
+ */
 const SAME_TUPLE = `any(ip IN coalesce(o.src_ip, []) WHERE ip IN coalesce(i.src_ip, []))
-      AND (o.src_port IS NULL OR i.src_port IS NULL OR any(p IN o.src_port WHERE p IN i.src_port))`;
+      AND (o.src_port IS NULL OR i.src_port IS NULL OR any(p IN o.src_port WHERE p IN i.src_port))
+      AND NOT (coalesce(ep.ip, '') STARTS WITH 'fe80:' OR coalesce(ep.ip, '') STARTS WITH '169.254.'
+               OR coalesce(ep.ip, '') STARTS WITH '127.' OR ep.ip IN ['::1', '0.0.0.0', '::'])`;
+/**
+ * A pipe two processes used to talk: anonymous pipes (one node per host for all of them) and pipes with
+ * many users (system services' RPC pipes) are no hand-off.
+ */
+/**
+ * SHARED_DEST: an address only a few processes ever connected to (a C2 server, not a domain controller,
+ * proxy, DNS server or CDN), outside the loopback, link-local, multicast and broadcast ranges.
+ */
+const ROUTABLE_IP = `NOT (ip.key CONTAINS '@' OR coalesce(ip.ip, '') STARTS WITH 'fe80:' OR coalesce(ip.ip, '') STARTS WITH '169.254.'
+      OR coalesce(ip.ip, '') STARTS WITH 'ff' OR coalesce(ip.ip, '') ENDS WITH '.255'
+      OR coalesce(toInteger(split(coalesce(ip.ip, ''), '.')[0]), 0) >= 224)`;
+const PRIVATE_PIPE = `NOT p.key ENDS WITH ':<anonymous pipe>' AND COUNT { (p)<-[:CREATED_PIPE|CONNECTED_PIPE]-(:Process) } <= $pipeUsers`;
 
 /** Downstream candidates of processes: what they started, injected, dropped-and-ran, reached remotely. */
 export const DOWNSTREAM_CYPHER = `UNWIND $keys AS k
@@ -258,31 +282,31 @@ MATCH (x:Process {key: k})
 CALL (x) {
     MATCH (x)-[:PARENT_OF]->(y:Process) WHERE y <> x
     WITH y ORDER BY ${RISKY_Y} DESC LIMIT $limit
-    RETURN 'PARENT_OF' AS rel, y, null AS via
+    RETURN 'PARENT_OF' AS rel, y, null AS via, null AS access
   UNION ALL
     MATCH (x)-[:INJECTED_INTO]->(y:Process) WHERE y <> x
     WITH DISTINCT y LIMIT $limit
-    RETURN 'INJECTED_INTO' AS rel, y, null AS via
+    RETURN 'INJECTED_INTO' AS rel, y, null AS via, null AS access
   UNION ALL
-    MATCH (x)-[:ACCESSED]->(y:Process) WHERE y <> x AND ${RISKY_Y}
-    WITH DISTINCT y LIMIT $limit
-    RETURN 'ACCESSED' AS rel, y, null AS via
+    MATCH (x)-[a:ACCESSED]->(y:Process) WHERE y <> x AND ${RISKY_Y}
+    WITH y, a LIMIT $limit
+    RETURN 'ACCESSED' AS rel, y, null AS via, a.granted_access AS access
   UNION ALL
     MATCH (x)-[c:CREATED|MODIFIED]->(f:File)<-[e:EXECUTED|LOADED]-(y:Process)
     WHERE y <> x AND e.last_seen >= c.first_seen
     WITH DISTINCT f, y ORDER BY ${RISKY_Y} DESC LIMIT $limit
-    RETURN 'FILE' AS rel, y, f.key AS via
+    RETURN 'FILE' AS rel, y, f.key AS via, null AS access
   UNION ALL
     MATCH (x)-[:CREATED_PIPE|CONNECTED_PIPE]->(p:Pipe)<-[:CREATED_PIPE|CONNECTED_PIPE]-(y:Process)
-    WHERE y <> x AND ${RISKY_Y}
+    WHERE y <> x AND ${RISKY_Y} AND ${PRIVATE_PIPE}
     WITH DISTINCT p, y LIMIT $limit
-    RETURN 'PIPE' AS rel, y, p.key AS via
+    RETURN 'PIPE' AS rel, y, p.key AS via, null AS access
   UNION ALL
     MATCH (x)-[o:CONNECTED_TO]->(ep:NetworkEndpoint)<-[i:CONNECTED_TO]-(y:Process)
     WHERE y <> x AND 'outbound' IN coalesce(o.direction, []) AND 'inbound' IN coalesce(i.direction, [])
       AND y.host <> x.host AND ${SAME_TUPLE} AND ${RISKY_Y}
     WITH DISTINCT ep, y LIMIT $limit
-    RETURN 'NETWORK' AS rel, y, ep.key AS via
+    RETURN 'NETWORK' AS rel, y, ep.key AS via, null AS access
   UNION ALL
     MATCH (x)-[o:CONNECTED_TO]->(ep:NetworkEndpoint)<-[i:CONNECTED_TO]-(l:Process)
     WHERE l <> x AND 'outbound' IN coalesce(o.direction, []) AND 'inbound' IN coalesce(i.direction, [])
@@ -292,9 +316,17 @@ CALL (x) {
     WHERE y.create_time >= i.first_seen - $skew AND y.create_time <= i.last_seen + $remoteExecMs
       AND y.host = l.host AND ${RISKY_Y} AND ${BROKER_PARENT('y')}
     WITH DISTINCT ep, y LIMIT $limit
-    RETURN 'REMOTE_EXEC' AS rel, y, ep.key AS via
+    RETURN 'REMOTE_EXEC' AS rel, y, ep.key AS via, null AS access
+  UNION ALL
+    MATCH (x)-[o:CONNECTED_TO]->(:NetworkEndpoint)-[:ENDPOINT_OF]->(ip:IpAddress)<-[:ENDPOINT_OF]-(:NetworkEndpoint)<-[o2:CONNECTED_TO]-(y:Process)
+    WHERE y <> x AND 'outbound' IN coalesce(o.direction, []) AND 'outbound' IN coalesce(o2.direction, [])
+      AND o2.last_seen >= o.first_seen - $window AND o2.first_seen <= o.last_seen + $window
+      AND ${RISKY_Y} AND ${ROUTABLE_IP}
+      AND size(COLLECT { MATCH (q:Process)-[:CONNECTED_TO]->(:NetworkEndpoint)-[:ENDPOINT_OF]->(ip) RETURN DISTINCT q.key AS q LIMIT $destUsersProbe }) <= $destUsers
+    WITH DISTINCT ip, y LIMIT $limit
+    RETURN 'SHARED_DEST' AS rel, y, ip.key AS via, null AS access
 }
-RETURN x.key AS from, rel, y.key AS to, via, y.first_seen AS firstSeen, y.last_seen AS lastSeen, ${RISKY_Y} AS risky`;
+RETURN x.key AS from, rel, y.key AS to, via, access, y.first_seen AS firstSeen, y.last_seen AS lastSeen, ${RISKY_Y} AS risky`;
 
 /** Upstream candidates of processes: who started, injected, dropped their image, or reached them remotely. */
 export const UPSTREAM_CYPHER = `UNWIND $keys AS k
@@ -302,31 +334,31 @@ MATCH (x:Process {key: k})
 CALL (x) {
     MATCH (y:Process)-[:PARENT_OF]->(x) WHERE y <> x
     WITH DISTINCT y LIMIT $limit
-    RETURN 'PARENT_OF' AS rel, y, null AS via
+    RETURN 'PARENT_OF' AS rel, y, null AS via, null AS access
   UNION ALL
     MATCH (y:Process)-[:INJECTED_INTO]->(x) WHERE y <> x
     WITH DISTINCT y LIMIT $limit
-    RETURN 'INJECTED_INTO' AS rel, y, null AS via
+    RETURN 'INJECTED_INTO' AS rel, y, null AS via, null AS access
   UNION ALL
-    MATCH (y:Process)-[:ACCESSED]->(x) WHERE y <> x AND ${RISKY_Y}
-    WITH DISTINCT y LIMIT $limit
-    RETURN 'ACCESSED' AS rel, y, null AS via
+    MATCH (y:Process)-[a:ACCESSED]->(x) WHERE y <> x AND ${RISKY_Y}
+    WITH y, a LIMIT $limit
+    RETURN 'ACCESSED' AS rel, y, null AS via, a.granted_access AS access
   UNION ALL
     MATCH (x)-[e:EXECUTED|LOADED]->(f:File)<-[c:CREATED|MODIFIED]-(y:Process)
     WHERE y <> x AND e.last_seen >= c.first_seen
     WITH DISTINCT f, y ORDER BY ${RISKY_Y} DESC LIMIT $limit
-    RETURN 'FILE' AS rel, y, f.key AS via
+    RETURN 'FILE' AS rel, y, f.key AS via, null AS access
   UNION ALL
     MATCH (x)-[:CREATED_PIPE|CONNECTED_PIPE]->(p:Pipe)<-[:CREATED_PIPE|CONNECTED_PIPE]-(y:Process)
-    WHERE y <> x AND ${RISKY_Y}
+    WHERE y <> x AND ${RISKY_Y} AND ${PRIVATE_PIPE}
     WITH DISTINCT p, y LIMIT $limit
-    RETURN 'PIPE' AS rel, y, p.key AS via
+    RETURN 'PIPE' AS rel, y, p.key AS via, null AS access
   UNION ALL
     MATCH (x)-[i:CONNECTED_TO]->(ep:NetworkEndpoint)<-[o:CONNECTED_TO]-(y:Process)
     WHERE y <> x AND 'inbound' IN coalesce(i.direction, []) AND 'outbound' IN coalesce(o.direction, [])
       AND y.host <> x.host AND ${SAME_TUPLE} AND ${RISKY_Y}
     WITH DISTINCT ep, y LIMIT $limit
-    RETURN 'NETWORK' AS rel, y, ep.key AS via
+    RETURN 'NETWORK' AS rel, y, ep.key AS via, null AS access
   UNION ALL
     WITH x WHERE x.create_time IS NOT NULL AND EXISTS { (x)-[:HAS_RISK]->(:Risk) } AND ${BROKER_PARENT('x')}
     MATCH (x)-[:RUNS_ON]->(:Asset)<-[:RUNS_ON]-(l:Process)-[i:CONNECTED_TO]->(ep:NetworkEndpoint)
@@ -336,9 +368,9 @@ CALL (x) {
     MATCH (ep)<-[o:CONNECTED_TO]-(y:Process)
     WHERE y.host <> x.host AND 'outbound' IN coalesce(o.direction, []) AND ${SAME_TUPLE}
     WITH DISTINCT ep, y LIMIT $limit
-    RETURN 'REMOTE_EXEC' AS rel, y, ep.key AS via
+    RETURN 'REMOTE_EXEC' AS rel, y, ep.key AS via, null AS access
 }
-RETURN x.key AS from, rel, y.key AS to, via, y.first_seen AS firstSeen, y.last_seen AS lastSeen, ${RISKY_Y} AS risky`;
+RETURN x.key AS from, rel, y.key AS to, via, access, y.first_seen AS firstSeen, y.last_seen AS lastSeen, ${RISKY_Y} AS risky`;
 
 /** Processes that touched a non-process node (a risky file, key, pipe, endpoint). */
 export function touchCypher(kind: NodeKind): string {
@@ -349,14 +381,15 @@ CALL (x) {
   WITH DISTINCT y ORDER BY ${RISKY_Y} DESC LIMIT $limit
   RETURN y
 }
-RETURN x.key AS from, 'TOUCH' AS rel, y.key AS to, null AS via, y.first_seen AS firstSeen, y.last_seen AS lastSeen, ${RISKY_Y} AS risky`;
+RETURN x.key AS from, 'TOUCH' AS rel, y.key AS to, null AS via, null AS access, y.first_seen AS firstSeen, y.last_seen AS lastSeen, ${RISKY_Y} AS risky`;
 }
 
 const NeighbourRow = z.object({
   from: z.string(),
-  rel: z.enum(['PARENT_OF', 'INJECTED_INTO', 'ACCESSED', 'FILE', 'PIPE', 'NETWORK', 'REMOTE_EXEC', 'TOUCH']),
+  rel: z.enum(['PARENT_OF', 'INJECTED_INTO', 'ACCESSED', 'FILE', 'PIPE', 'NETWORK', 'REMOTE_EXEC', 'SHARED_DEST', 'TOUCH']),
   to: z.string(),
   via: str,
+  access: z.array(z.string()).nullable().catch(null),
   firstSeen: num,
   lastSeen: num,
   risky: z.boolean(),
@@ -366,11 +399,20 @@ const NeighbourRow = z.object({
 export async function expandNeighbours(
   tx: ManagedTransaction,
   frontier: ReadonlyArray<{ key: string; dir: Direction }>,
-  o: Pick<JoinOptions, 'fanout' | 'remoteExecMs'>,
+  o: Pick<JoinOptions, 'fanout' | 'remoteExecMs' | 'windowMs'>,
 ): Promise<Neighbour[]> {
   const out: Neighbour[] = [];
   // One row more than the fanout, so the search can tell a hub.
-  const params = { limit: int(o.fanout + 1), skew: int(SKEW_MS), remoteExecMs: int(o.remoteExecMs), brokers: REMOTE_EXEC_BROKERS };
+  const params = {
+    limit: int(o.fanout + 1),
+    skew: int(SKEW_MS),
+    remoteExecMs: int(o.remoteExecMs),
+    brokers: REMOTE_EXEC_BROKERS,
+    pipeUsers: int(PIPE_USERS_MAX),
+    destUsers: int(DEST_USERS_MAX),
+    destUsersProbe: int(DEST_USERS_MAX + 1),
+    window: int(o.windowMs),
+  };
   const collect = async (cypher: string, keys: string[], dir: Direction) => {
     if (keys.length === 0) return;
     const res = await tx.run(cypher, { ...params, keys, types: TOUCH_TYPES });

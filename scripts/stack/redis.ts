@@ -9,9 +9,12 @@ import { assertPortFree, LOOPBACK } from './ports';
 import { fileTail, findExecutable, reclaimLeftover, sleep, spawnOwned, waitUntilReady } from './process';
 
 export interface RedisHandle {
+  /** Logs in as `user` (with an ACL file) or as the default user. */
   url: string;
   host: string;
   port: number;
+  /** The user `url` logs in as; undefined: Redis's `default` user. */
+  user?: string;
   password: string;
   pid: number;
   stop(): Promise<void>;
@@ -20,9 +23,14 @@ export interface RedisHandle {
 export interface StartRedisOptions {
   dataDir: string;
   port: number;
-  /** With `aclFile`, the password of that file's `default` user (the one `url` logs in as). */
+  /**
+   * With `aclFile`, the password of the file's user `user` (or of its `default` user when `user` is not
+   * given): the login `url` uses and the readiness probe checks.
+   */
   password: string;
   aclFile?: string;
+  /** The ACL file's user to log in as (e.g. `admin` when the file disables `default`). */
+  user?: string;
   /** Default true. */
   appendOnly?: boolean;
 }
@@ -68,7 +76,7 @@ export async function startRedis(opts: StartRedisOptions): Promise<RedisHandle> 
   try {
     await waitUntilReady(
       proc,
-      pollUntilPong(opts.port, opts.password, proc.hasExited),
+      pollUntilPong(opts.port, opts.user, opts.password, proc.hasExited),
       READY_TIMEOUT_MS,
       explain,
     );
@@ -77,10 +85,12 @@ export async function startRedis(opts: StartRedisOptions): Promise<RedisHandle> 
     throw err;
   }
 
+  const user = opts.user === undefined ? '' : encodeURIComponent(opts.user);
   return {
-    url: `redis://:${encodeURIComponent(opts.password)}@${LOOPBACK}:${opts.port}`,
+    url: `redis://${user}:${encodeURIComponent(opts.password)}@${LOOPBACK}:${opts.port}`,
     host: LOOPBACK,
     port: opts.port,
+    ...(opts.user === undefined ? {} : { user: opts.user }),
     password: opts.password,
     pid: proc.pid,
     stop: () => proc.stop(STOP_GRACE_MS),
@@ -132,7 +142,7 @@ function command(...args: string[]): string {
 type Probe = { kind: 'pong' } | { kind: 'retry' } | { kind: 'fatal'; message: string };
 
 /** One AUTH + PING over a raw socket: no client library, no hidden reconnect logic. */
-function probe(port: number, password: string): Promise<Probe> {
+function probe(port: number, user: string | undefined, password: string): Promise<Probe> {
   return new Promise<Probe>((resolve) => {
     const socket = net.connect({ host: LOOPBACK, port });
     let received = '';
@@ -143,7 +153,8 @@ function probe(port: number, password: string): Promise<Probe> {
     socket.setTimeout(2_000, () => finish({ kind: 'retry' }));
     socket.on('error', () => finish({ kind: 'retry' })); // not listening yet
     socket.on('close', () => finish({ kind: 'retry' }));
-    socket.on('connect', () => socket.write(command('AUTH', password) + command('PING')));
+    const auth = user === undefined ? command('AUTH', password) : command('AUTH', user, password);
+    socket.on('connect', () => socket.write(auth + command('PING')));
     socket.on('data', (chunk: Buffer) => {
       received += chunk.toString('utf8');
       const replies = received.split('\r\n');
@@ -156,9 +167,14 @@ function probe(port: number, password: string): Promise<Probe> {
   });
 }
 
-async function pollUntilPong(port: number, password: string, stopped: () => boolean): Promise<void> {
+async function pollUntilPong(
+  port: number,
+  user: string | undefined,
+  password: string,
+  stopped: () => boolean,
+): Promise<void> {
   while (!stopped()) {
-    const result = await probe(port, password);
+    const result = await probe(port, user, password);
     if (result.kind === 'pong') return;
     if (result.kind === 'fatal') throw new Error(result.message);
     await sleep(100);

@@ -9,10 +9,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { STAGES } from '../../domain/stages';
 import { createLogger } from '../../lib/log';
 import { createRedis } from '../../lib/redis';
+import { Uploads } from '../../lib/uploads';
 import { ensureGraphSchema } from '../../pipeline/merge';
 import { StageRunner, type StageDefinition } from '../../pipeline/runner';
 import { createAnalyzeStage } from '../../pipeline/stages/analyze/handler';
@@ -232,6 +233,33 @@ describe('POST /api/ingest', () => {
     const last = views[views.length - 1]!;
     expect(last.done).toBe(true);
     expect(last.stages.every((s) => s.done === s.total)).toBe(true);
+  });
+
+  it('stops reading progress when the subscriber goes away', async () => {
+    const { cookie } = await h.signedIn('viewer');
+    // An upload that never ends: created, never sealed.
+    const id = `${Date.now()}-${randomBytes(4).toString('hex')}-0000-4000-8000-000000000000`;
+    await h.ingester.uploads.create({ id, name: 'open-ended', createdAt: Date.now(), createdBy: 'test' });
+    const spy = vi.spyOn(Uploads.prototype, 'progress');
+    try {
+      const t0 = Date.now();
+      const { events } = await h.subscribe(
+        'subscription($id: ID!) { uploadProgress(id: $id) { id done } }',
+        { id },
+        { cookie },
+        1500,
+      );
+      // The stream lasted until the client left (the in-process server then ends it itself).
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(1400);
+      expect(events[0]?.data).toEqual({ uploadProgress: { id, done: false } });
+      expect(spy.mock.calls.length).toBeGreaterThan(3);
+      await new Promise((r) => setTimeout(r, 500));
+      const after = spy.mock.calls.length;
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(spy.mock.calls.length).toBe(after);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('refuses subscribing to an unknown upload and a malformed id', async () => {

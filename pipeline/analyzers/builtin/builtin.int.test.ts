@@ -360,3 +360,85 @@ describe('persistence and impact', () => {
     expect(s.hits.some((h) => h.detection === 'analyzer:registry-persistence')).toBe(true);
   });
 });
+
+/**
+ * Techniques the development sets do not show, on the labelled EVTX samples: the whole (small) recording
+ * replayed; the analyzer must fire on the named process and stay quiet on its benign neighbour.
+ */
+describe('labelled attack samples', () => {
+  const cases: Array<{ file: string; analyzer: string; on: string; notOn?: string }> = [
+    {
+      file: 'Lateral Movement/LM_typical_IIS_webshell_sysmon_1_10_traces.jsonl',
+      analyzer: 'server-app-shell',
+      on: '\\cmd.exe',
+      notOn: '\\net1.exe',
+    },
+    {
+      file: 'Lateral Movement/sysmon_1_exec_via_sql_xpcmdshell.jsonl',
+      analyzer: 'server-app-shell',
+      on: '\\cmd.exe',
+    },
+    {
+      file: 'Lateral Movement/LM_tsclient_startup_folder.jsonl',
+      analyzer: 'startup-folder-file',
+      on: '\\mstsc.exe',
+      notOn: '\\rundll32.exe',
+    },
+    {
+      file: 'Privilege Escalation/sysmon_1_7_11_sysprep_uacbypass.jsonl',
+      analyzer: 'dll-hijack-system-folder',
+      on: '\\sysprep.exe',
+      notOn: '\\makecab.exe',
+    },
+    {
+      file: 'Privilege Escalation/sysmon_1_7_11_sysprep_uacbypass.jsonl',
+      analyzer: 'lolbin-proxy-execution',
+      on: '\\wusa.exe',
+      notOn: '\\makecab.exe',
+    },
+    {
+      file: 'Defense Evasion/de_portforward_netsh_rdp_sysmon_13_1.jsonl',
+      analyzer: 'remote-desktop-enabled',
+      on: '\\netsh.exe',
+      notOn: '\\cmd.exe',
+    },
+    {
+      file: 'Persistence/persist_turla_outlook_backdoor_comhijack.jsonl',
+      analyzer: 'registry-persistence',
+      on: '\\reg.exe',
+    },
+    {
+      file: 'Lateral Movement/LM_sysmon_3_DCOM_ShellBrowserWindow_ShellWindows.jsonl',
+      analyzer: 'client-app-inbound',
+      on: '\\explorer.exe',
+    },
+    {
+      file: 'Credential Access/sysmon_10_lsass_mimikatz_sekurlsa_logonpasswords.jsonl',
+      analyzer: 'lsass-access',
+      on: '\\mimikatz.exe',
+    },
+    {
+      file: 'Execution/exec_sysmon_lobin_regsvr32_sct.jsonl',
+      analyzer: 'lolbin-proxy-execution',
+      on: '\\regsvr32.exe',
+    },
+    {
+      file: 'Defense Evasion/de_powershell_execpolicy_changed_sysmon_13.jsonl',
+      analyzer: 'security-registry-tamper',
+      on: '\\powershell.exe',
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.analyzer}: ${path.basename(c.file, '.jsonl')}`, async () => {
+      const s = await scenario([EVTX(c.file)], { all: true });
+      const on = await s.byImage(c.on);
+      expect(on.length, `no ${c.on} in the sample`).toBeGreaterThan(0);
+      expect(on.some((k) => s.fired(c.analyzer, k))).toBe(true);
+      if (c.notOn) {
+        const off = await s.byImage(c.notOn);
+        expect(off.length, `no ${c.notOn} in the sample`).toBeGreaterThan(0);
+        for (const k of off) expect(s.fired(c.analyzer, k)).toBe(false);
+      }
+    });
+  }
+});

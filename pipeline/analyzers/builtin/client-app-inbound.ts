@@ -18,7 +18,7 @@ export default defineAnalyzer({
   techniques: ['T1021.003', 'T1559.001'],
   score: 75,
   query: match('Process', 'proc', {
-    image: image([...OFFICE_APPS, ...EXECUTION_TOOLS, ...NON_NETWORK_PROGRAMS]),
+    image: image([...OFFICE_APPS, ...EXECUTION_TOOLS, ...NON_NETWORK_PROGRAMS, 'explorer.exe']),
   })
     .connection(
       'proc',

@@ -41,6 +41,10 @@ export default defineAnalyzer({
     let score = 60;
     if (isDropLocation(m.file.path)) score += 10;
     if (asService) score += 10;
+    // Self-updaters (Squirrel Update.exe, vendor *updater*/setup programs) do this all day; an attacker can
+    // borrow the name, so they are scored down rather than ignored.
+    if (!asService && /(setup|install|update|upgrade|squirrel)[^\\]*\.exe$/i.test(text(m.writer.image)))
+      score = 35;
     const how = systemWriter
       ? 'written over the network (SMB)'
       : `written by ${quote(basename(m.writer.image), 80)}`;

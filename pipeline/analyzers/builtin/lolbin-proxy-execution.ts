@@ -191,6 +191,34 @@ const RULES: readonly Rule[] = [
     techniques: ['T1218'],
     score: 60,
   },
+  {
+    image: ['wscript.exe', 'cscript.exe'],
+    re: /[-/]e:\s*(vbs|vbscript|jscript|javascript|jscript\.encode|vbscript\.encode)\s+["']?[^"'\s]+\.(?!vbs\b|vbe\b|js\b|jse\b|wsf\b)[a-z0-9]+\b/i,
+    what: 'script host runs a file disguised as another type',
+    techniques: ['T1059.005', 'T1036.008'],
+    score: 75,
+  },
+  {
+    image: ['wscript.exe', 'cscript.exe'],
+    re: /(https?:|\\\\[0-9a-z.-]+\\)[^\s"']*\.(vbs|vbe|js|jse|wsf|sct)\b/i,
+    what: 'script host runs a remote script',
+    techniques: ['T1059.005', 'T1105'],
+    score: 75,
+  },
+  {
+    image: ['wusa.exe'],
+    re: /[-/]extract\s*:\s*["']?([a-z]:\\windows|%windir%|%systemroot%)/i,
+    what: 'wusa extracts files into the Windows folder (UAC bypass)',
+    techniques: ['T1548.002', 'T1140'],
+    score: 75,
+  },
+  {
+    image: ['explorer.exe'],
+    re: /explorer(\.exe)?["']?\s+(\/root,\s*)?["']?[^"'\s]+\.(exe|dll|scr|bat|cmd|ps1|vbs|js|hta|com|pif)\b/i,
+    what: 'Explorer used to start a program (parent-process evasion)',
+    techniques: ['T1202'],
+    score: 55,
+  },
 ];
 
 export default defineAnalyzer({
@@ -198,7 +226,9 @@ export default defineAnalyzer({
   title: 'Signed Windows binary used to fetch or run code',
   techniques: ['T1218'],
   score: 70,
-  query: match('Process', 'proc', { image: image(LOLBINS) }),
+  query: match('Process', 'proc', {
+    image: image([...LOLBINS, 'wscript.exe', 'cscript.exe', 'explorer.exe', 'wusa.exe']),
+  }),
   hits(m) {
     const name = imageName(m.proc.image);
     const cmd = text(m.proc.command_line);

@@ -17,6 +17,8 @@
  */
 import {
   accessCapabilities,
+  allOf,
+  exists,
   defineAnalyzer,
   describeProcess,
   imageIs,
@@ -26,6 +28,7 @@ import {
   parseAccessMask,
   text,
 } from '../sdk';
+import { REMOTE_IP } from './_util';
 import { isSystemPath } from '../sdk/windows';
 
 /** Agents that read lsass memory as part of their job (only excused without dump/unknown evidence). */
@@ -67,7 +70,9 @@ export default defineAnalyzer({
         s
           .asset('src', 'own')
           .out('src', 'RAN_AS', 'user')
-          .out('user', 'LOGGED_ON', 'via', { edgeWhere: { logon_type: '10' } })
+          .out('user', 'LOGGED_ON', 'via', {
+            edgeWhere: { logon_type: ['10', '7'], source_ip: allOf(exists(), REMOTE_IP) },
+          })
           .compare(['via', 'key'], '=', ['own', 'key']),
       'via',
       1,
@@ -88,6 +93,10 @@ export default defineAnalyzer({
     const knownAgent = KNOWN_READERS.includes(name) && isSystemPathOrAgent(text(m.src.image));
     if (knownAgent && !dumpEvidence && !unknownCode) return null;
     let score = strong.length > 0 ? 70 : 55;
+    // Security and backup agents installed under Program Files read lsass for a living; without dump or
+    // injected-code evidence their access is only worth a low score (an attacker can install there too).
+    if (/^[a-z]:\\program files( \(x86\))?\\/i.test(text(m.src.image)) && !strong.some((c) => c.write))
+      score = 40;
     const why: string[] = [];
     if (dumpEvidence) {
       score = 90;
@@ -112,7 +121,7 @@ export default defineAnalyzer({
       context: [m.lsass, ...m.rdp],
       score,
       techniques: rdp ? ['T1021.001'] : [],
-      summary: `${describeProcess(m.src)} opened lsass.exe with access ${shown} (${rights})${why.length ? ` ${why.join(' and ')}` : ''}${rdp ? ', as a user with a Remote Desktop logon on this host' : ''}`,
+      summary: `${describeProcess(m.src)} opened lsass.exe with access ${shown} (${rights})${why.length ? ` ${why.join(' and ')}` : ''}${rdp ? ', by a user logged on to this host over Remote Desktop' : ''}`,
     };
   },
 });

@@ -4,7 +4,9 @@
  * Out-Minidump ...). Whatever the tool, the pair "handle to lsass + .dmp written" is the technique.
  */
 import {
+  allOf,
   anyOf,
+  exists,
   contains,
   defineAnalyzer,
   describeProcess,
@@ -14,6 +16,7 @@ import {
   quote,
   text,
 } from '../sdk';
+import { REMOTE_IP } from './_util';
 
 export default defineAnalyzer({
   id: 'lsass-dump-file',
@@ -32,7 +35,9 @@ export default defineAnalyzer({
         s
           .asset('src', 'own')
           .out('src', 'RAN_AS', 'user')
-          .out('user', 'LOGGED_ON', 'via', { edgeWhere: { logon_type: '10' } })
+          .out('user', 'LOGGED_ON', 'via', {
+            edgeWhere: { logon_type: ['10', '7'], source_ip: allOf(exists(), REMOTE_IP) },
+          })
           .compare(['via', 'key'], '=', ['own', 'key']),
       'via',
       1,
@@ -44,7 +49,7 @@ export default defineAnalyzer({
       risky: [m.src],
       context: [m.lsass, m.dump, ...m.rdp],
       techniques: rdp ? ['T1021.001'] : [],
-      summary: `${describeProcess(m.src)} opened lsass.exe (access ${quote(text(m.access.granted_access), 60)}) and wrote ${quote(m.dump.path, 200)}${rdp ? ', as a user with a Remote Desktop logon on this host' : ''}`,
+      summary: `${describeProcess(m.src)} opened lsass.exe (access ${quote(text(m.access.granted_access), 60)}) and wrote ${quote(m.dump.path, 200)}${rdp ? ', by a user logged on to this host over Remote Desktop' : ''}`,
     };
   },
 });

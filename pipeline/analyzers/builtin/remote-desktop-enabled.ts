@@ -15,12 +15,23 @@ export const rdpRegistry = defineAnalyzer({
     'key',
     {
       path: regex(
-        String.raw`\\control\\terminal server(\\winstations\\rdp-tcp)?$|\\policies\\microsoft\\windows nt\\terminal services$`,
+        String.raw`\\control\\terminal server(\\winstations\\rdp-tcp)?$|\\policies\\microsoft\\windows nt\\terminal services$|\\services\\portproxy\\v[46]tov[46]\\tcp$`,
       ),
     },
     { edgeAs: 'set' },
   ),
   hits(m) {
+    if (/\\portproxy\\/i.test(text(m.key.path))) {
+      const rules = list(m.set.details).filter((d) => !/=\(deleted\)$/i.test(d));
+      if (rules.length === 0) return null;
+      return {
+        risky: [m.writer],
+        context: [m.key],
+        score: 65,
+        techniques: ['T1090'],
+        summary: `${describeProcess(m.writer)} added a port forward ${quote(rules.join(' '), 120)} (netsh portproxy)`,
+      };
+    }
     const changes = list(m.set.details).filter(
       (d) =>
         /^fdenytsconnections=dword \(0x0+\)$/i.test(d) ||

@@ -99,6 +99,10 @@ export default defineAnalyzer({
     if (!tool && (parent !== 'services.exe' || isSystemPath(text(m.child.image)))) return null;
     const techniques = [...(TECHNIQUES[parent] ?? [])];
     let score = tool ? 75 : 55;
+    // Remote management that happens all over the environment (WinRM automation, SCCM, monitoring) is
+    // routine; strong command-line evidence below still lifts it.
+    const pair = await ctx.rarity.parentChild(text(m.parent.image), child);
+    if (pair.hosts >= 5 && pair.count >= 20) score = 40;
     const cmd = text(m.child.command_line);
     if (/\\\\\.\\pipe\\|\becho\b.*>\s*\\\\/i.test(cmd)) score = Math.max(score, 85);
     if (

@@ -71,6 +71,20 @@ const RULES: readonly Rule[] = [
     score: 80,
   },
   {
+    key: /\\shellids\\microsoft\.powershell$|\\policies\\microsoft\\windows\\powershell$/i,
+    value: /^executionpolicy=(bypass|unrestricted)$/i,
+    what: 'lets every PowerShell script run',
+    techniques: ['T1562'],
+    score: 45,
+  },
+  {
+    key: /\\control\\session manager\\environment$|^hk(cu|u\\[^\\]+)\\environment$/i,
+    value: /^__pslockdownpolicy=/i,
+    what: 'overrides PowerShell Constrained Language Mode',
+    techniques: ['T1562'],
+    score: 65,
+  },
+  {
     key: /\\policies\\microsoft\\windows\\(powershell\\scriptblocklogging|powershell\\modulelogging|eventlog\\[^\\]+)$/i,
     value: new RegExp(`^(enablescriptblocklogging|enablemodulelogging)=${OFF}|^enabled=${OFF}`, 'i'),
     what: 'turns logging off',
@@ -92,7 +106,7 @@ export default defineAnalyzer({
       'key',
       {
         path: regex(
-          String.raw`windows defender|\\policies\\system$|wdigest$|\\control\\lsa$|\\services\\(eventlog|sysmon|windefend|wd|sense)|scriptblocklogging$|modulelogging$|\\policies\\microsoft\\windows\\eventlog`,
+          String.raw`shellids\\microsoft\.powershell$|\\windows\\powershell$|environment$|windows defender|\\policies\\system$|wdigest$|\\control\\lsa$|\\services\\(eventlog|sysmon|windefend|wd|sense)|scriptblocklogging$|modulelogging$|\\policies\\microsoft\\windows\\eventlog`,
         ),
       },
       { edgeAs: 'set' },

@@ -169,7 +169,7 @@ describe('engage stage on a real graph', () => {
     expect(detail.lens.tags).toEqual(['lsa']);
     expect(detail.notes.map((n) => n.text)).toContain('looked at reg save');
     const merges = detail.audit.filter((e) => e.action === 'lens.merge');
-    expect(merges).toHaveLength(1);
+    expect(merges, JSON.stringify(detail.audit, null, 1)).toHaveLength(1);
     expect(merges[0]).toMatchObject({ actor: 'pipeline', target: a, after: { absorbed: b } });
     const [mergedEntry] = await gateway.query<{ n: number }>(
       'test.audit',

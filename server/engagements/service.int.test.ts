@@ -1,0 +1,242 @@
+/**
+ * The engagement service against the real Neo4j, on lenses the engage stage built from real telemetry
+ * (cmd_psexec_lsa_secrets_dump replayed under a tag of this file's own): lifecycle and its audit trail,
+ * assignment, tags, scope edits, notes with their versions, the lens list, and the findings export.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from '../../domain/errors';
+import type { GraphGateway } from '../../lib/neo4j';
+import { buildGraph, hit, hitsJob, hostOf, loadEvents, newReplayTag, processKey, runEngage } from '../../pipeline/engagement/test-support';
+import { ensureGraphSchema } from '../../pipeline/merge';
+import { gatewayFromEnv } from '../../pipeline/merge/test-support';
+import { createEngageStage } from '../../pipeline/stages/engage/handler';
+import { AccountRepository } from '../auth/account-repository';
+import { EngagementService } from './service';
+import type { Actor } from './types';
+
+const FILE = 'cmd_psexec_lsa_secrets_dump.jsonl';
+const PSEXEC = '39E4A257-40A6-5F8D-A005-000000000700';
+const PSEXESVC = '39E4A257-40A6-5F8D-A105-000000000700';
+const REG = '39E4A257-40A6-5F8D-A205-000000000700';
+const CONHOST = '39E4A257-40A6-5F8D-A305-000000000700';
+const SVCHOST = '39E4A257-F133-5F8B-1A00-000000000700';
+
+let gateway: GraphGateway;
+// Ahead of the engage stage's wall clock, so the service's audit entries sort after the pipeline's.
+let clock = Date.now() + 30 * 86_400_000;
+let service: EngagementService;
+const tag = newReplayTag();
+const k = (g: string) => processKey(g, tag);
+const host = hostOf('WORKSTATION5', tag);
+const alice: Actor = { username: `alice-${tag}`, role: 'analyst' };
+const bob: Actor = { username: `bob-${tag}`, role: 'analyst' };
+const admin: Actor = { username: `root-${tag}`, role: 'admin' };
+const viewer: Actor = { username: `vera-${tag}`, role: 'viewer' };
+let eng: string;
+
+async function refused(p: Promise<unknown>): Promise<AppError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof AppError) return e;
+    throw e;
+  }
+  throw new Error('expected a refusal');
+}
+
+beforeAll(async () => {
+  gateway = gatewayFromEnv();
+  await ensureGraphSchema(gateway);
+  service = new EngagementService({ gateway, now: () => (clock += 1000) });
+  const accounts = new AccountRepository(gateway);
+  for (const a of [alice, bob, admin]) await accounts.create({ username: a.username, role: a.role, passwordHash: 'unused' });
+  await buildGraph(gateway, tag, loadEvents(FILE), FILE);
+  const stage = createEngageStage(gateway);
+  await runEngage(
+    stage,
+    hitsJob([
+      hit({ detection: 'analyzer:psexec-tool', title: 'PsExec | started `x`', riskyNodes: [k(PSEXEC)], score: 45, techniques: ['T1569.002'] }),
+      hit({ detection: 'analyzer:remote-execution', title: 'Service binary started', riskyNodes: [k(PSEXESVC)], score: 55, techniques: ['T1021.002'] }),
+      hit({ detection: 'sigma:reg-save-lsa', source: 'sigma', title: 'LSA secrets saved', riskyNodes: [k(REG)], score: 70, techniques: ['T1003.004'] }),
+      hit({ detection: 'sigma:weak', source: 'sigma', title: 'Weak signal', riskyNodes: [k(SVCHOST)], score: 20 }),
+    ]),
+  );
+  const [row] = await gateway.query<{ key: string }>(
+    'test.eng',
+    "MATCH (l:Lens {type: 'engagement'})-[:SCOPE {role: 'risky'}]->(:Process {key: $node}) RETURN l.key AS key",
+    { node: k(REG) },
+  );
+  eng = row!.key;
+});
+
+afterAll(async () => {
+  await gateway.close();
+});
+
+describe('lifecycle and audit trail', () => {
+  it('moves New -> Investigating -> Closed -> Investigating, refuses the rest, and records who/when/before/after', async () => {
+    expect((await refused(service.setStatus(viewer, { lens: eng, status: 'Investigating' }))).code).toBe('FORBIDDEN');
+    const early = await refused(service.setStatus(alice, { lens: eng, status: 'Closed', resolution: 'TruePositive', summary: 'x' }));
+    expect(early.code).toBe('INVALID_TRANSITION');
+    expect(early.message).toMatch(/New lens cannot become Closed/);
+
+    const t0 = clock;
+    const started = await service.setStatus(alice, { lens: eng, status: 'Investigating' });
+    expect(started.status).toBe('Investigating');
+    expect((await refused(service.setStatus(alice, { lens: eng, status: 'Investigating' }))).message).toMatch(/already Investigating/);
+
+    await service.assign(alice, { lens: eng, assignee: bob.username });
+    expect((await refused(service.assign(alice, { lens: eng, assignee: 'nobody-here' }))).code).toBe('NOT_FOUND');
+    await service.setTags(bob, { lens: eng, tags: ['lateral', ' Lateral ', 'creds'] });
+    expect((await refused(service.setTags(bob, { lens: eng, tags: ['<script>'] }))).code).toBe('BAD_INPUT');
+
+    expect((await refused(service.setStatus(bob, { lens: eng, status: 'Closed', resolution: 'TruePositive' }))).code).toBe('BAD_INPUT');
+    expect((await refused(service.setStatus(bob, { lens: eng, status: 'Closed', resolution: 'Duplicate', summary: 'dup', duplicateOf: 'eng:doesnotexist' }))).code).toBe('NOT_FOUND');
+    const closed = await service.setStatus(bob, { lens: eng, status: 'Closed', resolution: 'TruePositive', summary: 'PsExec used to dump LSA secrets.' });
+    expect(closed).toMatchObject({ status: 'Closed', resolution: 'TruePositive', resolutionSummary: 'PsExec used to dump LSA secrets.', closedBy: bob.username, assignee: bob.username, tags: ['lateral', 'creds'] });
+    const reopened = await service.setStatus(alice, { lens: eng, status: 'Investigating' });
+    expect(reopened).toMatchObject({ status: 'Investigating', resolution: null, reopenedByPipeline: false });
+
+    const { audit } = await service.getLens(viewer, eng);
+    const mine = audit.filter((e) => e.at > t0).reverse();
+    expect(mine.map((e) => [e.actor, e.action])).toEqual([
+      [alice.username, 'status.start'],
+      [alice.username, 'assign'],
+      [bob.username, 'tags.set'],
+      [bob.username, 'status.close'],
+      [alice.username, 'status.reopen'],
+    ]);
+    for (let i = 1; i < mine.length; i++) expect(mine[i]!.at).toBeGreaterThan(mine[i - 1]!.at);
+    expect(mine[0]).toMatchObject({ before: { status: 'New' }, after: { status: 'Investigating' } });
+    expect(mine[1]).toMatchObject({ before: { assignee: null }, after: { assignee: bob.username } });
+    expect(mine[2]).toMatchObject({ before: { tags: [] }, after: { tags: ['lateral', 'creds'] } });
+    expect(mine[3]).toMatchObject({ before: { status: 'Investigating', resolution: null }, after: { status: 'Closed', resolution: 'TruePositive', summary: 'PsExec used to dump LSA secrets.' } });
+    expect(mine[4]).toMatchObject({ before: { status: 'Closed', resolution: 'TruePositive' }, after: { status: 'Investigating', resolution: null } });
+  });
+});
+
+describe('scope edits', () => {
+  it('adds and removes nodes, recomputes the score, and the pipeline respects a removal', async () => {
+    const before = await service.getLens(alice, eng);
+    expect(before.nodes.find((n) => n.key === k(CONHOST))).toBeUndefined();
+
+    await service.addToScope(alice, { lens: eng, node: k(CONHOST) });
+    const added = await service.getLens(alice, eng);
+    expect(added.nodes.find((n) => n.key === k(CONHOST))).toMatchObject({ role: 'context', addedBy: alice.username, label: expect.stringMatching(/^conhost\.exe/) });
+    expect(added.audit[0]).toMatchObject({ actor: alice.username, action: 'scope.add', before: { node: k(CONHOST), role: null }, after: { node: k(CONHOST), role: 'context' } });
+
+    const removed = await service.removeFromScope(bob, { lens: eng, node: k(REG) });
+    expect(removed.score).toBeLessThan(before.lens.score);
+    expect(removed.riskyCount).toBe(before.lens.riskyCount - 1);
+    const after = await service.getLens(alice, eng);
+    expect(after.nodes.find((n) => n.key === k(REG))).toBeUndefined();
+    expect(after.audit[0]).toMatchObject({ actor: bob.username, action: 'scope.remove', before: { node: k(REG), role: 'risky', addedBy: 'pipeline' }, after: { role: null } });
+    expect((await refused(service.removeFromScope(bob, { lens: eng, node: k(REG) }))).code).toBe('NOT_FOUND');
+    expect((await refused(service.addToScope(alice, { lens: eng, node: `Process:${tag}-missing` }))).code).toBe('NOT_FOUND');
+    expect((await refused(service.addToScope(viewer, { lens: eng, node: k(REG) }))).code).toBe('FORBIDDEN');
+
+    // a new detection on the removed node does not put it back into this lens
+    await runEngage(createEngageStage(gateway), hitsJob([hit({ detection: 'analyzer:credential-dump', riskyNodes: [k(REG)], score: 80 })]));
+    expect((await service.getLens(alice, eng)).nodes.find((n) => n.key === k(REG))).toBeUndefined();
+    // an analyst can
+    await service.addToScope(bob, { lens: eng, node: k(REG), role: 'risky' });
+    const back = await service.getLens(alice, eng);
+    expect(back.nodes.find((n) => n.key === k(REG))).toMatchObject({ role: 'risky', addedBy: bob.username });
+    expect(back.lens.riskyCount).toBe(before.lens.riskyCount);
+  });
+});
+
+describe('notes', () => {
+  it('keeps every version, only the author or an admin edits, lens and node notes show on the lens', async () => {
+    expect((await refused(service.addNote(alice, { target: { lens: eng }, text: '   ' }))).code).toBe('BAD_INPUT');
+    expect((await refused(service.addNote(alice, { target: { node: `Process:${tag}-nope` }, text: 'x' }))).code).toBe('NOT_FOUND');
+    expect((await refused(service.addNote(viewer, { target: { lens: eng }, text: 'x' }))).code).toBe('FORBIDDEN');
+
+    const text1 = 'First look: `reg save` of **HKLM\\security** <b>raw</b>';
+    const lensNote = await service.addNote(alice, { target: { lens: eng }, text: text1 });
+    expect(lensNote).toMatchObject({ target: eng, targetKind: 'lens', text: text1, author: alice.username, version: 1 });
+    const nodeNote = await service.addNote(bob, { target: { node: k(PSEXEC) }, text: 'Tool dropped by the operator.' });
+
+    const v2 = await service.editNote(alice, { note: lensNote.id, text: 'Second look: confirmed.' });
+    expect(v2).toMatchObject({ version: 2, text: 'Second look: confirmed.', editedBy: alice.username, author: alice.username });
+    expect((await refused(service.editNote(bob, { note: lensNote.id, text: 'hijack' }))).code).toBe('FORBIDDEN');
+    const v3 = await service.editNote(admin, { note: lensNote.id, text: 'Admin fixed a typo.' });
+    expect(v3).toMatchObject({ version: 3, editedBy: admin.username, author: alice.username });
+
+    const history = await service.noteHistory(viewer, lensNote.id);
+    expect(history.map((h) => [h.version, h.text, h.author])).toEqual([
+      [1, text1, alice.username],
+      [2, 'Second look: confirmed.', alice.username],
+      [3, 'Admin fixed a typo.', admin.username],
+    ]);
+
+    const d = await service.getLens(viewer, eng);
+    expect(d.notes.map((n) => n.id)).toEqual(expect.arrayContaining([lensNote.id, nodeNote.id]));
+    expect(await service.nodeNotes(viewer, k(PSEXEC))).toEqual([expect.objectContaining({ id: nodeNote.id, targetKind: 'node' })]);
+    const edits = d.audit.filter((e) => e.action === 'note.edit');
+    expect(edits[0]).toMatchObject({ actor: admin.username, before: { version: 2, text: 'Second look: confirmed.' }, after: { version: 3, text: 'Admin fixed a typo.' } });
+    expect(d.audit.some((e) => e.action === 'note.add' && e.target === k(PSEXEC) && e.actor === bob.username)).toBe(true);
+  });
+});
+
+describe('lens list', () => {
+  it('filters, sorts by score, and pages with a cursor', async () => {
+    const all = await service.listLenses(viewer, { host, first: 10 });
+    expect(all.lenses.map((l) => l.id).sort()).toEqual([`asset:${host}`, eng].sort());
+    expect(all.total).toBe(2);
+    expect(all.lenses[0]!.score).toBeGreaterThanOrEqual(all.lenses[1]!.score);
+
+    const p1 = await service.listLenses(viewer, { host, first: 1 });
+    expect(p1.lenses).toHaveLength(1);
+    expect(p1.nextCursor).not.toBeNull();
+    const p2 = await service.listLenses(viewer, { host, first: 1, after: p1.nextCursor! });
+    expect(p2.lenses).toHaveLength(1);
+    expect(p2.lenses[0]!.id).not.toBe(p1.lenses[0]!.id);
+    expect(p2.nextCursor).toBeNull();
+
+    expect((await service.listLenses(viewer, { host, type: 'engagement' })).lenses.map((l) => l.id)).toEqual([eng]);
+    expect((await service.listLenses(viewer, { host, technique: 'T1003' })).lenses.map((l) => l.id)).toContain(eng);
+    expect((await service.listLenses(viewer, { host, assignee: bob.username })).lenses.map((l) => l.id)).toEqual([eng]);
+    expect((await service.listLenses(viewer, { host, tag: 'LATERAL' })).lenses.map((l) => l.id)).toEqual([eng]);
+    expect((await service.listLenses(viewer, { host, minScore: 101 - 1, maxScore: 100 })).lenses.every((l) => l.score >= 100)).toBe(true);
+    expect((await service.listLenses(viewer, { text: host.toLowerCase(), type: 'asset' })).lenses.map((l) => l.id)).toEqual([`asset:${host}`]);
+    expect((await service.listLenses(viewer, { host, sort: 'lastActivity' })).lenses).toHaveLength(2);
+
+    expect((await refused(service.listLenses(viewer, { host, first: 1000 }))).code).toBe('BAD_INPUT');
+    expect((await refused(service.listLenses(viewer, { host, sort: 'lastActivity', after: p1.nextCursor! }))).code).toBe('BAD_INPUT');
+    expect((await refused(service.listLenses(viewer, { host, minScore: 50, maxScore: 10 }))).code).toBe('BAD_INPUT');
+  });
+});
+
+describe('export', () => {
+  it('exports every risk on a risky node with its lens, dataset and times; a ticket in markdown', async () => {
+    const rows = [];
+    for await (const r of service.exportFindings(viewer)) if (r.host === host) rows.push(r);
+    const reg = rows.find((r) => r.node_key === k(REG) && r.detection === 'sigma:reg-save-lsa')!;
+    expect(reg).toMatchObject({
+      lens: eng,
+      lens_type: 'engagement',
+      detection: 'sigma:reg-save-lsa',
+      risk_score: 70,
+      techniques: ['T1003.004'],
+      node_kind: 'Process',
+      host,
+      process_guid: k(REG).slice('Process:'.length),
+      dataset: 'cmd_psexec_lsa_secrets_dump',
+    });
+    expect(reg.image).toMatch(/reg\.exe$/i);
+    expect(reg.first_seen).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // a node in no engagement lens goes with its asset lens
+    expect(rows.find((r) => r.node_key === k(SVCHOST))).toMatchObject({ lens: `asset:${host}`, lens_type: 'asset' });
+
+    const only = [];
+    for await (const r of service.exportFindings(viewer, { lens: eng })) only.push(r);
+    expect(new Set(only.map((r) => r.lens))).toEqual(new Set([eng]));
+    expect(only.length).toBeGreaterThanOrEqual(3);
+
+    const md = await service.lensReport(viewer, eng);
+    expect(md).toContain('## Timeline');
+    expect(md).toContain('PsExec \\| started \\`x\\`');
+    expect(md).toContain('Admin fixed a typo.');
+  });
+});
