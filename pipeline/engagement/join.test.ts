@@ -7,6 +7,7 @@ import {
   newLensKey,
   planStory,
   reopenReason,
+  strongAccess,
   type JoinRelation,
   type LensState,
   type Neighbour,
