@@ -21,12 +21,12 @@ export interface WorkerProcess {
 
 /** The environment of a worker: ours only, nothing inherited that could change its configuration. */
 export function workerEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const base: NodeJS.ProcessEnv = {};
+  const base: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (k.startsWith('LENSGRAPH_') || k.startsWith('REDIS_') || k.startsWith('NEO4J_')) continue;
     base[k] = v;
   }
-  return { ...base, LENSGRAPH_LOG_LEVEL: 'info', ...env };
+  return { ...base, LENSGRAPH_LOG_LEVEL: 'info', ...env } as NodeJS.ProcessEnv;
 }
 
 /** `node --import tsx pipeline/main.ts` (the PID is node's own: setpriv execs it), ready when it says so. */
