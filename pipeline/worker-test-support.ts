@@ -26,7 +26,7 @@ export function workerEnv(env: Record<string, string>): NodeJS.ProcessEnv {
     if (k.startsWith('LENSGRAPH_') || k.startsWith('REDIS_') || k.startsWith('NEO4J_')) continue;
     base[k] = v;
   }
-  return { ...base, LENSGRAPH_LOG_LEVEL: 'info', ...env } as NodeJS.ProcessEnv;
+  return { ...base, LENSGRAPH_LOG_LEVEL: 'info', ...env } as unknown as NodeJS.ProcessEnv;
 }
 
 /** `node --import tsx pipeline/main.ts` (the PID is node's own: setpriv execs it), ready when it says so. */
