@@ -397,14 +397,15 @@ export class EngagementRepository {
     }));
   }
 
-  async risks(id: string): Promise<RiskView[]> {
+  async risks(id: string, limit: number): Promise<RiskView[]> {
     const rows = await this.gateway.query<{ risk: unknown }>(
       'engagement.lens-risks',
       `MATCH (:Lens {key: $id})-[:SCOPE {role: 'risky'}]->(n)-[:HAS_RISK]->(r:Risk)
        RETURN {key: r.key, node: n.key, detection: r.detection, source: r.source, title: r.title, summary: r.summary,
                score: r.score, techniques: r.techniques, count: r.count, firstSeen: r.first_seen, lastSeen: r.last_seen} AS risk
-       ORDER BY r.score DESC, r.key`,
-      { id },
+       ORDER BY r.score DESC, r.key
+       LIMIT $limit`,
+      { id, limit: int(limit) },
     );
     return rows.map((r) => RiskRow.parse(r.risk));
   }

@@ -51,6 +51,7 @@ export interface EngagementServiceDeps {
 export const DETAIL_LIMITS = {
   nodes: 500,
   edges: 2000,
+  risks: 2000,
   timeline: 1000,
   timelinePerNode: 60,
   audit: 200,
@@ -180,7 +181,7 @@ export class EngagementService {
     const [nodes, edges, risks, sources] = await Promise.all([
       this.repo.scopeNodes(key, DETAIL_LIMITS.nodes + 1),
       this.repo.scopeEdges(key, DETAIL_LIMITS.edges),
-      this.repo.risks(key),
+      this.repo.risks(key, DETAIL_LIMITS.risks),
       this.repo.timelineSources(key, DETAIL_LIMITS.timelinePerNode, DETAIL_LIMITS.nodes),
     ]);
     const shown = nodes.slice(0, DETAIL_LIMITS.nodes);

@@ -3,7 +3,7 @@
  * update, not the graph. Their hits join the Sigma hits on their way to the engagement stage.
  */
 import type { Hit } from '../../../domain/detection';
-import { HitsPayload, UpdatePayload } from '../../payloads';
+import { type HitsPayload, UpdatePayload } from '../../payloads';
 import type { StageDefinition } from '../../runner';
 
 export interface AnalyzerHost {

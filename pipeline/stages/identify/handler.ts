@@ -89,7 +89,7 @@ export function createIdentifyStage(deps: IdentifyDeps): StageDefinition<EventsP
           }
           for (const event of part.sigmaOnly) await evaluate(event, () => pushAsset(event));
 
-          // eslint-disable-next-line no-inner-declarations
+           
           function pushAsset(e: NormalizedEvent): string {
             const node = assetNode(e);
             extraNodes.push(node);
