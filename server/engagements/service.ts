@@ -54,7 +54,6 @@ export const DETAIL_LIMITS = {
   risks: 2000,
   timeline: 1000,
   timelinePerNode: 60,
-  risks: 500,
   audit: 200,
 } as const;
 
