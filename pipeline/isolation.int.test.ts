@@ -141,14 +141,14 @@ afterAll(async () => {
 describe('Redis ACL users', () => {
   it('disables the default user: no password, a wrong one or another role\'s password gets nothing', async () => {
     const parse = redisUserName(prefix, 'parse');
-    expect(await rawReplies(['PING'])).toEqual([expect.stringMatching(/^-NOAUTH/)]);
+    expect(await rawReplies([['PING']])).toEqual([expect.stringMatching(/^-NOAUTH/)]);
     for (const auth of [
       ['AUTH', passwords.parse],
       ['AUTH', 'default', passwords.parse],
       ['AUTH', parse, 'not-the-password'],
       ['AUTH', parse, passwords.merge],
     ]) {
-      expect(await rawReplies([auth, 'PING'].map((c) => (Array.isArray(c) ? c : [c])))).toEqual([
+      expect(await rawReplies([auth, ['PING']])).toEqual([
         expect.stringMatching(/^-WRONGPASS/),
         expect.stringMatching(/^-NOAUTH/),
       ]);
