@@ -7,16 +7,17 @@
  * shares it. Stages that need Neo4j pause while it is down instead of spending their jobs' attempts.
  */
 import type { Redis } from 'ioredis';
+import { AppError } from '../domain/errors';
 import { STAGES, type StageName } from '../domain/stages';
 import { config, ConfigError, redisUrlFor, serviceSettings } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { GraphGateway } from '../lib/neo4j';
 import { createRedis } from '../lib/redis';
-import { loadAnalyzerHost } from './analyzers/host';
+import { loadAnalyzerHost, type RunningHost } from './analyzers/host';
 import { ensureGraphSchema } from './merge';
 import { StageRunner, type StageDefinition } from './runner';
 import { loadRules } from './sigma';
-import { createAnalyzeStage } from './stages/analyze/handler';
+import { createAnalyzeStage, type AnalyzerHost } from './stages/analyze/handler';
 import { createEngageStage } from './stages/engage/handler';
 import { createIdentifyStage } from './stages/identify/handler';
 import { createMergeStage } from './stages/merge/handler';
@@ -113,7 +114,19 @@ async function main(): Promise<void> {
         break;
       case 'analyze': {
         const host = await loadAnalyzerHost(gateway, cfg.LENSGRAPH_ANALYZERS_DIR, log);
-        defs.push({ ...createAnalyzeStage(host), ready: neo4jUp } as StageDefinition<unknown, unknown>);
+        // The host skips an analyzer that throws (one bad analyzer must not stop the others). When they
+        // failed because Neo4j went away, that would silently lose this update's analysis: retry instead.
+        const guarded: AnalyzerHost = {
+          async run(changedKeys) {
+            const hits = await host.run(changedKeys);
+            const failed = (host as Partial<RunningHost>).lastRun?.failed ?? [];
+            if (failed.length > 0 && !(await neo4jUp())) {
+              throw new AppError('UNAVAILABLE', `Neo4j unavailable while ${failed.length} analyzer(s) ran`);
+            }
+            return hits;
+          },
+        };
+        defs.push({ ...createAnalyzeStage(guarded), ready: neo4jUp } as StageDefinition<unknown, unknown>);
         break;
       }
       case 'engage':
