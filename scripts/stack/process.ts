@@ -67,7 +67,9 @@ export function spawnOwned(opts: SpawnOwnedOptions): OwnedProcess {
   const child = spawn(command, args, {
     cwd: opts.cwd,
     env: opts.env ?? process.env,
-    detached: false,
+    // A process group of its own: the terminal's Ctrl-C reaches only us, and we stop our servers after
+    // the processes that use them (workers drain first). If we die without stopping them, --pdeathsig does.
+    detached: true,
     // stdin stays an open pipe: the Neo4j launcher exits when it closes (a second guard when we die).
     stdio: ['pipe', 'pipe', 'pipe'],
   });
