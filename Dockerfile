@@ -4,6 +4,7 @@ WORKDIR /app
 COPY package.json package-lock.json* .npmrc ./
 RUN npm install --no-audit --no-fund
 COPY . .
+ENV NEXT_TELEMETRY_DISABLED=1
 RUN npx next build
 
 FROM node:20-bookworm-slim

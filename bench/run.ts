@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { benchApiLatency, type ApiLatencyResult } from './api-latency';
 import { benchE2e, type E2eResult } from './e2e';
 import { BENCHMARKS, parseArgs, USAGE, type BenchArgs, type BenchName } from './lib/args';
 import { REPO_ROOT, SYSMON_DIR, assertDataPresent } from './lib/data';
@@ -100,6 +101,14 @@ async function runOne(name: BenchName, a: BenchArgs): Promise<unknown> {
         log,
         onStack: register,
       });
+    case 'api':
+      return benchApiLatency({
+        targetNodes: a.apiNodes,
+        requests: a.apiRequests,
+        keep: a.keep,
+        log,
+        onStack: register,
+      });
   }
 }
 
@@ -113,6 +122,8 @@ function timeoutFor(name: BenchName, a: BenchArgs): number {
       return (a.e2eTimeoutMin + 15) * 60_000;
     case 'scale':
       return (a.scaleMinutes + 60) * 60_000;
+    case 'api':
+      return 150 * 60_000;
   }
 }
 
@@ -221,6 +232,17 @@ function printE2e(r: E2eResult): void {
   for (const w of r.workerWarnings) stderr(`warning: ${w}`);
 }
 
+function printApi(r: ApiLatencyResult): void {
+  const g = r.graph;
+  stderr(
+    table(
+      `api: GraphQL in process on ${fmt(g.nodes)} nodes / ${fmt(g.relationships)} relationships, ${fmt(g.lenses)} lenses (built in ${fmt(g.buildMs)} ms); target p95 < 100 ms`,
+      ['query', 'requests', 'p50 ms', 'p95 ms', 'max ms'],
+      Object.entries(r.latencyMs).map(([q, l]) => [q, l.n, l.p50, l.p95, l.max]),
+    ),
+  );
+}
+
 function printScale(r: ScaleResult): void {
   stderr(
     table(
@@ -265,6 +287,7 @@ async function main(): Promise<number> {
       if (name === 'sigma') printSigma(r as SigmaSuiteResult);
       if (name === 'e2e') printE2e(r as E2eResult);
       if (name === 'scale') printScale(r as ScaleResult);
+      if (name === 'api') printApi(r as ApiLatencyResult);
     } catch (err) {
       failures++;
       const e = err as Error;

@@ -7,6 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// Next.js would otherwise phone home on build and start; a security tool does not.
+process.env.NEXT_TELEMETRY_DISABLED ??= '1';
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
 

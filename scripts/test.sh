@@ -4,6 +4,7 @@
 # Prints each runner's own summary and a closing "N passed, N failed" line; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+export NEXT_TELEMETRY_DISABLED=1
 
 results_dir="$(mktemp -d)"
 status=0

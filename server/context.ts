@@ -62,6 +62,8 @@ export function services(): Services {
     prefix: cfg.LENSGRAPH_QUEUE_PREFIX,
     sessionTtlHours: cfg.LENSGRAPH_SESSION_TTL_HOURS,
     secureCookies: cfg.LENSGRAPH_SECURE_COOKIES,
+    sigmaDirs: cfg.sigmaDirs,
+    analyzersDir: cfg.LENSGRAPH_ANALYZERS_DIR,
     log,
   });
   current = { services: created };

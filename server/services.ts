@@ -14,7 +14,11 @@ import { DEFAULT_SCRYPT, type ScryptParams } from './auth/password';
 import { DEFAULT_LOGIN_LIMITS, LoginRateLimiter, type LoginLimits } from './auth/rate-limit';
 import { SessionStore } from './auth/session-store';
 import { UserService } from './auth/user-service';
+import { EngagementService } from './engagements/service';
+import { DetectionReports } from './graph/detections';
+import { GraphService } from './graph/service';
 import { HealthService } from './health/health-service';
+import { LensFeed } from './live/lens-feed';
 import { LiveHub } from './live/live-hub';
 import { UploadService } from './uploads/upload-service';
 
@@ -29,8 +33,11 @@ export interface ServiceDeps {
   scrypt?: ScryptParams;
   /** API token check; default: the API tokens stored in Neo4j (ApiTokenService). */
   tokens?: TokenVerifier;
-  /** Poll interval of live upload progress (ms); default 500. */
+  /** Poll interval of live upload progress (ms); default 500 (and of the lens feed; default 1000). */
   livePollMs?: number;
+  /** Sigma rule folders (LENSGRAPH_SIGMA_DIRS) and extra analyzers (LENSGRAPH_ANALYZERS_DIR), for the reports. */
+  sigmaDirs?: readonly string[];
+  analyzersDir?: string | undefined;
   log?: Logger;
 }
 
@@ -47,6 +54,14 @@ export interface Services {
   readonly uploads: UploadService;
   /** Change notifications for live subscriptions (server/live). */
   readonly live: LiveHub;
+  /** Lenses: the queue, the lens page, lifecycle, notes, scope (server/engagements). */
+  readonly engagements: EngagementService;
+  /** Nodes, neighbours, paths and search (server/graph). */
+  readonly graph: GraphService;
+  /** Sigma rules and analyzers as loaded, with what was skipped (server/graph/detections.ts). */
+  readonly detections: DetectionReports;
+  /** Lens changes as they happen (the lensChanged subscription). */
+  readonly lensFeed: LensFeed;
   readonly log: Logger;
   /** Release what the services opened themselves (queues); the gateway and Redis belong to the caller. */
   close(): Promise<void>;
@@ -69,6 +84,13 @@ export function createServices(deps: ServiceDeps): Services {
     ...(deps.livePollMs ? { pollMs: deps.livePollMs } : {}),
   });
   const live = new LiveHub(deps.redis, deps.prefix);
+  const lensFeed = new LensFeed({
+    gateway: deps.gateway,
+    hub: live,
+    ...(deps.livePollMs ? { pollMs: deps.livePollMs } : {}),
+    onError: (err) => log.warn('lens feed', { err: err instanceof Error ? err.message : String(err) }),
+  });
+  const engagements = new EngagementService({ gateway: deps.gateway, onChange: () => lensFeed.notify() });
   return {
     settings: { prefix: deps.prefix, secureCookies: deps.secureCookies, sessionTtlSeconds },
     gateway: deps.gateway,
@@ -88,8 +110,17 @@ export function createServices(deps: ServiceDeps): Services {
     apiTokens,
     uploads,
     live,
+    engagements,
+    graph: new GraphService({ gateway: deps.gateway }),
+    detections: new DetectionReports({
+      sigmaDirs: deps.sigmaDirs ?? [],
+      analyzersDir: deps.analyzersDir,
+      log,
+    }),
+    lensFeed,
     log,
     close: async () => {
+      await lensFeed.close();
       await Promise.all([health.close(), live.close()]);
     },
   };

@@ -1,8 +1,8 @@
 /** Command line of `npm run bench`. Pure: tested in args.test.ts. */
 
-export const BENCHMARKS = ['parse', 'sigma', 'e2e', 'scale'] as const;
+export const BENCHMARKS = ['parse', 'sigma', 'e2e', 'scale', 'api'] as const;
 export type BenchName = (typeof BENCHMARKS)[number];
-/** What a plain `npm run bench` runs (scale is heavy: only on request). */
+/** What a plain `npm run bench` runs (scale and api build 1M-event / 1M-node graphs: only on request). */
 export const DEFAULT_BENCHMARKS: readonly BenchName[] = ['parse', 'sigma', 'e2e'];
 
 export interface BenchArgs {
@@ -21,13 +21,15 @@ export interface BenchArgs {
   scaleEvents: number;
   scaleWindow: number;
   scaleMinutes: number;
+  apiNodes: number;
+  apiRequests: number;
   help: boolean;
 }
 
 export const USAGE = `npm run bench -- [options]
 
   --only LIST          benchmarks to run, comma-separated: ${BENCHMARKS.join(', ')}
-                       (default: ${DEFAULT_BENCHMARKS.join(', ')}; scale only on request)
+                       (default: ${DEFAULT_BENCHMARKS.join(', ')}; scale and api only on request)
   --quick              smaller inputs and fewer runs: a smoke run of the harness
   --runs N             measured runs of the CPU-bound benchmarks (default 5, quick 2); median reported
   --warmup N           unmeasured runs first (default 1); e2e: 0 skips its warm-up pass of the file
@@ -41,6 +43,8 @@ export const USAGE = `npm run bench -- [options]
   --scale-events N     scale: replay dev sets up to about N events (default 1000000; quick 100000)
   --scale-window N     scale: uploads in flight at once (default 4)
   --scale-minutes N    scale: stop starting new uploads after N minutes (default 30)
+  --api-nodes N        api: grow the graph to about N nodes before measuring (default 1000000; quick 20000)
+  --api-requests N     api: measured requests per query (default 200; quick 30)
   --keep               keep the temporary Redis/Neo4j data directory
   --out DIR            results folder (default bench/results)
 `;
@@ -67,6 +71,8 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     scaleEvents: -1,
     scaleWindow: 4,
     scaleMinutes: 30,
+    apiNodes: -1,
+    apiRequests: -1,
     help: false,
   };
   const args = [...argv];
@@ -133,6 +139,12 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       case '--scale-minutes':
         a.scaleMinutes = intArg('--scale-minutes', value(), 1);
         break;
+      case '--api-nodes':
+        a.apiNodes = intArg('--api-nodes', value(), 1);
+        break;
+      case '--api-requests':
+        a.apiRequests = intArg('--api-requests', value(), 1);
+        break;
       case '--help':
       case '-h':
         a.help = true;
@@ -143,5 +155,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
   }
   if (a.runs < 0) a.runs = a.quick ? 2 : 5;
   if (a.scaleEvents < 0) a.scaleEvents = a.quick ? 100_000 : 1_000_000;
+  if (a.apiNodes < 0) a.apiNodes = a.quick ? 20_000 : 1_000_000;
+  if (a.apiRequests < 0) a.apiRequests = a.quick ? 30 : 200;
   return a;
 }

@@ -8,6 +8,7 @@ import type { Hit } from '../../domain/detection';
 import type { Logger } from '../../lib/log';
 import type { GraphGateway } from '../../lib/neo4j';
 import type { AnalyzerHost } from '../stages/analyze/handler';
+import { FOLLOWERS, followedKeys } from './follow';
 import { loadAnalyzersFrom, type AnalyzerLoadReport, type LoadedAnalyzers } from './loader';
 import { dedupeHits, keysByKind, runAnalyzer, type AnalyzerRunStats } from './runtime';
 import type { Analyzer } from './sdk/define';
@@ -23,12 +24,15 @@ export interface HostOptions {
   /** Keys per query (default 2000). */
   chunkSize?: number;
   rarity?: Rarity;
+  /** Follow-up analyzers run on what the batch's hits flagged (default: follow.ts FOLLOWERS). */
+  followers?: readonly Analyzer[];
 }
 
 export interface RunningHost extends AnalyzerHost {
   readonly analyzers: readonly Analyzer[];
   /** Per-analyzer cost and outcome of the last run, and the analyzers that threw. */
   readonly lastRun: { stats: AnalyzerRunStats[]; failed: Array<{ id: string; error: string }> };
+  follow(hits: readonly Hit[]): Promise<Hit[]>;
 }
 
 function errorText(err: unknown): string {
@@ -55,6 +59,21 @@ export function createAnalyzerHost(
 ): RunningHost {
   const rarity = opts.rarity ?? new GraphRarity(gateway);
   const lastRun: RunningHost['lastRun'] = { stats: [], failed: [] };
+  const follow = async (batchHits: readonly Hit[]): Promise<Hit[]> => {
+    const followers = opts.followers ?? FOLLOWERS;
+    const byKind = keysByKind(followedKeys(batchHits, followers));
+    if (byKind.size === 0) return [];
+    const hits: Hit[] = [];
+    for (const a of followers) {
+      try {
+        const r = await runAnalyzer(a, byKind, { gateway, rarity, log, chunkSize: opts.chunkSize ?? 2000 });
+        hits.push(...r.hits);
+      } catch (err) {
+        log.warn('analyzer failed', { analyzer: a.id, error: errorText(err) });
+      }
+    }
+    return dedupeHits(hits);
+  };
   return {
     analyzers,
     lastRun,
@@ -82,8 +101,11 @@ export function createAnalyzerHost(
       }
       lastRun.stats = stats;
       lastRun.failed = failed;
-      return dedupeHits(hits);
+      const found = dedupeHits(hits);
+      // Follow-ups of this run's own hits (follow.ts); Sigma hits are followed by the stage through follow().
+      return [...found, ...(await follow(found))];
     },
+    follow,
   };
 }
 

@@ -250,6 +250,23 @@ export async function nodeFacts(tx: ManagedTransaction, keys: Iterable<string>):
   return out;
 }
 
+/**
+ * The file names each node was seen in (`sources`), for the findings export: a process that appears in
+ * several recordings (a long-lived service on a lab machine) is a finding in each of them.
+ */
+export async function nodeSources(gateway: Pick<GraphGateway, 'query'>, keys: Iterable<string>): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const [kind, list] of byKind(keys)) {
+    const rows = await gateway.query<{ key: unknown; sources: unknown }>(
+      'engage.node-sources',
+      `UNWIND $keys AS k MATCH (n:${label(kind)} {key: k}) RETURN n.key AS key, n.sources AS sources`,
+      { keys: list },
+    );
+    for (const r of rows) if (typeof r.key === 'string') out.set(r.key, strs.parse(r.sources));
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------- join steps
 
 const RISKY_Y = 'EXISTS { (y)-[:HAS_RISK]->(:Risk) }';
@@ -269,7 +286,9 @@ const SAME_TUPLE = `any(ip IN coalesce(o.src_ip, []) WHERE ip IN coalesce(i.src_
  */
 /**
  * SHARED_DEST: an address only a few processes ever connected to (a C2 server, not a domain controller,
- * proxy, DNS server or CDN), outside the loopback, link-local, multicast and broadcast ranges.
+ * proxy, DNS server or CDN), outside the loopback, link-local, multicast and broadcast ranges. The two
+ * sides are two MATCH clauses: processes of one implant usually reach the same endpoint (one ip:port
+ * node), and a single pattern may not use that endpoint's ENDPOINT_OF relationship twice.
  */
 const ROUTABLE_IP = `NOT (ip.key CONTAINS '@' OR coalesce(ip.ip, '') STARTS WITH 'fe80:' OR coalesce(ip.ip, '') STARTS WITH '169.254.'
       OR coalesce(ip.ip, '') STARTS WITH 'ff' OR coalesce(ip.ip, '') ENDS WITH '.255'
@@ -318,10 +337,12 @@ CALL (x) {
     WITH DISTINCT ep, y LIMIT $limit
     RETURN 'REMOTE_EXEC' AS rel, y, ep.key AS via, null AS access
   UNION ALL
-    MATCH (x)-[o:CONNECTED_TO]->(:NetworkEndpoint)-[:ENDPOINT_OF]->(ip:IpAddress)<-[:ENDPOINT_OF]-(:NetworkEndpoint)<-[o2:CONNECTED_TO]-(y:Process)
-    WHERE y <> x AND 'outbound' IN coalesce(o.direction, []) AND 'outbound' IN coalesce(o2.direction, [])
+    MATCH (x)-[o:CONNECTED_TO]->(:NetworkEndpoint)-[:ENDPOINT_OF]->(ip:IpAddress)
+    WHERE 'outbound' IN coalesce(o.direction, []) AND ${ROUTABLE_IP}
+    MATCH (ip)<-[:ENDPOINT_OF]-(:NetworkEndpoint)<-[o2:CONNECTED_TO]-(y:Process)
+    WHERE y <> x AND 'outbound' IN coalesce(o2.direction, [])
       AND o2.last_seen >= o.first_seen - $window AND o2.first_seen <= o.last_seen + $window
-      AND ${RISKY_Y} AND ${ROUTABLE_IP}
+      AND ${RISKY_Y}
       AND size(COLLECT { MATCH (q:Process)-[:CONNECTED_TO]->(:NetworkEndpoint)-[:ENDPOINT_OF]->(ip) RETURN DISTINCT q.key AS q LIMIT $destUsersProbe }) <= $destUsers
     WITH DISTINCT ip, y LIMIT $limit
     RETURN 'SHARED_DEST' AS rel, y, ip.key AS via, null AS access

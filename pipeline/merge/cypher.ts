@@ -225,6 +225,31 @@ export function schemaCypher(): string[] {
     'CREATE INDEX lg_process_host_pid IF NOT EXISTS FOR (n:`Process`) ON (n.host, n.pid)',
     'CREATE INDEX lg_process_create_time IF NOT EXISTS FOR (n:`Process`) ON (n.create_time)',
     'CREATE INDEX lg_process_last_seen IF NOT EXISTS FOR (n:`Process`) ON (n.last_seen)',
+    searchIndexCypher(),
   );
   return out;
+}
+
+/** Name of the full-text index over the `searchable` properties of domain/model.ts (the API's search). */
+export const SEARCH_INDEX = 'lg_search';
+
+/** The labels and properties the search index covers: every property the model marks `searchable`. */
+export function searchableFields(): { labels: NodeKind[]; props: string[] } {
+  const labels: NodeKind[] = [];
+  const props = new Set<string>();
+  for (const kind of NODE_KINDS) {
+    const own = Object.entries(NodeKinds[kind].props as Record<string, PropSpec>).filter(([, p]) => p.searchable);
+    if (own.length === 0) continue;
+    labels.push(kind);
+    for (const [name] of own) props.add(name);
+  }
+  return { labels, props: [...props].sort() };
+}
+
+/** One full-text index over all searchable labels and properties (a label lacking a property is skipped by Lucene). */
+export function searchIndexCypher(): string {
+  const { labels, props } = searchableFields();
+  return `CREATE FULLTEXT INDEX ${ident(SEARCH_INDEX)} IF NOT EXISTS FOR (n:${labels.map(ident).join('|')}) ON EACH [${props
+    .map((p) => `n.${ident(p)}`)
+    .join(', ')}]`;
 }

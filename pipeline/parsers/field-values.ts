@@ -207,6 +207,16 @@ export function parseTimestamp(s: string): number {
   return t - offsetMinutes * 60_000;
 }
 
+/**
+ * Largest epoch ms a JS Date holds (±100,000,000 days). An event time beyond it cannot be rendered
+ * (formatUtcTime, the API's ISO dates throw a RangeError), so parsers reject it as an invalid time.
+ */
+export const MAX_EVENT_TIME_MS = 8.64e15;
+
+export function isEventTime(ms: number): boolean {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_EVENT_TIME_MS;
+}
+
 /** Epoch ms -> `YYYY-MM-DD HH:MM:SS.mmm`, Sysmon's UtcTime format (for sources that have no UtcTime). */
 export function formatUtcTime(ms: number): string {
   const iso = new Date(ms).toISOString();

@@ -3,7 +3,7 @@
  * sensors that are neither Windows nor osquery. Each type maps to the Sysmon id of the same meaning.
  */
 import { Channels, type NormalizedEvent } from '../../domain/event';
-import { formatUtcTime, parseTimestamp } from './field-values';
+import { formatUtcTime, isEventTime, parseTimestamp } from './field-values';
 import type { ParseResult } from './types';
 
 type Obj = Record<string, unknown>;
@@ -66,6 +66,7 @@ function put(fields: Record<string, string>, key: string, v: string | undefined)
 function eventTime(v: unknown): number {
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) throw new FieldError('invalid time: not a finite number');
+    if (!isEventTime(v)) throw new FieldError('invalid time: outside the range of dates');
     // Seconds would silently land in January 1970: refuse rather than guess.
     if (v < 1e11)
       throw new FieldError('invalid time: epoch numbers are milliseconds (this looks like seconds)');

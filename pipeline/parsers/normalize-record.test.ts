@@ -308,6 +308,9 @@ describe('rejections', () => {
     [{ EventID: 1, Channel: SYSMON, host: 'collector', UtcTime: base.UtcTime }, 'missing host'],
     [{ ...base, EventID: 1, UtcTime: 'soon' }, 'invalid time'],
     [{ EventID: 4688, Channel: 'Security', Hostname: 'H' }, 'missing time'],
+    // A numeric collector time past the Date range was accepted as the event time (found by fuzz.test.ts).
+    [{ EventID: 4688, Channel: 'Security', Hostname: 'H', TimeCreated: 1e300 }, 'invalid time'],
+    [{ EventID: 4688, Channel: 'Security', Hostname: 'H', '@timestamp': -1e300 }, 'invalid time'],
     [{ EventID: 1, Hostname: 'H', UtcTime: base.UtcTime }, 'missing Channel'],
     [{ Event: 'x' }, 'invalid record'],
     [{ Event: { EventData: {} } }, 'invalid record'],
@@ -318,6 +321,15 @@ describe('rejections', () => {
     if (r.kind === 'rejected') expect(r.reason.split(':')[0]).toBe(category);
   });
 
+  it('rejects a channel or host name too long to be real, so it never becomes a counting key', () => {
+    const base = { EventID: 4104, UtcTime: '2020-10-18 19:50:22.123', Hostname: 'WS1', Channel: 'Windows PowerShell' };
+    const longChannel = normalizeRecord({ ...base, Channel: 'x'.repeat(300) }, { keepUnsupported: true });
+    expect(longChannel).toEqual({ kind: 'rejected', reason: 'invalid Channel: longer than 255 characters' });
+    const longHost = normalizeRecord({ ...base, Hostname: 'h'.repeat(300) });
+    expect(longHost).toEqual({ kind: 'rejected', reason: 'invalid host: longer than 255 characters' });
+    expect(normalizeRecord(base)).toEqual({ kind: 'skipped', type: 'Windows PowerShell:4104' });
+  });
+
   it('rejects non-objects and bad JSON with a reason', () => {
     expect(normalizeRecord([1])).toMatchObject({ kind: 'rejected' });
     expect(normalizeRecord('x')).toMatchObject({ kind: 'rejected' });
@@ -326,6 +338,17 @@ describe('rejections', () => {
     expect(r.kind === 'rejected' && r.reason.startsWith('invalid JSON:')).toBe(true);
     const x = parseRawRecord({ recordNo: 1, format: 'xml', text: '<Event><System>' });
     expect(x.kind === 'rejected' && x.reason.startsWith('invalid XML')).toBe(true);
+  });
+
+  it('keeps XML error reasons short when saxes quotes a huge name (found by fuzz.test.ts)', () => {
+    const name = 'A'.repeat(100_000);
+    const text = `<Event><System><Computer name="x" ${name}="1" ${name}="2">H</Computer></System></Event>`;
+    const r = parseRawRecord({ recordNo: 1, format: 'xml', text });
+    expect(r).toMatchObject({
+      kind: 'rejected',
+      reason: expect.stringMatching(/^invalid XML: duplicate attribute: A+\.\.\.$/),
+    });
+    expect(r.kind === 'rejected' && r.reason.length).toBeLessThan(200);
   });
 
   it('does not expand entities of an XML event given directly', () => {

@@ -93,6 +93,19 @@ describe('osquery results', async () => {
     });
   });
 
+  it('rejects epoch seconds past the Date range instead of throwing (found by fuzz.test.ts)', () => {
+    const row = { name: 'process_events', hostIdentifier: 'h', unixTime: 1e300 };
+    expect(normalizeRecord({ ...row, columns: { pid: '1', cmdline: 'x', time: '1e300' } })).toMatchObject({
+      kind: 'rejected',
+      reason: expect.stringMatching(/^missing time/),
+    });
+    expect(
+      normalizeRecord({ ...row, columns: { pid: '1', cmdline: 'x', time: '99999999999999' } }),
+    ).toMatchObject({
+      kind: 'rejected',
+    });
+  });
+
   it('maps Windows ETW and macOS EndpointSecurity process events', () => {
     const etw = normalizeRecord({
       name: 'process_etw_events',
@@ -175,6 +188,9 @@ describe('generic event format', async () => {
     [{ type: 'file_create', host: 'h', time: '2024-01-01T00:00:00Z' }, 'missing field: path'],
     [{ type: 'file_create', host: 'h', time: 1700000000, path: '/x' }, 'invalid time'],
     [{ type: 'file_create', host: 'h', time: 'noon', path: '/x' }, 'invalid time'],
+    // Past the Date range: used to throw a RangeError out of the parser (found by fuzz.test.ts).
+    [{ type: 'file_create', host: 'h', time: 1e300, path: '/x' }, 'invalid time'],
+    [{ type: 'file_create', host: 'h', time: 8.64e15 + 1, path: '/x' }, 'invalid time'],
     [{ type: 'file_create', host: '', time: '2024-01-01T00:00:00Z', path: '/x' }, 'missing host'],
     [
       {

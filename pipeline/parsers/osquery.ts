@@ -4,7 +4,7 @@
  * the same meaning with Sysmon field names; osquery has no process GUID, so none is invented.
  */
 import { Channels, type NormalizedEvent } from '../../domain/event';
-import { formatUtcTime } from './field-values';
+import { formatUtcTime, isEventTime } from './field-values';
 import type { ParseResult } from './types';
 
 type Obj = Record<string, unknown>;
@@ -93,8 +93,9 @@ function put(fields: Record<string, string>, key: string, v: string | undefined)
 function epochSecondsToMs(v: unknown): number {
   const s = str(v);
   if (s === undefined || s === '') return Number.NaN;
-  const n = Number(s);
-  return Number.isFinite(n) && n > 0 ? n * 1000 : Number.NaN;
+  const ms = Number(s) * 1000;
+  // Past the Date range (e.g. "1e300") formatUtcTime would throw: unusable like any other bad time.
+  return ms > 0 && isEventTime(ms) ? ms : Number.NaN;
 }
 
 function protocolName(v: unknown): string | undefined {
@@ -138,7 +139,8 @@ export function normalizeOsquery(r: Obj): ParseResult {
   if (host === '') return { kind: 'rejected', reason: 'missing host: no hostIdentifier' };
   const action = typeof r.action === 'string' ? r.action : 'added';
   const table = tableOf(name, cols);
-  if (table === undefined) return { kind: 'skipped', type: `osquery:${name || 'unknown'}` };
+  // The query name becomes a counting key (skipped by type): keep it bounded.
+  if (table === undefined) return { kind: 'skipped', type: `osquery:${name.slice(0, 100) || 'unknown'}` };
 
   let time = epochSecondsToMs(cols.time);
   if (Number.isNaN(time) && table === 'processes' && action !== 'removed')

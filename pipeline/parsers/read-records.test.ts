@@ -115,6 +115,25 @@ describe('XML framing', () => {
     expect(s.events[3999]!.fields.CommandLine).toBe(`${'x'.repeat(900)} & 3999`);
   });
 
+  it('counts an error in an <Event> start tag once, as that event (found by fuzz.test.ts)', async () => {
+    // saxes reports attribute errors before the tag opens: they used to become extra file-level records,
+    // shifting the record numbers of every event after them.
+    const ev = (attrs: string, host: string) =>
+      `<Event${attrs}><System><EventID>1</EventID><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>${host}</Computer></System><EventData><Data Name="UtcTime">2020-01-01 00:00:00.000</Data></EventData></Event>`;
+    const bad = ' xmlns="a\u0001&#x0;b" a="1" a="2" b=\'<\'';
+    const s = await readStream(
+      Readable.from([Buffer.from(`<Events>${ev('', 'A')}${ev(bad, 'B')}${ev('', 'C')}</Events>`)]),
+    );
+    expect(
+      s.outcomes.map((o) => [o.recordNo, o.result.kind === 'event' ? o.result.event.host : o.result.kind]),
+    ).toEqual([
+      [1, 'A'],
+      [2, 'rejected'],
+      [3, 'C'],
+    ]);
+    expect(s.rejected.map((r) => [r.recordNo, r.reason.split(':')[0]])).toEqual([[2, 'invalid XML']]);
+  });
+
   it('rejects an event over the size limit and goes on', async () => {
     const ev = (body: string) =>
       `<Event><System><EventID>1</EventID><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>H</Computer></System><EventData><Data Name="UtcTime">2020-01-01 00:00:00.000</Data><Data Name="CommandLine">${body}</Data></EventData></Event>`;

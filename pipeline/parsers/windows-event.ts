@@ -4,8 +4,11 @@
  * Security 4688 gains so the rest of the pipeline speaks Sysmon's vocabulary.
  */
 import { Channels, type EventSource, type NormalizedEvent } from '../../domain/event';
-import { hexOrDecimalToDecimal, parseTimestamp } from './field-values';
+import { hexOrDecimalToDecimal, isEventTime, parseTimestamp } from './field-values';
 import type { NormalizeOptions, ParseResult } from './types';
+
+/** Longest channel or host name accepted (Windows caps channel paths at 255, DNS names at 253). */
+const MAX_NAME_LENGTH = 255;
 
 export const SUPPORTED_SYSMON_IDS: readonly number[] = [
   1, 3, 5, 7, 8, 10, 11, 12, 13, 14, 15, 17, 18, 22, 23, 26,
@@ -117,7 +120,12 @@ export function windowsEnvelope(
   } else {
     channel = canonicalChannel(channel);
   }
+  // Channel names end up as counting keys (skipped by type) and Sigma service matches: real ones are short.
+  if (channel.length > MAX_NAME_LENGTH) return rejected(`invalid Channel: longer than ${MAX_NAME_LENGTH} characters`);
   const host = nonEmptyString(hostRaw);
+  if (host !== undefined && host.length > MAX_NAME_LENGTH) {
+    return rejected(`invalid host: longer than ${MAX_NAME_LENGTH} characters`);
+  }
   if (host === undefined) {
     return rejected('missing host: no endpoint name (Computer / Hostname / computer_name)');
   }
@@ -140,7 +148,7 @@ export function windowsEnvelope(
 /** Epoch ms from a collector/system time (ISO string, Sysmon-style string or epoch ms); NaN when unusable. */
 export function fallbackTime(v: unknown): number {
   if (typeof v === 'string') return parseTimestamp(v.trim());
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'number') return isEventTime(v) ? v : Number.NaN;
   if (v !== null && typeof v === 'object') {
     // EVTX JSON: {"#attributes": {"SystemTime": ".."}}; some converters: {"SystemTime": ".."}.
     const o = v as Record<string, unknown>;

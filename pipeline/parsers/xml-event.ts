@@ -21,6 +21,16 @@ const CONTROL_CHAR_REF = /&#(?:x0*(?:[0-8bcefBCEF]|1[0-9a-fA-F])|0*(?:[0-8]|1[1-
 export const DTD_REFUSED =
   'refused XML: DOCTYPE/ENTITY declarations are not accepted (entity expansion protection)';
 
+/**
+ * saxes messages quote names from the input (`duplicate attribute: <name>`, `unclosed tag: <name>`), which
+ * can be a megabyte long: a reason is stored per rejected record, so the message is cut.
+ */
+const MAX_XML_MESSAGE = 160;
+
+export function xmlErrorMessage(message: string): string {
+  return message.length > MAX_XML_MESSAGE ? `${message.slice(0, MAX_XML_MESSAGE)}...` : message;
+}
+
 function localName(qname: string): string {
   const i = qname.indexOf(':');
   return i === -1 ? qname : qname.slice(i + 1);
@@ -74,7 +84,7 @@ function parseTree(text: string, maxDepth: number): XNode | string {
   } catch (err) {
     error ??= errorMessage(err);
   }
-  if (error !== undefined) return error === DTD_REFUSED ? error : `invalid XML: ${error}`;
+  if (error !== undefined) return error === DTD_REFUSED ? error : `invalid XML: ${xmlErrorMessage(error)}`;
   return root;
 }
 

@@ -15,7 +15,7 @@ import { AppError } from '../../domain/errors';
 import type { GraphGateway } from '../../lib/neo4j';
 import { recomputeLenses } from '../../pipeline/engagement/engage';
 import { PIPELINE_ACTOR, writeAudit, type AuditInput } from '../../pipeline/engagement/repository';
-import { can } from '../auth/roles';
+import { allows, can, type Viewer } from '../auth/roles';
 import { renderLensMarkdown, toFinding } from './export';
 import { planStatusChange } from './lifecycle';
 import { buildTimeline } from './present';
@@ -44,6 +44,8 @@ import {
 
 export interface EngagementServiceDeps {
   gateway: GraphGateway;
+  /** Called after a change of a lens committed (live updates); its failure never fails the change. */
+  onChange?: () => Promise<void>;
   /** Wall clock (tests). */
   now?: () => number;
 }
@@ -66,14 +68,23 @@ function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   return r.data;
 }
 
-function requireRead(actor: Actor): void {
-  if (!actor || typeof actor.username !== 'string' || !can(actor.role, 'read'))
-    throw new AppError('FORBIDDEN');
+/**
+ * Whether the actor holds `permission`: by role, and for an API request's viewer (server/auth/roles.ts)
+ * also by how it signed in, so an `ingest` token (whose viewer carries the role viewer) cannot read.
+ */
+function allowed(actor: Actor | null, permission: 'read' | 'work'): boolean {
+  if (!actor) throw new AppError('UNAUTHENTICATED');
+  if (typeof actor.username !== 'string' || !can(actor.role, permission)) return false;
+  return 'via' in actor ? allows(actor as Viewer, permission) : true;
+}
+
+function requireRead(actor: Actor | null): void {
+  if (!allowed(actor, 'read')) throw new AppError('FORBIDDEN');
 }
 
 /** Analysts and admins change engagements; viewers only read. `pipeline` is the pipeline's own name. */
-function requireWork(actor: Actor): string {
-  if (!actor || typeof actor.username !== 'string' || actor.username === '' || !can(actor.role, 'work')) {
+function requireWork(actor: Actor | null): string {
+  if (!allowed(actor, 'work') || !actor || actor.username === '') {
     throw new AppError('FORBIDDEN', 'Your role does not allow changing engagements.');
   }
   if (actor.username === PIPELINE_ACTOR) throw new AppError('FORBIDDEN', 'This account name is reserved.');
@@ -129,15 +140,17 @@ const sameList = (a: readonly string[], b: readonly string[]) =>
 export class EngagementService {
   private readonly repo: EngagementRepository;
   private readonly now: () => number;
+  private readonly onChange: () => Promise<void>;
 
   constructor(deps: EngagementServiceDeps) {
     this.repo = new EngagementRepository(deps.gateway);
     this.now = deps.now ?? Date.now;
+    this.onChange = deps.onChange ?? (() => Promise.resolve());
   }
 
   // ------------------------------------------------------------------------------------------ reads
 
-  async listLenses(actor: Actor, input: ListLensesInput = {}): Promise<LensPage> {
+  async listLenses(actor: Actor | null, input: ListLensesInput = {}): Promise<LensPage> {
     requireRead(actor);
     const q = parse(ListLensesInput, input);
     if (q.minScore !== undefined && q.maxScore !== undefined && q.minScore > q.maxScore) {
@@ -170,7 +183,7 @@ export class EngagementService {
   }
 
   /** A lens with its scope, risks, timeline, notes and audit trail. A merged lens answers with the lens it went into. */
-  async getLens(actor: Actor, id: string): Promise<LensDetail> {
+  async getLens(actor: Actor | null, id: string): Promise<LensDetail> {
     requireRead(actor);
     const asked = parse(LensId, id);
     let lens = await this.repo.findLens(asked);
@@ -223,12 +236,12 @@ export class EngagementService {
     };
   }
 
-  async nodeNotes(actor: Actor, node: string): Promise<NoteView[]> {
+  async nodeNotes(actor: Actor | null, node: string): Promise<NoteView[]> {
     requireRead(actor);
     return this.repo.notes([parse(NodeKey, node)]);
   }
 
-  async noteHistory(actor: Actor, noteId: string): Promise<NoteVersionView[]> {
+  async noteHistory(actor: Actor | null, noteId: string): Promise<NoteVersionView[]> {
     requireRead(actor);
     const id = parse(EditNoteInput.shape.note, noteId);
     if (!(await this.repo.findNote(id))) throw new AppError('NOT_FOUND', 'No such note.');
@@ -238,10 +251,10 @@ export class EngagementService {
   // ----------------------------------------------------------------------------------------- changes
 
   /** New -> Investigating -> Closed (resolution + summary) -> Investigating (reopen). */
-  async setStatus(actor: Actor, input: SetStatusInput): Promise<LensSummary> {
+  async setStatus(actor: Actor | null, input: SetStatusInput): Promise<LensSummary> {
     const who = requireWork(actor);
     const q = parse(SetStatusInput, input);
-    return this.repo.write('engagement.set-status', async (tx) => {
+    return this.changed('engagement.set-status', async (tx) => {
       const now = this.now();
       const cur = await this.lockLive(tx, q.lens, now, false);
       const change = planStatusChange({ key: cur.id, status: cur.status, mergedInto: cur.mergedInto }, q);
@@ -274,13 +287,13 @@ export class EngagementService {
     });
   }
 
-  async assign(actor: Actor, input: AssignInput): Promise<LensSummary> {
+  async assign(actor: Actor | null, input: AssignInput): Promise<LensSummary> {
     const who = requireWork(actor);
     const q = parse(AssignInput, input);
     if (q.assignee !== null && !(await this.repo.accountActive(q.assignee))) {
       throw new AppError('NOT_FOUND', `No active account named ${q.assignee}.`);
     }
-    return this.repo.write('engagement.assign', async (tx) => {
+    return this.changed('engagement.assign', async (tx) => {
       const now = this.now();
       const cur = await this.lockLive(tx, q.lens, now);
       if (cur.assignee === q.assignee) return cur;
@@ -296,11 +309,11 @@ export class EngagementService {
     });
   }
 
-  async setTags(actor: Actor, input: SetTagsInput): Promise<LensSummary> {
+  async setTags(actor: Actor | null, input: SetTagsInput): Promise<LensSummary> {
     const who = requireWork(actor);
     const q = parse(SetTagsInput, input);
     const tags = normalizeTags(q.tags);
-    return this.repo.write('engagement.set-tags', async (tx) => {
+    return this.changed('engagement.set-tags', async (tx) => {
       const now = this.now();
       const cur = await this.lockLive(tx, q.lens, now);
       if (sameList(cur.tags, tags)) return cur;
@@ -317,12 +330,12 @@ export class EngagementService {
   }
 
   /** A markdown note on a lens or on a node (stored raw; rendering is the UI's job). */
-  async addNote(actor: Actor, input: AddNoteInput): Promise<NoteView> {
+  async addNote(actor: Actor | null, input: AddNoteInput): Promise<NoteView> {
     const who = requireWork(actor);
     const q = parse(AddNoteInput, input);
     const text = q.text.trim();
     if (!text) throw new AppError('BAD_INPUT', 'A note needs text.');
-    return this.repo.write('engagement.add-note', async (tx) => {
+    return this.changed('engagement.add-note', async (tx) => {
       const now = this.now();
       let target: string;
       let targetKind: 'lens' | 'node';
@@ -352,16 +365,16 @@ export class EngagementService {
   }
 
   /** Edits keep every earlier text as a version. Only the author (or an admin) edits a note. */
-  async editNote(actor: Actor, input: EditNoteInput): Promise<NoteView> {
+  async editNote(actor: Actor | null, input: EditNoteInput): Promise<NoteView> {
     const who = requireWork(actor);
     const q = parse(EditNoteInput, input);
     const text = q.text.trim();
     if (!text) throw new AppError('BAD_INPUT', 'A note needs text.');
-    return this.repo.write('engagement.edit-note', async (tx) => {
+    return this.changed('engagement.edit-note', async (tx) => {
       const now = this.now();
       const cur = await this.repo.lockNote(tx, q.note);
       if (!cur) throw new AppError('NOT_FOUND', 'No such note.');
-      if (cur.author !== who && actor.role !== 'admin')
+      if (cur.author !== who && actor?.role !== 'admin')
         throw new AppError('FORBIDDEN', 'Only the author or an admin edits a note.');
       if (cur.text === text) return cur;
       const note = await this.repo.updateNote(tx, cur.id, text, who, now);
@@ -379,10 +392,10 @@ export class EngagementService {
   }
 
   /** Adds a node to the lens's scope (role `context` unless told), or changes its role. */
-  async addToScope(actor: Actor, input: AddToScopeInput): Promise<LensSummary> {
+  async addToScope(actor: Actor | null, input: AddToScopeInput): Promise<LensSummary> {
     const who = requireWork(actor);
     const q = parse(AddToScopeInput, input);
-    return this.repo.write('engagement.add-to-scope', async (tx) => {
+    return this.changed('engagement.add-to-scope', async (tx) => {
       const now = this.now();
       const cur = await this.lockLive(tx, q.lens, now);
       if (!(await this.repo.nodeExistsTx(tx, q.node))) throw new AppError('NOT_FOUND', `No node ${q.node}.`);
@@ -403,10 +416,10 @@ export class EngagementService {
   }
 
   /** Removes a node from the lens's scope; the pipeline will not add it back to this lens. */
-  async removeFromScope(actor: Actor, input: RemoveFromScopeInput): Promise<LensSummary> {
+  async removeFromScope(actor: Actor | null, input: RemoveFromScopeInput): Promise<LensSummary> {
     const who = requireWork(actor);
     const q = parse(RemoveFromScopeInput, input);
-    return this.repo.write('engagement.remove-from-scope', async (tx) => {
+    return this.changed('engagement.remove-from-scope', async (tx) => {
       const now = this.now();
       const cur = await this.lockLive(tx, q.lens, now);
       const prev = await this.repo.scopeOf(tx, cur.id, q.node);
@@ -428,7 +441,7 @@ export class EngagementService {
 
   /** Every risk on a node with its lens (see scripts/findings.ts), in risk-key order, paged. */
   async *exportFindings(
-    actor: Actor,
+    actor: Actor | null,
     opts: { lens?: string; pageSize?: number } = {},
   ): AsyncGenerator<FindingRow> {
     requireRead(actor);
@@ -450,17 +463,24 @@ export class EngagementService {
   }
 
   /** A lens as a markdown ticket: summary, timeline, nodes, risks, notes, resolution. */
-  async lensReport(actor: Actor, id: string): Promise<string> {
+  async lensReport(actor: Actor | null, id: string): Promise<string> {
     return renderLensMarkdown(await this.getLens(actor, id));
   }
 
   /** Ids of live engagement lenses, strongest first (for reports of all of them). */
-  async engagementIds(actor: Actor, limit = 1000): Promise<string[]> {
+  async engagementIds(actor: Actor | null, limit = 1000): Promise<string[]> {
     requireRead(actor);
     return this.repo.engagementIds(Math.min(Math.max(limit, 1), 10_000));
   }
 
   // ----------------------------------------------------------------------------------------- helpers
+
+  /** A write transaction that changes lenses; `onChange` runs once it committed. */
+  private async changed<T>(operation: string, work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+    const out = await this.repo.write(operation, work);
+    await this.onChange().catch(() => undefined);
+    return out;
+  }
 
   private async lockLive(
     tx: ManagedTransaction,

@@ -1,6 +1,7 @@
 /** What every resolver receives. */
 import type { Viewer } from '../auth/roles';
 import type { Services } from '../services';
+import type { Loaders } from './loaders';
 
 export type GraphQLContext = {
   services: Services;
@@ -12,6 +13,8 @@ export type GraphQLContext = {
   setCookie(value: string): void;
   /** Aborted when the client goes away (ends live subscriptions). */
   signal: AbortSignal;
+  /** Batched per-parent lookups of this request (./loaders.ts). */
+  loaders: Loaders;
 };
 
 /**

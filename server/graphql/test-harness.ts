@@ -64,12 +64,13 @@ export interface Harness {
     variables?: Record<string, unknown>,
     auth?: Auth,
   ) => Promise<{ status: number; body: GqlBody }>;
-  /** Subscribe over SSE; returns every `next` payload until `complete` (or `timeoutMs`). */
+  /** Subscribe over SSE; returns every `next` payload until `complete`, `until` holds, or `timeoutMs`. */
   subscribe: (
     query: string,
     variables: Record<string, unknown>,
     auth: Auth,
     timeoutMs?: number,
+    until?: (events: GqlBody[]) => boolean,
   ) => Promise<{ status: number; events: GqlBody[]; completed: boolean }>;
   account: (role: Role) => Promise<{ username: string; password: string }>;
   /** A new account of this role, signed in: the Cookie header value. */
@@ -77,7 +78,9 @@ export interface Harness {
   close: () => Promise<void>;
 }
 
-export async function openHarness(opts: { chunkRecords?: number } = {}): Promise<Harness> {
+export async function openHarness(
+  opts: { chunkRecords?: number; sigmaDirs?: string[]; analyzersDir?: string } = {},
+): Promise<Harness> {
   const prefix = unique('ns').replace(/-/g, '');
   const gateway = new GraphGateway({
     uri: env('NEO4J_URI'),
@@ -95,6 +98,8 @@ export async function openHarness(opts: { chunkRecords?: number } = {}): Promise
     sessionTtlHours: 1,
     secureCookies: false,
     livePollMs: 100,
+    sigmaDirs: opts.sigmaDirs ?? [],
+    analyzersDir: opts.analyzersDir,
     log: createLogger({ test: 'api' }, 'error'),
   });
   const yoga = createYoga({ services });
@@ -118,7 +123,7 @@ export async function openHarness(opts: { chunkRecords?: number } = {}): Promise
     return { status: res.status, body: (await res.json()) as GqlBody };
   };
 
-  const subscribe: Harness['subscribe'] = async (query, variables, auth, timeoutMs = 60_000) => {
+  const subscribe: Harness['subscribe'] = async (query, variables, auth, timeoutMs = 60_000, until) => {
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), timeoutMs);
     const events: GqlBody[] = [];
@@ -140,7 +145,7 @@ export async function openHarness(opts: { chunkRecords?: number } = {}): Promise
       const decoder = new TextDecoder();
       const reader = res.body.getReader();
       try {
-        while (!completed) {
+        while (!completed && !until?.(events)) {
           const r = await reader.read();
           if (r.done) break;
           for (const e of parser.push(decoder.decode(r.value, { stream: true }))) {

@@ -7,6 +7,7 @@ import { createSchema, createYoga as createYogaServer, type YogaServerInstance }
 import type { Services } from '../services';
 import { clientAddressOf, type GraphQLContext } from './context';
 import { maskError, yogaLogger } from './errors';
+import { createLoaders } from './loaders';
 import { csrfPlugin, queueCookie, responseHeadersPlugin, validationErrorCodePlugin } from './plugins';
 import { resolvers } from './resolvers';
 import { typeDefs } from './schema';
@@ -60,12 +61,16 @@ export function createYoga({ services, graphiql = false, fetchAPI }: YogaDeps): 
         blockFieldSuggestion: { enabled: true },
       }),
     ],
-    context: async ({ request }): Promise<GraphQLContext> => ({
-      services,
-      viewer: await services.auth.authenticate(request.headers),
-      clientAddress: clientAddressOf(request.headers),
-      setCookie: (value) => queueCookie(request, value),
-      signal: request.signal,
-    }),
+    context: async ({ request }): Promise<GraphQLContext> => {
+      const viewer = await services.auth.authenticate(request.headers);
+      return {
+        services,
+        viewer,
+        clientAddress: clientAddressOf(request.headers),
+        setCookie: (value) => queueCookie(request, value),
+        signal: request.signal,
+        loaders: createLoaders(services, viewer),
+      };
+    },
   });
 }

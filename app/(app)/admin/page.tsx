@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import { AdminUsers } from '../../../components/AdminUsers';
+import { ApiTokens } from '../../../components/ApiTokens';
 import { currentViewer } from '../../../server/auth/current-viewer';
 import { can } from '../../../server/auth/roles';
 
@@ -15,7 +16,10 @@ export default async function AdminPage() {
         <h1>Admin</h1>
       </div>
       {can(viewer.role, 'admin') ? (
-        <AdminUsers me={viewer.username} />
+        <div className="stack">
+          <AdminUsers me={viewer.username} />
+          <ApiTokens />
+        </div>
       ) : (
         <section className="panel">
           <p className="form-error">Your role does not allow account administration.</p>

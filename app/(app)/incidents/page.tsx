@@ -1,19 +1,23 @@
 import type { Metadata } from 'next';
+import { redirect } from 'next/navigation';
+import { Suspense } from 'react';
+import { IncidentsView } from '../../../components/incidents/IncidentsView';
+import { currentViewer } from '../../../server/auth/current-viewer';
 
 export const metadata: Metadata = { title: 'Incidents' };
 
-export default function IncidentsPage() {
+export default async function IncidentsPage() {
+  const viewer = await currentViewer();
+  if (!viewer) redirect('/login');
   return (
     <>
       <div className="page-head">
         <h1>Incidents</h1>
+        <p className="muted">Lenses built from detections, highest score first. Updates arrive live.</p>
       </div>
-      <section className="panel empty-state">
-        <h2>No engagements yet</h2>
-        <p className="muted">
-          Engagements appear here when detections on uploaded telemetry build a lens worth investigating.
-        </p>
-      </section>
+      <Suspense fallback={<p className="muted">Loading lenses…</p>}>
+        <IncidentsView me={viewer.username} />
+      </Suspense>
     </>
   );
 }

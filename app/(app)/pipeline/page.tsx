@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import { PipelineHealth } from '../../../components/PipelineHealth';
+import { RuleReports } from '../../../components/RuleReports';
 
 export const metadata: Metadata = { title: 'Pipeline' };
 
@@ -10,7 +11,11 @@ export default function PipelinePage() {
         <h1>Pipeline</h1>
         <p className="muted">Backing services, workers and queues. Refreshes every 5 seconds.</p>
       </div>
-      <PipelineHealth />
+      <div className="stack">
+        <PipelineHealth />
+        <h2 className="section-heading">Detections</h2>
+        <RuleReports />
+      </div>
     </>
   );
 }

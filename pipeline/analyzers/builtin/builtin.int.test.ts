@@ -139,7 +139,7 @@ describe('credential access', () => {
     expect(s.fired('lsass-access', s.key(dumpert))).toBe(true);
   });
 
-  it('PsExec -s reg save of LSA secrets: hive export on reg.exe and PsExec, dropped service binary, conhost clean', async () => {
+  it('PsExec -s reg save of LSA secrets: hive export on reg.exe and PsExec, dropped service binary, conhost only as its console', async () => {
     const psexec = '39E4A257-40A6-5F8D-A005-000000000700';
     const svc = '39E4A257-40A6-5F8D-A105-000000000700';
     const reg = '39E4A257-40A6-5F8D-A205-000000000700';
@@ -152,7 +152,7 @@ describe('credential access', () => {
     expect(s.fired('dropped-executable-run', s.key(svc))).toBe(true);
     expect(s.fired('dropped-executable-run', s.key(psexec))).toBe(true);
     expect(s.fired('remote-execution', s.key(svc))).toBe(true);
-    expect(detectionsOn(s, s.key(conhost))).toEqual([]);
+    expect(detectionsOn(s, s.key(conhost))).toEqual(['console-host']);
   });
 });
 
@@ -183,7 +183,11 @@ describe('execution', () => {
     });
     expect(s.fired('lolbin-proxy-execution', s.key(mshta))).toBe(true);
     expect(s.fired('script-host-child', s.key(ps))).toBe(true);
-    expect(detectionsOn(s, s.key(conhost))).toEqual([]);
+    // Follow-up: the console of the flagged PowerShell belongs to it (and is nothing more).
+    expect(detectionsOn(s, s.key(conhost))).toEqual(['console-host']);
+    const con = s.hits.find((h) => h.detection === 'analyzer:console-host');
+    expect(con?.contextNodes).toEqual([s.key(ps)]);
+    expect(con?.techniques).toEqual([]);
   });
 
   it('bitsadmin /transfer: BITS download fires, the BITS service host does not', async () => {
@@ -210,6 +214,9 @@ describe('execution', () => {
     expect(s.fired('user-folder-program-network', s.key(payload))).toBe(true);
     expect(s.fired('lsass-access', s.key(payload))).toBe(true);
     expect(s.fired('lsass-dump-file', s.key(payload))).toBe(true);
+    // The dumper holds its Meterpreter channel open: the dump can leave by it.
+    const dump = s.hits.find((h) => h.detection === 'analyzer:lsass-dump-file' && h.riskyNodes.includes(s.key(payload)));
+    expect(dump?.techniques).toContain('T1041');
     expect(s.fired('discovery-tools', s.key(whoami))).toBe(true);
     expect(s.fired('discovery-tools', s.key(cmd))).toBe(true);
     expect(detectionsOn(s, s.key(helper))).toEqual([]);
@@ -427,7 +434,69 @@ describe('labelled attack samples', () => {
       analyzer: 'security-registry-tamper',
       on: '\\powershell.exe',
     },
+    {
+      file: 'Defense Evasion/sysmon_10_1_ppid_spoofing.jsonl',
+      analyzer: 'process-tampering-access',
+      on: '\\cmd.exe',
+      notOn: '\\svchost.exe',
+    },
+    {
+      file: 'Defense Evasion/Sysmon_10_Evasion_Suspicious_NtOpenProcess_CallTrace.jsonl',
+      analyzer: 'process-tampering-access',
+      on: '\\za3bollo.exe',
+    },
+    {
+      file: 'Credential Access/CA_Mimikatz_Memssp_Default_Logs_Sysmon_11.jsonl',
+      analyzer: 'lsass-file-write',
+      on: '\\lsass.exe',
+    },
+    {
+      file: 'Defense Evasion/de_hiding_files_via_attrib_cmdlet.jsonl',
+      analyzer: 'defense-evasion-commandline',
+      on: '\\attrib.exe',
+    },
+    {
+      file: 'Persistence/persist_valid_account_guest_rid_hijack.jsonl',
+      analyzer: 'account-registry-change',
+      on: '\\msbuild.exe',
+      notOn: '\\services.exe',
+    },
+    {
+      file: 'Lateral Movement/LM_add_new_namedpipe_tp_nullsession_registry_turla_like_ttp.jsonl',
+      analyzer: 'account-registry-change',
+      on: '\\reg.exe',
+    },
+    {
+      file: 'Persistence/persistence_pendingGPO_sysmon_13.jsonl',
+      analyzer: 'account-registry-change',
+      on: '\\regedit.exe',
+      notOn: '\\explorer.exe',
+    },
+    {
+      file: 'Defense Evasion/Sysmon_12_DE_AntiForensics_MRU_DeleteKey.jsonl',
+      analyzer: 'mru-deleted',
+      on: '\\regedit.exe',
+      notOn: '\\mmc.exe',
+    },
+    {
+      file: 'Defense Evasion/de_sysmon_13_VBA_Security_AccessVBOM.jsonl',
+      analyzer: 'security-registry-tamper',
+      on: '\\wmiprvse.exe',
+    },
+    {
+      file: 'Execution/exec_sysmon_1_11_lolbin_rundll32_shdocvw_openurl.jsonl',
+      analyzer: 'lolbin-proxy-execution',
+      on: '\\rundll32.exe',
+      notOn: '\\python.exe',
+    },
   ];
+  it('account-registry-change: a hidden local account is a risky SAM key, written by lsass as context', async () => {
+    const s = await scenario([EVTX('Persistence/persistence_hidden_local_account_sysmon.jsonl')], { all: true });
+    const hit = s.hits.find((h) => h.detection === 'analyzer:account-registry-change');
+    expect(hit?.riskyNodes.every((k) => k.startsWith('RegistryKey:'))).toBe(true);
+    expect(hit?.techniques).toContain('T1564.002');
+  });
+
   for (const c of cases) {
     it(`${c.analyzer}: ${path.basename(c.file, '.jsonl')}`, async () => {
       const s = await scenario([EVTX(c.file)], { all: true });

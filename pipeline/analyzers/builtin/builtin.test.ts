@@ -42,6 +42,16 @@ const enc = (s: string) => Buffer.from(s, 'utf16le').toString('base64');
 
 describe('credential access', () => {
   const lsass = proc(`${S32}\\lsass.exe`);
+  it('lsass-dump-file: a dumper connected out to another host claims exfiltration over that channel', async () => {
+    const dump = { key: 'File:1', path: 'C:\\Users\\u\\AppData\\Local\\Temp\\lsass.dmp' };
+    const src = proc('C:\\Users\\u\\Downloads\\payload.exe');
+    const access = { granted_access: ['0x1fffff'] };
+    const [implant] = await run('lsass-dump-file', { src, lsass, dump, access, rdp: [], channel: [{ key: 'NetworkEndpoint:1', ip: '203.0.113.7' }] });
+    expect(implant?.techniques).toEqual(['T1041']);
+    const [local] = await run('lsass-dump-file', { src, lsass, dump, access, rdp: [], channel: [] });
+    expect(local?.techniques).toEqual([]);
+  });
+
   it('lsass-access: read access from memory-resident code fires, query-only access does not', async () => {
     const [hit] = await run('lsass-access', {
       rdp: [],
@@ -361,6 +371,17 @@ describe('lateral movement, privilege escalation, persistence', () => {
     expect(hit?.techniques).toContain('T1021');
   });
 
+  it('scheduled-task: the agent behind a cmd /c wrapper is flagged with it; a console opened from Explorer is not', async () => {
+    const line =
+      '"C:\\Windows\\system32\\cmd.exe" /C schtasks /create /F /tn \\Microsoft\\Windows\\X /tr "cmd.exe /C notepad.exe" /sc ONSTART /ru system /S WS2';
+    const wrapper = proc(`${S32}\\cmd.exe`, { command_line: line });
+    const agent = proc(`${S32}\\WindowsPowerShell\\v1.0\\powershell.exe`);
+    const [hit] = await run('scheduled-task', { proc: wrapper, parents: [agent] });
+    expect(hit?.risky).toEqual([wrapper, agent]);
+    const [byUser] = await run('scheduled-task', { proc: wrapper, parents: [proc('C:\\Windows\\explorer.exe')] });
+    expect(byUser?.risky).toEqual([wrapper]);
+  });
+
   it('registry-persistence: a Run value launching PowerShell fires', async () => {
     const [hit] = await run('registry-persistence', {
       writer: proc('C:\\Users\\bob\\x.exe'),
@@ -478,5 +499,120 @@ describe('servers, accounts, security controls, staging', () => {
         proc: proc('7z.exe', { command_line: '7z.exe x -pS3cret in.7z -oC:\\Users\\bob\\Documents' }),
       }),
     ).toEqual([]);
+  });
+});
+
+describe('process tampering and credential-store implants', () => {
+  const explorer = proc('C:\\Windows\\explorer.exe');
+  const ps = proc(`${S32}\\WindowsPowerShell\\v1.0\\powershell.exe`);
+  it('process-tampering-access: a handle with create-process rights, then a child of the target, is parent PID spoofing', async () => {
+    const cmd = proc(`${S32}\\cmd.exe`);
+    const [hit] = await run('process-tampering-access', {
+      src: ps,
+      target: explorer,
+      access: { granted_access: ['0x1f3fff'], call_trace: `${S32}\\ntdll.dll+9fc14|${S32}\\KERNELBASE.dll+20d5e` },
+      spawned: [cmd],
+    });
+    expect(hit?.risky).toEqual([ps, cmd]);
+    expect(hit?.techniques).toEqual(['T1134.004']);
+    // The same rights from a system binary with no child appearing: an ordinary open.
+    expect(
+      await run('process-tampering-access', {
+        src: ps,
+        target: explorer,
+        access: { granted_access: ['0x1f3fff'], call_trace: `${S32}\\ntdll.dll+9fc14` },
+        spawned: [],
+      }),
+    ).toEqual([]);
+  });
+
+  it('process-tampering-access: unbacked code or a user-folder program writing into a process fires; query rights do not', async () => {
+    const notepad = proc(`${S32}\\notepad.exe`);
+    const dropped = proc('C:\\Users\\Public\\tool.exe');
+    const [mem] = await run('process-tampering-access', {
+      src: dropped,
+      target: notepad,
+      access: { granted_access: ['0x1fffff'], call_trace: 'UNKNOWN(000001F3C35A0014)' },
+      spawned: [],
+    });
+    expect(mem?.score).toBe(75);
+    const [suspend] = await run('process-tampering-access', {
+      src: dropped,
+      target: notepad,
+      access: { granted_access: ['0x800'], call_trace: 'C:\\Users\\Public\\tool.exe+1234' },
+      spawned: [],
+    });
+    expect(suspend?.techniques).toEqual(['T1562.001']);
+    expect(
+      await run('process-tampering-access', {
+        src: dropped,
+        target: notepad,
+        access: { granted_access: ['0x1410'], call_trace: 'UNKNOWN(000001F3C35A0014)' },
+        spawned: [],
+      }),
+    ).toEqual([]);
+  });
+
+  it('lsass-file-write: lsass writing a log is flagged with the file as context', async () => {
+    const lsass = proc(`${S32}\\lsass.exe`);
+    const file = { key: 'File:WS1|c:\\windows\\system32\\mimilsa.log', path: 'C:\\Windows\\System32\\mimilsa.log' };
+    const [hit] = await run('lsass-file-write', { lsass, file });
+    expect(hit?.risky).toEqual([lsass]);
+    expect(hit?.context).toEqual([file]);
+  });
+});
+
+describe('unique Windows built-in execution', () => {
+  it('a dropped program starting a shell never seen under it fires on both; installed software and common pairs do not', async () => {
+    const payload = proc('C:\\Users\\u\\Downloads\\payload.exe');
+    const cmd = proc(`${S32}\\cmd.exe`, { command_line: 'C:\\Windows\\system32\\cmd.exe' });
+    const [hit] = await run('unique-builtin-execution', { child: cmd, parent: payload }, new StaticRarity({ 'payload.exe|cmd.exe': { count: 1, hosts: 1 } }));
+    expect(hit?.risky).toEqual([cmd, payload]);
+    expect(hit?.score).toBe(55);
+    expect(hit?.techniques).toEqual(['T1059.003']);
+    const vendor = proc('C:\\Program Files\\Vendor\\agent.exe');
+    expect(await run('unique-builtin-execution', { child: cmd, parent: vendor })).toEqual([]);
+    const updater = proc('C:\\Users\\u\\AppData\\Local\\App\\Update.exe');
+    expect(await run('unique-builtin-execution', { child: cmd, parent: updater })).toEqual([]);
+    const common = new StaticRarity({ 'payload.exe|cmd.exe': { count: 12, hosts: 4 } });
+    expect(await run('unique-builtin-execution', { child: cmd, parent: payload }, common)).toEqual([]);
+  });
+});
+
+describe('accounts, shares and traces in the registry', () => {
+  const lsass = proc(`${S32}\\lsass.exe`);
+  const key = (path: string) => ({ key: `RegistryKey:${path.toLowerCase()}`, path });
+  it('account-registry-change: a $-suffixed account is hidden; the SAM key is the finding', async () => {
+    const k = key('HKLM\\SAM\\SAM\\Domains\\Account\\Users\\Names\\hideme0007$');
+    const [hit] = await run('account-registry-change', { writer: lsass, key: k, set: { details: ['(Default)=Binary Data'] } });
+    expect(hit?.risky).toEqual([k]);
+    expect(hit?.techniques).toEqual(['T1136.001', 'T1564.002']);
+  });
+
+  it('account-registry-change: an account record rewritten outside lsass is RID hijacking; lsass doing it is not', async () => {
+    const k = key('HKLM\\SAM\\SAM\\Domains\\Account\\Users\\000001F5');
+    const writer = proc('C:\\Windows\\Microsoft.NET\\Framework\\v4.0.30319\\MSBuild.exe');
+    const [hit] = await run('account-registry-change', { writer, key: k, set: { details: ['F=Binary Data'] } });
+    expect(hit?.score).toBe(85);
+    expect(await run('account-registry-change', { writer: lsass, key: k, set: { details: ['F=Binary Data'] } })).toEqual([]);
+  });
+
+  it('account-registry-change: the Update Orchestrator only counts when pointed at a shell', async () => {
+    const k = key('HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Orchestrator\\UScheduler\\51999');
+    const svc = proc(`${S32}\\svchost.exe`);
+    const [hit] = await run('account-registry-change', { writer: svc, key: k, set: { details: ['cmdLine=c:\\windows\\system32\\cmd.exe'] } });
+    expect(hit?.techniques).toEqual(['T1068']);
+    expect(
+      await run('account-registry-change', { writer: svc, key: k, set: { details: ['cmdLine=C:\\Windows\\System32\\usoclient.exe StartScan'] } }),
+    ).toEqual([]);
+  });
+
+  it('security-registry-tamper: macros given the VBA object model', async () => {
+    const [hit] = await run('security-registry-tamper', {
+      writer: proc(`${S32}\\wbem\\wmiprvse.exe`),
+      key: key('HKU\\S-1-5-21-1\\Software\\Microsoft\\Office\\16.0\\Excel\\Security'),
+      set: { details: ['AccessVBOM=DWORD (0x00000001)'] },
+    });
+    expect(hit?.score).toBe(60);
   });
 });

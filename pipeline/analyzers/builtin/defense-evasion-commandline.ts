@@ -1,7 +1,7 @@
 /**
  * Command lines that blind the defenders or destroy recovery: clearing event logs, disabling Defender or
  * adding exclusions, stopping Sysmon / the event log, unloading the Sysmon driver, deleting shadow copies
- * and backups, turning off recovery, audit policy wipes, USN journal deletion.
+ * and backups, turning off recovery, audit policy wipes, USN journal deletion, programs hidden with attrib.
  */
 import { defineAnalyzer, describeProcess, match, quote, regex, text } from '../sdk';
 
@@ -67,6 +67,13 @@ const RULES: readonly { re: RegExp; what: string; techniques: readonly string[];
     score: 70,
   },
   {
+    // Hidden or system attribute on a program or script (desktop.ini is Explorer's own).
+    re: /\battrib(\.exe)?["']?\s+(?!.*desktop\.ini)(.*\s)?\+[hs]\b.*\.(exe|dll|ps1|bat|cmd|vbs|js|hta|scr|lnk)\b/i,
+    what: 'hides a program or script',
+    techniques: ['T1564.001'],
+    score: 55,
+  },
+  {
     re: /\bwmic(\.exe)?["']?\s+.*\bnteventlog\b.*\bcleareventlog\b/i,
     what: 'clears an event log through WMI',
     techniques: ['T1070.001'],
@@ -81,7 +88,7 @@ export default defineAnalyzer({
   score: 75,
   query: match('Process', 'proc', {
     command_line: regex(
-      String.raw`wevtutil|eventlog|mppreference|\bsc(\.exe)?["']?\s|fltmc|shadow|wbadmin|bcdedit|auditpol|fsutil|nteventlog`,
+      String.raw`wevtutil|eventlog|mppreference|attrib|\bsc(\.exe)?["']?\s|fltmc|shadow|wbadmin|bcdedit|auditpol|fsutil|nteventlog`,
     ),
   }),
   hits(m) {

@@ -64,7 +64,7 @@ const RULES: readonly Rule[] = [
   },
   {
     image: ['rundll32.exe'],
-    re: /url(\.dll)?\s*,\s*(openurl|fileprotocolhandler)|shell32(\.dll)?\s*,\s*shellexec_rundll|ieadvpack|advpack(\.dll)?\s*,\s*(launchinfsection|registerocx)|zipfldr(\.dll)?\s*,\s*routethecall|pcwutl(\.dll)?\s*,\s*launchapplication|setupapi(\.dll)?\s*,\s*installhinfsection|syssetup(\.dll)?\s*,\s*setupinfobjectinstallaction/i,
+    re: /(url|shdocvw|ieframe)(\.dll)?\s*,\s*(openurl[a-z]*|fileprotocolhandler)|shell32(\.dll)?\s*,\s*shellexec_rundll|ieadvpack|advpack(\.dll)?\s*,\s*(launchinfsection|registerocx)|zipfldr(\.dll)?\s*,\s*routethecall|pcwutl(\.dll)?\s*,\s*launchapplication|setupapi(\.dll)?\s*,\s*installhinfsection|syssetup(\.dll)?\s*,\s*setupinfobjectinstallaction/i,
     what: 'rundll32 proxies execution through a Windows DLL',
     techniques: ['T1218.011'],
     score: 70,

@@ -2,6 +2,8 @@
  * A process that opened lsass.exe and wrote a dump file: the memory of the credential store saved to
  * disk for offline extraction (Task Manager "create dump file", procdump, comsvcs MiniDump, Dumpert,
  * Out-Minidump ...). Whatever the tool, the pair "handle to lsass + .dmp written" is the technique.
+ * When the dumping process itself holds a connection out to another host, it is a remote-controlled
+ * implant (Meterpreter, Beacon, Grunt): the dump is meant to leave through that channel (T1041).
  */
 import {
   allOf,
@@ -13,6 +15,7 @@ import {
   endsWith,
   imageIs,
   match,
+  not,
   quote,
   text,
 } from '../sdk';
@@ -42,14 +45,21 @@ export default defineAnalyzer({
       'via',
       1,
     )
+    .collect(
+      'channel',
+      (s) => s.connection('src', 'ep', { ip: REMOTE_IP }, { edgeWhere: { direction: not('inbound') } }),
+      'ep',
+      1,
+    )
     .anchor('src'),
   hits(m) {
     const rdp = m.rdp.length > 0;
+    const channel = m.channel[0];
     return {
       risky: [m.src],
-      context: [m.lsass, m.dump, ...m.rdp],
-      techniques: rdp ? ['T1021.001'] : [],
-      summary: `${describeProcess(m.src)} opened lsass.exe (access ${quote(text(m.access.granted_access), 60)}) and wrote ${quote(m.dump.path, 200)}${rdp ? ', by a user logged on to this host over Remote Desktop' : ''}`,
+      context: [m.lsass, m.dump, ...m.rdp, ...m.channel],
+      techniques: [...(rdp ? ['T1021.001'] : []), ...(channel ? ['T1041'] : [])],
+      summary: `${describeProcess(m.src)} opened lsass.exe (access ${quote(text(m.access.granted_access), 60)}) and wrote ${quote(m.dump.path, 200)}${rdp ? ', by a user logged on to this host over Remote Desktop' : ''}${channel ? `, while connected out to ${quote(text(channel.ip), 60)} (a channel the dump can leave by)` : ''}`,
     };
   },
 });

@@ -2,8 +2,11 @@
  * Scheduled task creation from the command line (schtasks /create, at, PowerShell Register-ScheduledTask):
  * persistence, and with /S remote execution on another host. What the task runs and where raises the
  * score: a shell or script, a user folder, SYSTEM, another host, a task named to hide among Microsoft's.
+ * A `cmd /c` wrapper only carries the command: for a strong case, the shell, script host or LOLBin that
+ * issued it (an agent running in PowerShell, say) is flagged with it.
  */
-import { defineAnalyzer, describeProcess, match, quote, regex, text } from '../sdk';
+import { defineAnalyzer, describeProcess, imageName, match, quote, regex, text } from '../sdk';
+import { EXECUTION_TOOLS } from './_lists';
 
 const TASK = String.raw`schtasks(\.exe)?["']?\s.*[-/]create\b|schtasks(\.exe)?["']?\s.*[-/]change\b.*[-/]tr\b|\bat(\.exe)?["']?\s+(\\\\\S+\s+)?\d{1,2}:\d{2}|register-scheduledtask|new-scheduledtaskaction|schedule\.service`;
 
@@ -45,8 +48,11 @@ export default defineAnalyzer({
       score += 10;
       notes.push("named among Microsoft's tasks");
     }
+    const issuer = m.parents[0];
+    const wrapped = imageName(m.proc.image) === 'cmd.exe' && /(^|\s)\/c\s/i.test(cmd);
+    const byTool = issuer !== undefined && EXECUTION_TOOLS.includes(imageName(issuer.image));
     return {
-      risky: [m.proc],
+      risky: wrapped && byTool && score >= 70 ? [m.proc, issuer] : [m.proc],
       context: m.parents,
       score: Math.min(score, 90),
       techniques,

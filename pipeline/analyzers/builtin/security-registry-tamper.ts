@@ -2,7 +2,7 @@
  * Registry values that switch a security control off: Defender disabled or given exclusions, UAC off or
  * remote UAC filtering off (lateral movement with local accounts), WDigest storing clear-text passwords
  * again (set before mimikatz runs), LSA protection off, Restricted Admin mode for pass-the-hash over
- * RDP, the event log or Sysmon service disabled.
+ * RDP, the event log or Sysmon service disabled, Office macros allowed or given the VBA object model.
  */
 import { defineAnalyzer, describeProcess, list, match, not, quote, regex, text } from '../sdk';
 import { image } from './_util';
@@ -19,6 +19,13 @@ const ON = String.raw`dword \(0x0*1\)`;
 const OFF = String.raw`dword \(0x0+\)`;
 
 const RULES: readonly Rule[] = [
+  {
+    key: /\\office\\[\d.]+\\[^\\]+\\security$/i,
+    value: new RegExp(`^(accessvbom|vbawarnings)=${ON}`, 'i'),
+    what: 'lets Office macros run unprompted or reach the VBA object model',
+    techniques: ['T1562.001', 'T1112'],
+    score: 60,
+  },
   {
     key: /\\policies\\microsoft\\windows defender(\\real-time protection)?$|\\microsoft\\windows defender(\\real-time protection)?$/i,
     value: new RegExp(
@@ -106,7 +113,7 @@ export default defineAnalyzer({
       'key',
       {
         path: regex(
-          String.raw`shellids\\microsoft\.powershell$|\\windows\\powershell$|environment$|windows defender|\\policies\\system$|wdigest$|\\control\\lsa$|\\services\\(eventlog|sysmon|windefend|wd|sense)|scriptblocklogging$|modulelogging$|\\policies\\microsoft\\windows\\eventlog`,
+          String.raw`\\office\\[0-9.]+\\[^\\]+\\security$|shellids\\microsoft\.powershell$|\\windows\\powershell$|environment$|windows defender|\\policies\\system$|wdigest$|\\control\\lsa$|\\services\\(eventlog|sysmon|windefend|wd|sense)|scriptblocklogging$|modulelogging$|\\policies\\microsoft\\windows\\eventlog`,
         ),
       },
       { edgeAs: 'set' },

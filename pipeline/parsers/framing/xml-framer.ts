@@ -5,7 +5,7 @@
  * entities anyway, but a DOCTYPE in event XML is never legitimate and the refusal names the reason.
  */
 import { SaxesParser, type SaxesTag } from 'saxes';
-import { DTD_REFUSED } from '../xml-event';
+import { DTD_REFUSED, xmlErrorMessage } from '../xml-event';
 import { errorMessage, safeFirstBytes } from '../field-values';
 import type { ReadItem, ResolvedReadOptions } from '../types';
 
@@ -53,6 +53,8 @@ export class XmlFramer implements TextFramer {
   stopped = false;
   // Current <Event>.
   private inEvent = false;
+  /** Between `<Event` and the end of its start tag: saxes reports attribute errors before `opentag`. */
+  private startingEvent = false;
   private depth = 0;
   private buf: string[] = [];
   private bufLen = 0;
@@ -101,7 +103,7 @@ export class XmlFramer implements TextFramer {
     try {
       this.parser.write(text);
     } catch (err) {
-      this.refuse(`invalid XML: ${errorMessage(err)}`, out);
+      this.refuse(`invalid XML: ${xmlErrorMessage(errorMessage(err))}`, out);
       return;
     }
     if (this.charsSinceEvent > this.opts.maxLineBytes) {
@@ -122,8 +124,9 @@ export class XmlFramer implements TextFramer {
     } catch (err) {
       this.fileError(errorMessage(err));
     }
-    if (this.inEvent) {
+    if (this.inEvent || this.startingEvent) {
       this.inEvent = false;
+      this.startingEvent = false;
       out.push({
         recordNo: ++this.ordinal,
         rejected: 'invalid XML: input ended inside an <Event>',
@@ -134,6 +137,7 @@ export class XmlFramer implements TextFramer {
 
   private makeParser(version: '1.0' | '1.1'): SaxesParser {
     const p = new SaxesParser({ fragment: true, defaultXMLVersion: version, forceXMLVersion: true });
+    p.on('opentagstart', (tag) => this.onOpenStart(tag.name));
     p.on('opentag', (tag) => this.onOpen(tag));
     p.on('closetag', (tag) => this.onClose(tag.name));
     p.on('text', (t) => this.onText(t));
@@ -164,6 +168,14 @@ export class XmlFramer implements TextFramer {
     this.buf.push(s);
   }
 
+  private onOpenStart(name: string): void {
+    this.charsSinceEvent = 0;
+    if (this.stopped || this.inEvent || localName(name) !== 'Event') return;
+    // An error in this start tag's attributes belongs to the event, not to the file: counted once, with it.
+    this.startingEvent = true;
+    this.eventError = undefined;
+  }
+
   private onOpen(tag: SaxesTag): void {
     this.charsSinceEvent = 0;
     if (this.stopped) return;
@@ -171,12 +183,12 @@ export class XmlFramer implements TextFramer {
     if (!this.inEvent) {
       if (name !== 'Event') return;
       this.inEvent = true;
+      this.startingEvent = false;
       this.depth = 0;
       this.buf = [];
       this.bufLen = 0;
       this.oversize = false;
       this.tooDeep = false;
-      this.eventError = undefined;
     }
     this.depth++;
     if (this.depth > this.opts.maxJsonDepth) this.tooDeep = true;
@@ -216,8 +228,8 @@ export class XmlFramer implements TextFramer {
   private onError(message: string): void {
     this.charsSinceEvent = 0;
     if (this.stopped) return;
-    if (this.inEvent) {
-      this.eventError ??= `invalid XML: ${message}`;
+    if (this.inEvent || this.startingEvent) {
+      this.eventError ??= `invalid XML: ${xmlErrorMessage(message)}`;
       return;
     }
     this.fileError(message);
@@ -227,9 +239,16 @@ export class XmlFramer implements TextFramer {
     this.errors++;
     if (this.errors > MAX_ERRORS) {
       if (!this.stopped)
-        this.refuse(`invalid XML: more than ${MAX_ERRORS} errors, giving up (last: ${message})`, this.out);
+        this.refuse(
+          `invalid XML: more than ${MAX_ERRORS} errors, giving up (last: ${xmlErrorMessage(message)})`,
+          this.out,
+        );
       return;
     }
-    this.out.push({ recordNo: ++this.ordinal, rejected: `invalid XML: ${message}`, firstBytes: '' });
+    this.out.push({
+      recordNo: ++this.ordinal,
+      rejected: `invalid XML: ${xmlErrorMessage(message)}`,
+      firstBytes: '',
+    });
   }
 }

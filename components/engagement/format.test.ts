@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { ago, isLongValue, isoTime, localTime, parseTags, propText, riskLevel, shortTime, sortedProps } from './format';
+
+describe('format', () => {
+  const t = Date.UTC(2020, 9, 19, 7, 30, 46, 251);
+
+  it('formats times as ISO, local and short, em dash when unknown', () => {
+    expect(isoTime(t)).toBe('2020-10-19T07:30:46.251Z');
+    expect(isoTime('2020-10-19T07:30:46.251Z')).toBe('2020-10-19T07:30:46.251Z');
+    expect(isoTime(null)).toBe('—');
+    expect(isoTime('not a time')).toBe('—');
+    expect(localTime(t, 'UTC')).toBe('19/10/2020, 07:30:46');
+    expect(shortTime(t)).toBe('2020-10-19 07:30:46');
+  });
+
+  it('bands risk scores', () => {
+    expect(riskLevel(0)).toBe('none');
+    expect(riskLevel(Number.NaN)).toBe('none');
+    expect(riskLevel(10)).toBe('low');
+    expect(riskLevel(30)).toBe('medium');
+    expect(riskLevel(60)).toBe('high');
+    expect(riskLevel(80)).toBe('critical');
+    expect(riskLevel(100)).toBe('critical');
+  });
+
+  it('shows property values as text, time properties as ISO', () => {
+    expect(propText('create_time', t)).toBe('2020-10-19T07:30:46.251Z');
+    expect(propText('first_seen', t)).toBe('2020-10-19T07:30:46.251Z');
+    expect(propText('pid', 620)).toBe('620');
+    expect(propText('sources', ['a.jsonl', 'b.jsonl'])).toBe('a.jsonl\nb.jsonl');
+    expect(propText('command_line', '<script>x</script>')).toBe('<script>x</script>');
+    expect(propText('x', null)).toBe('—');
+  });
+
+  it('orders properties identity first', () => {
+    expect(sortedProps({ zeta: 1, pid: 2, image: 'a', alpha: 3 }).map(([k]) => k)).toEqual([
+      'image',
+      'pid',
+      'alpha',
+      'zeta',
+    ]);
+  });
+
+  it('treats command lines and long values as long', () => {
+    expect(isLongValue('command_line', 'a')).toBe(true);
+    expect(isLongValue('x', 'a'.repeat(81))).toBe(true);
+    expect(isLongValue('x', 'short')).toBe(false);
+  });
+
+  it('parses tags', () => {
+    expect(parseTags(' apt, lateral ,apt,, ')).toEqual(['apt', 'lateral']);
+  });
+
+  it('relative times', () => {
+    const now = Date.parse('2020-01-01T01:00:00Z');
+    expect(ago('2020-01-01T00:59:30Z', now)).toBe('30s ago');
+    expect(ago('2020-01-01T00:00:00Z', now)).toBe('1h ago');
+    expect(ago(null, now)).toBe('—');
+  });
+});
+
+import { groupName } from './neighbour-groups';
+
+describe('neighbour group names', () => {
+  it('names known kinds by direction and falls back to the kind', () => {
+    expect(groupName('PARENT_OF', 'out')).toBe('Child processes (PARENT_OF →)');
+    expect(groupName('PARENT_OF', 'in')).toBe('Parent process (PARENT_OF ←)');
+    expect(groupName('WEIRD', 'both')).toBe('WEIRD ↔');
+  });
+});
