@@ -125,6 +125,8 @@ async function main(): Promise<void> {
             }
             return hits;
           },
+          // Console hosts and the like of what Sigma flagged (the stage calls it with Sigma's hits).
+          ...(host.follow ? { follow: host.follow.bind(host) } : {}),
         };
         defs.push({ ...createAnalyzeStage(guarded), ready: neo4jUp } as StageDefinition<unknown, unknown>);
         break;

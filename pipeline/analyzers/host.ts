@@ -59,7 +59,10 @@ export function createAnalyzerHost(
 ): RunningHost {
   const rarity = opts.rarity ?? new GraphRarity(gateway);
   const lastRun: RunningHost['lastRun'] = { stats: [], failed: [] };
-  const follow = async (batchHits: readonly Hit[]): Promise<Hit[]> => {
+  const follow = async (
+    batchHits: readonly Hit[],
+    failed: Array<{ id: string; error: string }> = [],
+  ): Promise<Hit[]> => {
     const followers = opts.followers ?? FOLLOWERS;
     const byKind = keysByKind(followedKeys(batchHits, followers));
     if (byKind.size === 0) return [];
@@ -69,6 +72,7 @@ export function createAnalyzerHost(
         const r = await runAnalyzer(a, byKind, { gateway, rarity, log, chunkSize: opts.chunkSize ?? 2000 });
         hits.push(...r.hits);
       } catch (err) {
+        failed.push({ id: a.id, error: errorText(err) });
         log.warn('analyzer failed', { analyzer: a.id, error: errorText(err) });
       }
     }
@@ -99,13 +103,14 @@ export function createAnalyzerHost(
           }
         });
       }
-      lastRun.stats = stats;
-      lastRun.failed = failed;
       const found = dedupeHits(hits);
       // Follow-ups of this run's own hits (follow.ts); Sigma hits are followed by the stage through follow().
-      return [...found, ...(await follow(found))];
+      const followed = await follow(found, failed);
+      lastRun.stats = stats;
+      lastRun.failed = failed;
+      return [...found, ...followed];
     },
-    follow,
+    follow: (batchHits) => follow(batchHits),
   };
 }
 

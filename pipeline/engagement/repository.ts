@@ -188,8 +188,13 @@ export interface RiskRow {
   time: number;
   last: number;
   count: number;
+  /** Distinct occurrences of the hits (risks.ts occurrenceOf): what `count` counts across batches. */
+  occurrences: string[];
   context: string[];
 }
+
+/** Occurrences kept per risk to recognise repeats; past this, new ones still count. */
+export const RISK_OCCURRENCES_KEPT = 1000;
 
 // The label comes from the domain model (never from input); values are parameters.
 export function riskCypher(kind: NodeKind): string {
@@ -197,8 +202,11 @@ export function riskCypher(kind: NodeKind): string {
 MATCH (n:${label(kind)} {key: r.node})
 MERGE (k:Risk {key: r.key})
   ON CREATE SET k.detection = r.detection, k.source = r.source, k.title = r.title, k.summary = r.summary,
-                k.first_seen = r.time, k.last_seen = r.last, k.count = 0, k.score = r.score, k.techniques = []
-SET k.count = k.count + r.count,
+                k.first_seen = r.time, k.last_seen = r.last, k.count = 0, k.score = r.score, k.techniques = [],
+                k.occurrences = []
+WITH n, k, r, [t IN r.occurrences WHERE NOT t IN coalesce(k.occurrences, [])] AS fresh
+SET k.count = k.count + size(fresh),
+    k.occurrences = (coalesce(k.occurrences, []) + fresh)[..${RISK_OCCURRENCES_KEPT}],
     k.score = CASE WHEN r.score > k.score THEN r.score ELSE k.score END,
     k.first_seen = CASE WHEN r.time < k.first_seen THEN r.time ELSE k.first_seen END,
     k.last_seen = CASE WHEN r.last > k.last_seen THEN r.last ELSE k.last_seen END,
@@ -210,7 +218,12 @@ RETURN count(k) AS n`;
 export async function upsertRisks(tx: ManagedTransaction, rows: Map<NodeKind, RiskRow[]>): Promise<number> {
   let n = 0;
   for (const [kind, kindRows] of rows) {
-    const rows = kindRows.map((r) => ({ ...r, time: int(r.time), last: int(r.last), count: int(r.count) }));
+    const rows = kindRows.map((r) => ({
+      ...r,
+      time: int(r.time),
+      last: int(r.last),
+      count: int(r.count),
+    }));
     const res = await tx.run(riskCypher(kind), { rows });
     n += Number(res.records[0]?.get('n') ?? 0);
   }
@@ -252,14 +265,20 @@ export async function nodeFacts(tx: ManagedTransaction, keys: Iterable<string>):
 
 /**
  * The file names each node was seen in (`sources`), for the findings export: a process that appears in
- * several recordings (a long-lived service on a lab machine) is a finding in each of them.
+ * several recordings (a long-lived service on a lab machine) is a finding in each of them. Nodes that
+ * keep no sources (files, registry keys, endpoints) take those of the processes that touched them.
  */
 export async function nodeSources(gateway: Pick<GraphGateway, 'query'>, keys: Iterable<string>): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   for (const [kind, list] of byKind(keys)) {
     const rows = await gateway.query<{ key: unknown; sources: unknown }>(
       'engage.node-sources',
-      `UNWIND $keys AS k MATCH (n:${label(kind)} {key: k}) RETURN n.key AS key, n.sources AS sources`,
+      kind === 'Process'
+        ? `UNWIND $keys AS k MATCH (n:Process {key: k}) RETURN n.key AS key, n.sources AS sources`
+        : `UNWIND $keys AS k MATCH (n:${label(kind)} {key: k})
+           OPTIONAL MATCH (p:Process)-[]->(n)
+           WITH n, collect(DISTINCT p.sources)[0..50] AS lists
+           RETURN n.key AS key, reduce(acc = [], l IN lists | acc + [s IN coalesce(l, []) WHERE NOT s IN acc]) AS sources`,
       { keys: list },
     );
     for (const r of rows) if (typeof r.key === 'string') out.set(r.key, strs.parse(r.sources));

@@ -2,6 +2,7 @@
  * Hits -> one Risk row per (detection, risky node), folded within a batch. Pure; tested in
  * pipeline/stages/engage/handler.test.ts.
  */
+import { createHash } from 'node:crypto';
 import type { Hit } from '../../domain/detection';
 import { kindOfKey, type NodeKind } from '../../domain/model';
 import type { RiskRow } from './repository';
@@ -10,7 +11,23 @@ export function riskKey(detection: string, node: string): string {
   return `${detection}|${node}`;
 }
 
-/** Fold hits into one row per (detection, risky node), grouped by node kind. */
+/**
+ * What one occurrence of a detection is, independent of when and how often it was evaluated:
+ *   - Sigma matches one event: the event's time (each event reaches Sigma exactly once per chunk);
+ *   - an analyzer matches a shape: the set of risky nodes it named. It finds the same shape again whenever a
+ *     later update touches its nodes, and with values (times) that converge as the graph fills in, so only
+ *     the identities of the matched nodes say whether it is the same occurrence.
+ */
+export function occurrenceOf(h: Hit): string {
+  const basis = h.source === 'sigma' ? `t:${h.time}` : `n:${[...h.riskyNodes].sort().join('\n')}`;
+  return createHash('sha1').update(basis).digest('base64url').slice(0, 16);
+}
+
+/**
+ * Fold hits into one row per (detection, risky node), grouped by node kind. A risk counts distinct
+ * occurrences (occurrenceOf), so counts (and lens hit counts) are the same however the pipeline was
+ * batched, scheduled, retried or restarted.
+ */
 export function riskRows(hits: readonly Hit[]): Map<NodeKind, RiskRow[]> {
   const byKey = new Map<string, RiskRow & { kind: NodeKind }>();
   for (const h of hits) {
@@ -33,10 +50,13 @@ export function riskRows(hits: readonly Hit[]): Map<NodeKind, RiskRow[]> {
           time: h.time,
           last: h.time,
           count: 1,
+          occurrences: [occurrenceOf(h)],
           context: [...h.contextNodes],
         });
       } else {
-        prev.count++;
+        const occurrence = occurrenceOf(h);
+        if (!prev.occurrences.includes(occurrence)) prev.occurrences.push(occurrence);
+        prev.count = prev.occurrences.length;
         prev.score = Math.max(prev.score, h.score);
         prev.time = Math.min(prev.time, h.time);
         prev.last = Math.max(prev.last, h.time);

@@ -15,7 +15,6 @@ import type { GraphNode, Subgraph } from '../../domain/model';
 import { ACTOR, refName, type EventFacts, type ProcessRefName } from '../graph/build';
 import { isSessionProcessKey, processGuidKey } from '../graph/keys';
 import { GraphAccumulator } from '../graph/rules';
-import { alignCollectorClocks } from './clock';
 import { DEFAULT_TIMELINE_OPTIONS, PidTimeline, type TimelineOptions } from './session';
 import { timelineId, type SessionStore, type StoredTimeline, type TimelineWrite } from './store';
 
@@ -76,13 +75,10 @@ export async function resolveIdentities(
 
 /** The pure core: facts + loaded timelines -> resolution + the timeline writes to commit. */
 export function resolveWithState(
-  input: readonly EventFacts[],
+  facts: readonly EventFacts[],
   stored: ReadonlyMap<string, StoredTimeline>,
   opts: ResolveOptions = {},
 ): { resolution: Resolution; writes: TimelineWrite[] } {
-  // Security events stamped by a collector clock hours off are moved onto the endpoint's UTC first,
-  // so a 4688 meets its Sysmon twin (clock.ts).
-  const facts = alignCollectorClocks(input);
   const now = opts.now ?? Date.now();
   const topts: TimelineOptions = {
     toleranceMs: opts.toleranceMs ?? DEFAULT_TIMELINE_OPTIONS.toleranceMs,

@@ -119,8 +119,13 @@ describe('engage stage on a real graph', () => {
     expect(asset.type).toBe('asset');
     expect(Object.keys(await scope(`asset:${host}`)).sort()).toEqual([k(PSEXEC), k(PSEXESVC), k(REG), k(SVCHOST)].sort());
 
-    // more hits of the same detection on the same node: one more count, same lens, same score
-    await runEngage(stage, hitsJob([story[2]!, story[2]!]));
+    // the same occurrence found again (an analyzer re-run, another batch) counts nothing; new occurrences
+    // of the same detection on the same node count, in the same lens, with the same score
+    const regSave = story[2]!;
+    await runEngage(stage, hitsJob([regSave]));
+    const [same] = await gateway.query<{ count: number }>('test.risk', 'MATCH (r:Risk {key: $key}) RETURN r.count AS count', { key: `sigma:reg-save-lsa|${k(REG)}` });
+    expect(same!.count).toBe(1);
+    await runEngage(stage, hitsJob([{ ...regSave, time: regSave.time + 1000 }, { ...regSave, time: regSave.time + 2000 }]));
     const [again] = await gateway.query<{ count: number }>('test.risk', 'MATCH (r:Risk {key: $key}) RETURN r.count AS count', { key: `sigma:reg-save-lsa|${k(REG)}` });
     expect(again!.count).toBe(3);
     expect(await engagementOf(k(REG))).toBe(eng);
@@ -260,5 +265,22 @@ describe('engage stage on a real graph', () => {
     // the analyst's close is in the trail too, before the reopen
     const actions = l.audit.map((e) => `${e.actor}:${e.action}`);
     expect(actions.indexOf('pipeline:status.reopen')).toBeLessThan(actions.indexOf('it-analyst:status.close'));
+  });
+
+  it('joins two processes of one implant that reached the same C2 endpoint (SHARED_DEST), in separate batches', async () => {
+    const file = 'empire_enable_rdp.jsonl';
+    // Both beacon to one ip:port: the notepad Empire injected into and the PowerShell agent.
+    const NOTEPAD = '03BA39F5-652C-5CE0-0000-0010760BFF01';
+    const AGENT = '03BA39F5-4CFE-5CE0-0000-00103600C001';
+    const tag = newReplayTag();
+    const events = loadEvents(file).filter((e) => e.eventId === 3 && [NOTEPAD, AGENT].includes(e.fields.ProcessGuid ?? ''));
+    expect(events.length).toBeGreaterThan(1);
+    await buildGraph(gateway, tag, events, file);
+    const k = (g: string) => processKey(g, tag);
+    const stage = createEngageStage(gateway);
+    const time = events[0]!.time;
+    await runEngage(stage, hitsJob([hit({ detection: 'analyzer:unexpected-network-program', title: 'Notepad connected out', riskyNodes: [k(NOTEPAD)], score: 70, time })]));
+    await runEngage(stage, hitsJob([hit({ detection: 'analyzer:script-host-network', title: 'PowerShell connected out', riskyNodes: [k(AGENT)], score: 50, time })]));
+    expect(await engagementOf(k(AGENT))).toBe(await engagementOf(k(NOTEPAD)));
   });
 });

@@ -24,6 +24,24 @@ describe('riskRows', () => {
     expect(proc[0]!.techniques.sort()).toEqual(['T1003.001', 'T1059']);
   });
 
+  it('counts Sigma occurrences by event: the same event again counts once', () => {
+    const rows = riskRows([hit({ time: 1000 }), hit({ time: 1000 }), hit({ time: 3000 }), hit({ time: 1000 })]);
+    expect(rows.get('Process')![0]).toMatchObject({ count: 2 });
+    expect(rows.get('Process')![0]!.occurrences).toHaveLength(2);
+  });
+
+  it('counts analyzer occurrences by the nodes matched, whatever time the re-evaluation saw', () => {
+    const a = (riskyNodes: string[], time: number) =>
+      hit({ detection: 'analyzer:x', source: 'analyzer', riskyNodes, time });
+    const rows = riskRows([
+      a(['Process:AAA', 'Process:C1'], 1000),
+      a(['Process:C1', 'Process:AAA'], 5000), // the same shape, re-found later with a converged time
+      a(['Process:AAA', 'Process:C2'], 1000), // another child: another occurrence
+    ]);
+    expect(rows.get('Process')!.find((r) => r.node === 'Process:AAA')).toMatchObject({ count: 2 });
+    expect(rows.get('Process')!.find((r) => r.node === 'Process:C1')).toMatchObject({ count: 1 });
+  });
+
   it('keeps distinct detections and nodes apart, grouped by node kind', () => {
     const rows = riskRows([
       hit({}),
