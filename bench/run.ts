@@ -16,6 +16,7 @@ import { round } from './lib/stats';
 import { benchParse, type ParseBenchResult } from './parse';
 import { benchScale, type ScaleResult } from './scale';
 import { benchSigmaSuite, type SigmaSuiteResult } from './sigma';
+import { benchUi, type UiResult } from './ui';
 
 const log = (line: string) => stderr(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
@@ -109,6 +110,15 @@ async function runOne(name: BenchName, a: BenchArgs): Promise<unknown> {
         log,
         onStack: register,
       });
+    case 'ui':
+      return benchUi({
+        targetNodes: a.uiNodes,
+        runs: a.runs,
+        warmup: a.warmup,
+        keep: a.keep,
+        log,
+        onStack: register,
+      });
   }
 }
 
@@ -124,6 +134,8 @@ function timeoutFor(name: BenchName, a: BenchArgs): number {
       return (a.scaleMinutes + 60) * 60_000;
     case 'api':
       return 150 * 60_000;
+    case 'ui':
+      return 40 * 60_000;
   }
 }
 
@@ -243,6 +255,26 @@ function printApi(r: ApiLatencyResult): void {
   );
 }
 
+function printUi(r: UiResult): void {
+  const l = r.lens;
+  stderr(
+    table(
+      `ui: engagement lens of ${fmt(l.scopeNodes)} nodes, ${fmt(l.shownNodes)} drawn${l.truncated ? ' (the lens page shows at most 500)' : ''} with ${fmt(l.shownEdges)} edges; ` +
+        `Chromium headless, click on the ${r.clickVia === 'canvas' ? 'canvas node' : 'node list row'}; target < ${fmt(r.targetMs)} ms`,
+      ['what', 'runs', 'p50 ms', 'max ms', 'meets target (p50)'],
+      [
+        ['navigation -> graph drawn', r.runs.length, r.readyMs.p50, r.readyMs.max, r.readyMs.p50 < r.targetMs],
+        ['click -> node panel with properties', r.runs.length, r.clickMs.p50, r.clickMs.max, r.clickMs.p50 < r.targetMs],
+      ],
+    ),
+  );
+  stderr(
+    `meets target: ${r.meetsTarget} (every run: ${r.meetsTargetEveryRun}); graph ${fmt(r.graph.nodes)} nodes / ${fmt(r.graph.relationships)} relationships ` +
+      `from ${fmt(r.graph.events)} events (${fmt(r.graph.buildMs)} ms), scope grown in ${fmt(r.graph.scopeMs)} ms; ` +
+      `web ${r.web.rebuilt ? `rebuilt in ${fmt(r.web.buildMs)} ms, ` : ''}started in ${fmt(r.web.startMs)} ms`,
+  );
+}
+
 function printScale(r: ScaleResult): void {
   stderr(
     table(
@@ -288,6 +320,7 @@ async function main(): Promise<number> {
       if (name === 'e2e') printE2e(r as E2eResult);
       if (name === 'scale') printScale(r as ScaleResult);
       if (name === 'api') printApi(r as ApiLatencyResult);
+      if (name === 'ui') printUi(r as UiResult);
     } catch (err) {
       failures++;
       const e = err as Error;

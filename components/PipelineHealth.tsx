@@ -32,6 +32,7 @@ const HEALTH = /* GraphQL */ `
         failed
         completed
         workersUp
+        perMinute
       }
     }
   }
@@ -60,6 +61,7 @@ interface HealthData {
       failed: number | null;
       completed: number | null;
       workersUp: number;
+      perMinute: number;
     }>;
   };
 }
@@ -145,6 +147,9 @@ export function PipelineHealth() {
                 <th scope="col" className="num">
                   Completed
                 </th>
+                <th scope="col" className="num">
+                  Jobs / min
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -159,6 +164,7 @@ export function PipelineHealth() {
                   <td className="num">{fmt(s.delayed)}</td>
                   <td className={`num${s.failed ? ' warn' : ''}`}>{fmt(s.failed)}</td>
                   <td className="num">{fmt(s.completed)}</td>
+                  <td className="num">{fmt(s.perMinute)}</td>
                 </tr>
               ))}
             </tbody>

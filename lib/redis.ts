@@ -25,6 +25,8 @@ export interface WorkerHeartbeat {
   at: number;
   processed: number;
   failed: number;
+  /** Jobs this worker completed in the last minute. */
+  perMinute: number;
 }
 
 export const HEARTBEAT_TTL_SECONDS = 15;

@@ -137,6 +137,8 @@ export class StageRunner<P, O> {
   private readonly workerId = randomUUID().slice(0, 8);
   private readonly startedAt = Date.now();
   private processed = 0;
+  /** Completion times of the last minute's jobs, for the heartbeat's throughput. */
+  private recentDone: number[] = [];
   private failed = 0;
   private stopping = false;
   private loops: Promise<void>[] = [];
@@ -205,6 +207,9 @@ export class StageRunner<P, O> {
   }
 
   private async beat(): Promise<void> {
+    const minuteAgo = Date.now() - 60_000;
+    const firstRecent = this.recentDone.findIndex((t) => t > minuteAgo);
+    this.recentDone = firstRecent < 0 ? [] : this.recentDone.slice(firstRecent);
     const hb: WorkerHeartbeat = {
       stage: this.def.name,
       workerId: this.workerId,
@@ -214,6 +219,7 @@ export class StageRunner<P, O> {
       at: Date.now(),
       processed: this.processed,
       failed: this.failed,
+      perMinute: this.recentDone.length,
     };
     try {
       const k = keys(this.opts.prefix);
@@ -391,6 +397,7 @@ export class StageRunner<P, O> {
       try {
         await job.moveToCompleted('ok', token, false);
         this.processed++;
+        this.recentDone.push(Date.now());
       } catch (err) {
         // Our lock expired and another worker has the job: it will find the work done and complete it.
         if (!lostJob(err)) throw err;

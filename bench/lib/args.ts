@@ -1,8 +1,11 @@
 /** Command line of `npm run bench`. Pure: tested in args.test.ts. */
 
-export const BENCHMARKS = ['parse', 'sigma', 'e2e', 'scale', 'api'] as const;
+export const BENCHMARKS = ['parse', 'sigma', 'e2e', 'scale', 'api', 'ui'] as const;
 export type BenchName = (typeof BENCHMARKS)[number];
-/** What a plain `npm run bench` runs (scale and api build 1M-event / 1M-node graphs: only on request). */
+/**
+ * What a plain `npm run bench` runs (scale and api build 1M-event / 1M-node graphs; ui builds the web app
+ * and drives a browser: only on request).
+ */
 export const DEFAULT_BENCHMARKS: readonly BenchName[] = ['parse', 'sigma', 'e2e'];
 
 export interface BenchArgs {
@@ -23,13 +26,14 @@ export interface BenchArgs {
   scaleMinutes: number;
   apiNodes: number;
   apiRequests: number;
+  uiNodes: number;
   help: boolean;
 }
 
 export const USAGE = `npm run bench -- [options]
 
   --only LIST          benchmarks to run, comma-separated: ${BENCHMARKS.join(', ')}
-                       (default: ${DEFAULT_BENCHMARKS.join(', ')}; scale and api only on request)
+                       (default: ${DEFAULT_BENCHMARKS.join(', ')}; scale, api and ui only on request)
   --quick              smaller inputs and fewer runs: a smoke run of the harness
   --runs N             measured runs of the CPU-bound benchmarks (default 5, quick 2); median reported
   --warmup N           unmeasured runs first (default 1); e2e: 0 skips its warm-up pass of the file
@@ -45,6 +49,7 @@ export const USAGE = `npm run bench -- [options]
   --scale-minutes N    scale: stop starting new uploads after N minutes (default 30)
   --api-nodes N        api: grow the graph to about N nodes before measuring (default 1000000; quick 20000)
   --api-requests N     api: measured requests per query (default 200; quick 30)
+  --ui-nodes N         ui: nodes in the engagement lens's scope (default 1000; quick 300); --runs page loads
   --keep               keep the temporary Redis/Neo4j data directory
   --out DIR            results folder (default bench/results)
 `;
@@ -73,6 +78,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     scaleMinutes: 30,
     apiNodes: -1,
     apiRequests: -1,
+    uiNodes: -1,
     help: false,
   };
   const args = [...argv];
@@ -145,6 +151,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       case '--api-requests':
         a.apiRequests = intArg('--api-requests', value(), 1);
         break;
+      case '--ui-nodes':
+        a.uiNodes = intArg('--ui-nodes', value(), 1);
+        break;
       case '--help':
       case '-h':
         a.help = true;
@@ -157,5 +166,6 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
   if (a.scaleEvents < 0) a.scaleEvents = a.quick ? 100_000 : 1_000_000;
   if (a.apiNodes < 0) a.apiNodes = a.quick ? 20_000 : 1_000_000;
   if (a.apiRequests < 0) a.apiRequests = a.quick ? 30 : 200;
+  if (a.uiNodes < 0) a.uiNodes = a.quick ? 300 : 1000;
   return a;
 }

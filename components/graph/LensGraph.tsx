@@ -56,6 +56,7 @@ export function LensGraph({
   ref?: Ref<LensGraphHandle>;
 }) {
   const cyRef = useRef<Core | null>(null);
+  const boxRef = useRef<HTMLDivElement | null>(null);
   const onSelectRef = useRef(onSelect);
   const selectedRef = useRef(selected);
   const elementsRef = useRef(elements);
@@ -75,6 +76,16 @@ export function LensGraph({
     cy.on('tap', (e) => {
       if (e.target === cy) onSelectRef.current(null);
     });
+    // Readiness for tests and `npm run bench` (bench/ui.ts): after each layout, once its result has been
+    // drawn, data-graph-ready holds the number of nodes drawn. Set on the DOM directly: no React render.
+    cy.on('layoutstop', () => {
+      cy.one('render', () => {
+        if (boxRef.current) boxRef.current.dataset.graphReady = String(cy.nodes().length);
+      });
+    });
+    // Only bench/ui.ts defines this (before the page loads), to click a node where it is drawn.
+    const bench = (window as { __lensgraphBench?: { cy?: Core } }).__lensgraphBench;
+    if (bench) bench.cy = cy;
   }, []);
 
   const center = useCallback((key: string, animate: boolean) => {
@@ -133,6 +144,7 @@ export function LensGraph({
   const nodeCount = elements.filter((e) => e.group === 'nodes').length;
   return (
     <div
+      ref={boxRef}
       className="lens-graph"
       data-testid="lens-graph"
       data-node-count={nodeCount}

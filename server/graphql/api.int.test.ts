@@ -351,7 +351,7 @@ describe('limits', () => {
 describe('health', () => {
   const HEALTH = `{ health { redis neo4j checkedAt
     workers { stage workerId up lastSeen processed failed }
-    stages { name waiting active delayed failed completed workersUp } } }`;
+    stages { name waiting active delayed failed completed workersUp perMinute } } }`;
 
   it('needs a session', async () => {
     expect(code((await api().call(HEALTH)).body)).toBe('UNAUTHENTICATED');
@@ -372,6 +372,7 @@ describe('health', () => {
         at,
         processed: 3,
         failed: 0,
+        perMinute: 12,
       });
     await redis.hset(keys(a.prefix).heartbeats, {
       'merge:w1': beat('w1', now),
@@ -384,13 +385,16 @@ describe('health', () => {
       redis: boolean;
       neo4j: boolean;
       workers: Array<{ workerId: string; up: boolean; processed: number }>;
-      stages: Array<{ name: string; waiting: number; workersUp: number }>;
+      stages: Array<{ name: string; waiting: number; workersUp: number; perMinute: number }>;
     };
     expect(h.redis).toBe(true);
     expect(h.neo4j).toBe(true);
     expect(h.stages.map((s) => s.name)).toEqual([...STAGES]);
     expect(h.stages.every((s) => s.waiting === 0)).toBe(true);
     expect(h.stages.find((s) => s.name === 'merge')?.workersUp).toBe(1);
+    // throughput counts live workers only: the silent w0's last minute is not this minute
+    expect(h.stages.find((s) => s.name === 'merge')?.perMinute).toBe(12);
+    expect(h.stages.find((s) => s.name === 'parse')?.perMinute).toBe(0);
     expect(h.workers.map((w) => [w.workerId, w.up])).toEqual([
       ['w0', false],
       ['w1', true],

@@ -34,6 +34,8 @@ export const typeDefs = /* GraphQL */ `
     lastSeen: String!
     processed: Float!
     failed: Float!
+    "Jobs completed in the last minute."
+    perMinute: Float!
   }
 
   "Job counts of one stage's queue; null when the queue could not be read."
@@ -45,6 +47,8 @@ export const typeDefs = /* GraphQL */ `
     failed: Int
     completed: Int
     workersUp: Int!
+    "Throughput: jobs completed in the last minute by the stage's live workers."
+    perMinute: Float!
   }
 
   type Health {

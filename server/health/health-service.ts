@@ -21,6 +21,8 @@ const HeartbeatSchema = z.object({
   at: z.number(),
   processed: z.number(),
   failed: z.number(),
+  // Absent in heartbeats of workers older than this field.
+  perMinute: z.number().default(0),
 });
 
 export interface WorkerStatus {
@@ -33,6 +35,8 @@ export interface WorkerStatus {
   lastSeen: number;
   processed: number;
   failed: number;
+  /** Jobs completed in the last minute. */
+  perMinute: number;
 }
 
 export interface StageStatus {
@@ -44,6 +48,8 @@ export interface StageStatus {
   failed: number | null;
   completed: number | null;
   workersUp: number;
+  /** Jobs completed in the last minute by the stage's live workers. */
+  perMinute: number;
 }
 
 export interface Health {
@@ -90,6 +96,7 @@ export function parseHeartbeats(raw: Record<string, string>, now: number): Worke
       lastSeen: hb.data.at,
       processed: hb.data.processed,
       failed: hb.data.failed,
+      perMinute: hb.data.perMinute,
     });
   }
   const order = (s: string) => {
@@ -151,6 +158,7 @@ export class HealthService {
           failed: count('failed'),
           completed: count('completed'),
           workersUp: workers.filter((w) => w.stage === name && w.up).length,
+          perMinute: workers.filter((w) => w.stage === name && w.up).reduce((a, w) => a + w.perMinute, 0),
         };
       }),
     );
