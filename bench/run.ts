@@ -259,7 +259,7 @@ function printUi(r: UiResult): void {
   const l = r.lens;
   stderr(
     table(
-      `ui: engagement lens of ${fmt(l.scopeNodes)} nodes, ${fmt(l.shownNodes)} drawn${l.truncated ? ' (the lens page shows at most 500)' : ''} with ${fmt(l.shownEdges)} edges; ` +
+      `ui: engagement lens of ${fmt(l.scopeNodes)} nodes, ${fmt(l.shownNodes)} drawn${l.truncated ? ' (the lens page shows at most 500)' : ''} with ${fmt(l.shownEdges)} edges (${l.layout || '?'} layout); ` +
         `Chromium headless, click on the ${r.clickVia === 'canvas' ? 'canvas node' : 'node list row'}; target < ${fmt(r.targetMs)} ms`,
       ['what', 'runs', 'p50 ms', 'max ms', 'meets target (p50)'],
       [

@@ -71,7 +71,7 @@ export interface UiRun {
 }
 
 export interface UiResult {
-  lens: { id: string; scopeNodes: number; shownNodes: number; shownEdges: number; truncated: boolean };
+  lens: { id: string; scopeNodes: number; shownNodes: number; shownEdges: number; truncated: boolean; layout: string };
   graph: { nodes: number; relationships: number; events: number; buildMs: number; scopeMs: number };
   web: { rebuilt: boolean; buildMs: number; startMs: number };
   clickVia: 'canvas' | 'node-list';
@@ -315,7 +315,7 @@ async function signIn(page: Page, username: string, password: string): Promise<v
 }
 
 /** One page load and one click. */
-async function measureOnce(page: Page, lensId: string, i: number): Promise<UiRun & { via: 'canvas' | 'node-list'; shownNodes: number; shownEdges: number }> {
+async function measureOnce(page: Page, lensId: string, i: number): Promise<UiRun & { via: 'canvas' | 'node-list'; layout: string; shownNodes: number; shownEdges: number }> {
   await page.goto(`/incidents/${encodeURIComponent(lensId)}`, { waitUntil: 'commit' });
   const ready = await page.waitForFunction(
     () => {
@@ -340,10 +340,12 @@ async function measureOnce(page: Page, lensId: string, i: number): Promise<UiRun
       const p = n.renderedPosition();
       return p.x > 15 && p.y > 15 && p.x < cy.width() - 15 && p.y < cy.height() - 15 && box.top + p.y < window.innerHeight - 5;
     });
+    // LensGraph lays out with dagre when there are PARENT_OF edges, cose otherwise (elements.ts layoutFor).
+    const layout = cy.edges('[kind = "PARENT_OF"]').length > 0 ? 'dagre' : 'cose';
     if (inside.length === 0) return null;
     const n = inside[(seed * 7919 + 13) % inside.length]!;
     const p = n.renderedPosition();
-    return { key: n.id(), x: box.left + p.x, y: box.top + p.y };
+    return { key: n.id(), x: box.left + p.x, y: box.top + p.y, layout };
   }, i);
   await page.evaluate(() => {
     const w = window as BenchWindow;
@@ -384,6 +386,7 @@ async function measureOnce(page: Page, lensId: string, i: number): Promise<UiRun
     node: aimed,
     ...(c.node !== aimed ? { otherNode: c.node } : {}),
     via,
+    layout: target?.layout ?? '',
     shownNodes: r.nodes,
     shownEdges: r.edges,
   };
@@ -433,9 +436,10 @@ export async function benchUi(opts: UiOptions): Promise<UiResult> {
     let via: 'canvas' | 'node-list' = 'canvas';
     let shownNodes = 0;
     let shownEdges = 0;
+    let layout = '';
     for (let i = 0; i < opts.warmup + opts.runs; i++) {
       const m = await measureOnce(page, built.id, i);
-      const { via: v, shownNodes: sn, shownEdges: se, ...run } = m;
+      const { via: v, layout: lay, shownNodes: sn, shownEdges: se, ...run } = m;
       const label = i < opts.warmup ? 'warm-up' : `run ${i - opts.warmup + 1}`;
       opts.log(
         `ui: ${label}: graph ready ${run.readyMs} ms (first byte ${run.responseMs} ms, ${sn} nodes, ${se} edges); ` +
@@ -446,13 +450,14 @@ export async function benchUi(opts: UiOptions): Promise<UiResult> {
       if (v === 'node-list') via = 'node-list';
       shownNodes = sn;
       shownEdges = se;
+      layout = lay;
     }
     const ready = runs.map((r) => r.readyMs);
     const click = runs.map((r) => r.clickMs);
     const readyMs = { p50: round(percentile(ready, 50), 1), max: round(Math.max(...ready), 1) };
     const clickMs = { p50: round(percentile(click, 50), 1), max: round(Math.max(...click), 1) };
     return {
-      lens: { id: built.id, scopeNodes: built.scopeNodes, shownNodes, shownEdges, truncated: shownNodes < built.scopeNodes },
+      lens: { id: built.id, scopeNodes: built.scopeNodes, shownNodes, shownEdges, truncated: shownNodes < built.scopeNodes, layout },
       graph: { ...size, events: built.events, buildMs: built.buildMs, scopeMs: built.scopeMs },
       web: { rebuilt, buildMs, startMs },
       clickVia: via,

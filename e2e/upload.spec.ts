@@ -10,7 +10,9 @@ import { expect, test } from './fixtures';
 import { E2E_DIR, screenshotPath } from './stack-info';
 
 const DATA = path.resolve(E2E_DIR, '../../shared/data/sysmon-json');
-const REAL = path.join(DATA, 'cmd_psexec_lsa_secrets_dump.jsonl');
+// Not a file another spec uploads into the same stack: the same records twice write nothing new (each
+// chunk is applied once), and this test asserts that the upload wrote nodes.
+const REAL = path.join(DATA, 'cmd_bitsadmin_download_psh_script.jsonl');
 const REAL_LINES = fs.readFileSync(REAL, 'utf8').split('\n').filter(Boolean);
 const STAGES = ['parse', 'identify', 'merge', 'analyze', 'engage'];
 
