@@ -331,10 +331,12 @@ async function measureOnce(page: Page, lensId: string, i: number): Promise<UiRun
   const r = (await ready.jsonValue()) as { at: number; response: number; nodes: number; edges: number };
 
   // Aim at a node drawn inside the visible canvas.
-  const target = await page.evaluate((seed) => {
+  const target = await page.evaluate(async (seed) => {
     const cy = (window as BenchWindow).__lensgraphBench?.cy;
     if (!cy) return null;
     cy.container()?.scrollIntoView({ block: 'center' });
+    // Let the scroll event reach cytoscape (it caches the container's position) before clicking.
+    for (let f = 0; f < 3; f++) await new Promise((r) => requestAnimationFrame(r));
     const box = cy.container()!.getBoundingClientRect();
     const inside = cy.nodes().filter((n) => {
       const p = n.renderedPosition();
@@ -368,7 +370,8 @@ async function measureOnce(page: Page, lensId: string, i: number): Promise<UiRun
     if (!box) throw new Error('ui: no node list row to click');
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
   }
-  const shown = await page.waitForFunction(
+  const panel = () =>
+    page.waitForFunction(
     () => {
       const props = document.querySelector('[data-testid="node-panel"] [data-testid="node-props"]');
       const down = (window as BenchWindow).__benchDown;
@@ -376,8 +379,27 @@ async function measureOnce(page: Page, lensId: string, i: number): Promise<UiRun
       return { ms: performance.now() - down, node: props.closest<HTMLElement>('[data-testid="node-panel"]')?.dataset.node ?? '' };
     },
     undefined,
-    { polling: 'raf', timeout: 60_000 },
+    { polling: 'raf', timeout: via === 'canvas' ? 15_000 : 60_000 },
   );
+  let shown;
+  try {
+    shown = await panel();
+  } catch (err) {
+    if (via !== 'canvas') throw err;
+    // The canvas click opened no panel (missed the node): click the node list's row instead.
+    via = 'node-list';
+    await page.evaluate(() => {
+      const w = window as BenchWindow;
+      w.__benchDown = 0;
+      document.addEventListener('mousedown', () => (w.__benchDown = performance.now()), { capture: true, once: true });
+    });
+    const button = page.locator(`[data-testid="node-row"][data-node="${aimed.replace(/["\\]/g, '\\$&')}"] [data-testid="node-select"]`);
+    await button.scrollIntoViewIfNeeded();
+    const box = await button.boundingBox();
+    if (!box) throw new Error(`ui: canvas click on ${aimed} opened no panel and its node list row is missing`);
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    shown = await panel();
+  }
   const c = (await shown.jsonValue()) as { ms: number; node: string };
   return {
     readyMs: round(r.at, 1),
