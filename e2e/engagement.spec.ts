@@ -214,6 +214,16 @@ test.describe('engagement', () => {
     await expect(lensNote).toBeVisible();
     await expect(lensNote.locator('li')).toHaveCount(2);
 
+    // The author edits it; the note says it was edited (earlier versions are kept by the server).
+    await lensNote.getByTestId('note-edit').click();
+    const editForm = lensNote.getByTestId('note-edit-form');
+    await editForm.locator('textarea').fill(`${lensMarker} revised\n\n- only`);
+    await editForm.getByRole('button', { name: 'Save' }).click();
+    await expect(lensNote.getByTestId('note-edit-form')).toHaveCount(0);
+    await expect(lensNote).toContainText(`${lensMarker} revised`);
+    await expect(lensNote.locator('li')).toHaveCount(1);
+    await expect(lensNote).toContainText('edited');
+
     // Audit trail: the status changes are recorded.
     await page.getByTestId('tab-audit').click();
     const audit = page.getByTestId('audit-trail');

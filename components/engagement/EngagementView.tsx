@@ -299,6 +299,7 @@ export function EngagementView({ id, canWork, me }: { id: string; canWork: boole
                   lensId={lens.id}
                   nodeKeyValue={selected}
                   canWork={canWork}
+                  me={me}
                   inScope={inScope}
                   onClose={() => select(null)}
                   onShow={show}
@@ -340,7 +341,7 @@ export function EngagementView({ id, canWork, me }: { id: string; canWork: boole
       {tab === 'notes' ? (
         <section id="panel-notes" role="tabpanel" aria-labelledby="tab-notes" className="panel" data-testid="lens-notes">
           <h2>Notes on this lens</h2>
-          <NotesList notes={detail.notes} />
+          <NotesList notes={detail.notes} lensId={lens.id} {...(canWork ? { editAs: me } : {})} />
           {canWork ? <AddNoteForm lensId={lens.id} /> : null}
         </section>
       ) : null}

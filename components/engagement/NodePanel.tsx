@@ -34,6 +34,7 @@ export function NodePanel({
   lensId,
   nodeKeyValue,
   canWork,
+  me,
   inScope,
   onClose,
   onShow,
@@ -41,6 +42,8 @@ export function NodePanel({
   lensId: string;
   nodeKeyValue: string;
   canWork: boolean;
+  /** The signed-in user: their own notes can be edited. */
+  me?: string;
   inScope: (key: string) => boolean;
   onClose: () => void;
   /** Put nodes and edges on the graph (before the lens is refetched). */
@@ -101,7 +104,12 @@ export function NodePanel({
           </details>
           <details open className="node-section">
             <summary>Notes ({detail.notes.length})</summary>
-            <NotesList notes={detail.notes} />
+            <NotesList
+              notes={detail.notes}
+              lensId={lensId}
+              node={detail.node.key}
+              {...(canWork && me ? { editAs: me } : {})}
+            />
             {canWork ? <AddNoteForm lensId={lensId} node={detail.node.key} /> : null}
           </details>
           {detail.lenses.length > 1 ? (

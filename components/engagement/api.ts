@@ -278,6 +278,12 @@ export const ADD_NOTE = /* GraphQL */ `
   }
 `;
 
+export const EDIT_NOTE = /* GraphQL */ `
+  mutation EditNote($id: ID!, $text: String!) {
+    editNote(id: $id, text: $text) { id version }
+  }
+`;
+
 export const ADD_TO_LENS = /* GraphQL */ `
   mutation AddToLens($lens: ID!, $node: ID!, $role: ScopeRole) {
     addToLens(lens: $lens, node: $node, role: $role) { id nodeCount }

@@ -8,6 +8,7 @@ import {
   ADD_NOTE,
   ADD_TO_LENS,
   ASSIGN,
+  EDIT_NOTE,
   lensKey,
   nodeKey,
   REMOVE_FROM_LENS,
@@ -64,6 +65,15 @@ export function useAddNote(lensId: string) {
   return useMutation({
     mutationFn: (v: { node?: string; text: string }) =>
       gql(ADD_NOTE, v.node ? { node: v.node, text: v.text } : { lens: lensId, text: v.text }),
+    onSettled: (_d, _e, v) => refresh(v.node),
+  });
+}
+
+/** Edits a note (the author's own; the previous text is kept as a version). */
+export function useEditNote(lensId: string) {
+  const refresh = useRefresh(lensId);
+  return useMutation({
+    mutationFn: (v: { id: string; text: string; node?: string }) => gql(EDIT_NOTE, { id: v.id, text: v.text }),
     onSettled: (_d, _e, v) => refresh(v.node),
   });
 }
