@@ -9,7 +9,6 @@ import { LensStatus, LensType, Resolution } from '../../domain/detection';
 import {
   EDGE_KINDS,
   kindOfKey,
-  propSpec,
   type EdgeKind,
   type NodeKind,
   type PropValue,
@@ -17,6 +16,7 @@ import {
 import type { GraphGateway } from '../../lib/neo4j';
 import { byKind, int, RISK_PROJECTION, parseLensRisk } from '../../pipeline/engagement/repository';
 import type { LensRisk } from '../../pipeline/engagement/summary';
+import { modelProps } from '../graph/node-view';
 import { kindOfLabels, nodeLabel, TIMELINE_EDGE_KINDS, type EdgeTimes, type ProcessTimes } from './present';
 import type { StatusChange } from './lifecycle';
 import type {
@@ -195,17 +195,6 @@ export function lensFilterCypher(
 }
 
 const TIMELINE_KINDS = TIMELINE_EDGE_KINDS.filter((k) => (EDGE_KINDS as readonly string[]).includes(k));
-
-function modelProps(kind: NodeKind | null, props: Record<string, unknown>): Record<string, PropValue> {
-  const out: Record<string, PropValue> = {};
-  if (!kind) return out;
-  for (const [k, v] of Object.entries(props)) {
-    if (!propSpec(kind, k)) continue;
-    if (typeof v === 'string' || typeof v === 'number') out[k] = v;
-    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) out[k] = v as string[];
-  }
-  return out;
-}
 
 const NoteRow = z.object({
   id: z.string(),
