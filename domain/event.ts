@@ -24,6 +24,21 @@ export const NormalizedEvent = z.object({
   host: z.string().min(1),
   /** Event time, epoch milliseconds UTC (Sysmon UtcTime when present). */
   time: z.number(),
+  /**
+   * Present when `time` is not the record's own time stamp: the shipper wrote it shifted by a whole number
+   * of quarter hours (a local time labelled UTC), and the offset was learned from the Sysmon records of the
+   * same host in the same chunk, which carry both that time stamp and the true UtcTime.
+   */
+  timeCorrection: z
+    .object({
+      /** How the offset was learned. */
+      by: z.literal('sysmon-utc'),
+      /** The record's own time stamp, epoch ms, as shipped. */
+      rawTime: z.number(),
+      /** rawTime - time. */
+      offsetMs: z.number().int(),
+    })
+    .optional(),
   recordId: z.number().optional(),
   /** EventData fields as strings, normalised (GUIDs upper-case without braces, hex access masks short). */
   fields: z.record(z.string(), z.string()),

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { STAGES } from '../domain/stages';
 import { completeRedisPasswords } from '../lib/redis-acl';
 import { composeRedisFiles } from './redis-acl';
 
@@ -17,14 +18,31 @@ type Service = {
   ports?: string[];
   environment?: Record<string, string>;
   build?: unknown;
-  volumes?: Array<string | { type?: string; source?: string; target?: string; read_only?: boolean; bind?: unknown }>;
+  volumes?: Array<
+    string | { type?: string; source?: string; target?: string; read_only?: boolean; bind?: unknown }
+  >;
   env_file?: Array<string | { path: string; required?: boolean }>;
 };
 const doc = yaml.load(text) as { services: Record<string, Service> };
 
 describe('docker-compose.yml', () => {
-  it('has the four services', () => {
-    expect(Object.keys(doc.services).sort()).toEqual(['neo4j', 'redis', 'web', 'workers']);
+  it('has Neo4j, Redis, the web app and one service per pipeline stage', () => {
+    expect(Object.keys(doc.services).sort()).toEqual([
+      'analyze',
+      'engage',
+      'identify',
+      'merge',
+      'neo4j',
+      'parse',
+      'redis',
+      'web',
+    ]);
+    for (const stage of STAGES) {
+      expect(doc.services[stage]!.environment?.LENSGRAPH_WORKER_STAGES).toBe(stage);
+      expect(doc.services[stage]!.command).toEqual(['node', '--import', 'tsx', 'pipeline/main.ts']);
+    }
+    // Sigma rules are mounted where they are evaluated, nowhere else.
+    expect(STAGES.filter((s) => doc.services[s]!.environment?.LENSGRAPH_SIGMA_DIRS)).toEqual(['identify']);
     expect(doc.services.neo4j!.image).toBe('neo4j:5.26-community');
     expect(doc.services.redis!.image).toBe('redis:7');
   });
@@ -37,17 +55,27 @@ describe('docker-compose.yml', () => {
     expect(cmd).toContain('--maxmemory-policy noeviction');
     // Not through `sh -c`: the image's entrypoint then drops root and runs redis-server as `redis`.
     expect(doc.services.redis!.command![0]).toBe('redis-server');
-    const acl = doc.services.redis!.volumes!.find((v) => typeof v === 'object' && v.target === '/etc/lensgraph/users.acl');
-    expect(acl).toMatchObject({ type: 'bind', source: './data/compose/users.acl', read_only: true, bind: { create_host_path: false } });
+    const acl = doc.services.redis!.volumes!.find(
+      (v) => typeof v === 'object' && v.target === '/etc/lensgraph/users.acl',
+    );
+    expect(acl).toMatchObject({
+      type: 'bind',
+      source: './data/compose/users.acl',
+      read_only: true,
+      bind: { create_host_path: false },
+    });
   });
 
-  it('gives web and workers their own Redis logins from the generated env files, never the admin one', () => {
-    const files = (name: string) => (doc.services[name]!.env_file ?? []).map((f) => (typeof f === 'string' ? f : f.path));
-    expect(files('web')).toContain('./data/compose/web.env');
-    expect(files('workers')).toContain('./data/compose/workers.env');
+  it('gives web and every stage their own Redis login from the generated env files, never the admin one', () => {
+    const files = (name: string) =>
+      (doc.services[name]!.env_file ?? []).map((f) => (typeof f === 'string' ? f : f.path));
     // The generated file comes after .env, so its (empty) REDIS_PASSWORD wins over the admin password.
-    expect(files('web').indexOf('./data/compose/web.env')).toBeGreaterThan(files('web').indexOf('.env'));
-    expect(files('workers').indexOf('./data/compose/workers.env')).toBeGreaterThan(files('workers').indexOf('.env'));
+    for (const name of ['web', ...STAGES]) {
+      expect(files(name)).toContain(`./data/compose/${name}.env`);
+      expect(files(name).indexOf(`./data/compose/${name}.env`)).toBeGreaterThan(files(name).indexOf('.env'));
+      for (const other of ['web', ...STAGES].filter((o) => o !== name))
+        expect(files(name)).not.toContain(`./data/compose/${other}.env`);
+    }
     // REDIS_URL in `environment` would override the web login from its env file.
     expect(doc.services.web!.environment?.REDIS_URL).toBeUndefined();
   });
@@ -60,13 +88,28 @@ describe('docker-compose.yml', () => {
       host: 'redis',
       port: 6379,
     });
-    expect(Object.keys(files).sort()).toEqual(['passwords.json', 'users.acl', 'web.env', 'workers.env']);
+    expect(Object.keys(files).sort()).toEqual([
+      'analyze.env',
+      'engage.env',
+      'identify.env',
+      'merge.env',
+      'parse.env',
+      'passwords.json',
+      'users.acl',
+      'web.env',
+    ]);
     expect(files['users.acl']!.content).toContain('user default reset off');
     expect(files['users.acl']!.content).not.toContain('admin-password-0123456789');
-    expect(files['web.env']!.content).toMatch(/^REDIS_URL=redis:\/\/lg-web:[^@\s]+@redis:6379\nREDIS_PASSWORD=\n$/);
-    const users = /^LENSGRAPH_REDIS_USERS='(.*)'$/m.exec(files['workers.env']!.content)![1]!;
-    expect(Object.keys(JSON.parse(users) as object).sort()).toEqual(['analyze', 'engage', 'identify', 'merge', 'parse']);
-    for (const name of ['passwords.json', 'web.env', 'workers.env']) expect(files[name]!.mode).toBe(0o600);
+    expect(files['web.env']!.content).toMatch(
+      /^REDIS_URL=redis:\/\/lg-web:[^@\s]+@redis:6379\nREDIS_PASSWORD=\n$/,
+    );
+    for (const stage of STAGES) {
+      // Each stage's file holds its own login and no other.
+      const users = /^LENSGRAPH_REDIS_USERS='(.*)'$/m.exec(files[`${stage}.env`]!.content)![1]!;
+      expect(Object.keys(JSON.parse(users) as object)).toEqual([stage]);
+      expect(files[`${stage}.env`]!.mode).toBe(0o600);
+    }
+    for (const name of ['passwords.json', 'web.env']) expect(files[name]!.mode).toBe(0o600);
   });
 
   it('holds no secret: passwords come from the env file', () => {
@@ -77,12 +120,11 @@ describe('docker-compose.yml', () => {
 
   it('publishes the web app on loopback only, and nothing else', () => {
     expect(doc.services.web!.ports).toEqual(['127.0.0.1:3000:3000']);
-    for (const name of ['neo4j', 'redis', 'workers']) expect(doc.services[name]!.ports).toBeUndefined();
+    for (const name of ['neo4j', 'redis', ...STAGES]) expect(doc.services[name]!.ports).toBeUndefined();
   });
 
-  it('builds web and workers from the repo, workers scalable (no container name, no ports)', () => {
-    expect(doc.services.web!.build).toBe('.');
-    expect(doc.services.workers!.build).toBe('.');
+  it('builds web and the stage services from the repo, each scalable (no container name, no ports)', () => {
+    for (const name of ['web', ...STAGES]) expect(doc.services[name]!.build).toBe('.');
     expect(text).not.toContain('container_name');
   });
 });

@@ -5,7 +5,7 @@
  * ./data/compose, git-ignored), from the same rules `npm start` uses (lib/redis-acl.ts):
  *   users.acl       mounted read-only into the redis service; SHA-256 digests only, no password
  *   passwords.json  each role's password (0600), kept so a second run changes nothing
- *   workers.env     LENSGRAPH_REDIS_USERS for the workers service: one login per stage (0600)
+ *   <stage>.env     LENSGRAPH_REDIS_USERS for that stage's service: its own login only (0600)
  *   web.env         REDIS_URL of the web app's own login (0600)
  * The admin user's password is REDIS_PASSWORD (from the environment or ./.env); the queue prefix is
  * LENSGRAPH_QUEUE_PREFIX (default lg). Run it again after changing either; restart the stack afterwards.
@@ -51,15 +51,24 @@ export function composeRedisFiles(opts: {
   return {
     // Readable by the container's redis user (uid 999): digests of random passwords reveal nothing usable.
     'users.acl': {
-      content: renderAclFile({ prefix: opts.prefix, adminPassword: opts.adminPassword, passwords: opts.passwords }),
+      content: renderAclFile({
+        prefix: opts.prefix,
+        adminPassword: opts.adminPassword,
+        passwords: opts.passwords,
+      }),
       mode: 0o644,
     },
     'passwords.json': { content: `${JSON.stringify(opts.passwords, null, 2)}\n`, mode: 0o600 },
     // REDIS_PASSWORD emptied: the admin password from .env must not override these logins.
-    'workers.env': {
-      content: `LENSGRAPH_REDIS_USERS='${redisUsersJson(where, opts.prefix, opts.passwords, STAGES_AS_ROLES)}'\nREDIS_PASSWORD=\n`,
-      mode: 0o600,
-    },
+    ...Object.fromEntries(
+      STAGES_AS_ROLES.map((stage) => [
+        `${stage}.env`,
+        {
+          content: `LENSGRAPH_REDIS_USERS='${redisUsersJson(where, opts.prefix, opts.passwords, [stage])}'\nREDIS_PASSWORD=\n`,
+          mode: 0o600,
+        },
+      ]),
+    ),
     'web.env': { content: `REDIS_URL=${web}\nREDIS_PASSWORD=\n`, mode: 0o600 },
   };
 }
@@ -91,7 +100,9 @@ function main(): number {
   const out = path.resolve(values.out);
   fs.mkdirSync(out, { recursive: true, mode: 0o700 });
   const pwFile = path.join(out, 'passwords.json');
-  const stored = fs.existsSync(pwFile) ? (JSON.parse(fs.readFileSync(pwFile, 'utf8')) as Record<string, string>) : {};
+  const stored = fs.existsSync(pwFile)
+    ? (JSON.parse(fs.readFileSync(pwFile, 'utf8')) as Record<string, string>)
+    : {};
   const files = composeRedisFiles({
     prefix,
     adminPassword,
@@ -108,4 +119,5 @@ function main(): number {
   return 0;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) process.exit(main());
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename))
+  process.exit(main());

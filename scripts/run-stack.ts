@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseConfig, STAGES_AS_ROLES } from '../lib/config';
+import { STAGES, type StageName } from '../domain/stages';
+import { parseConfig } from '../lib/config';
 import { GraphGateway } from '../lib/neo4j';
 import {
   ADMIN_USER,
@@ -40,7 +41,7 @@ export interface StackOptions {
   log?: (line: string) => void;
   /** Skip the web app (pipeline-only stacks in tests). */
   web?: boolean;
-  /** Number of worker processes (each runs every stage). */
+  /** Worker processes per stage (default 1; each process runs one stage). */
   workers?: number;
 }
 
@@ -98,7 +99,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // for this process only. External Redis: REDIS_URL (and LENSGRAPH_REDIS_USERS, if the operator set
     // up users) as given, for everyone.
     let redisAdminUrl: string | undefined;
-    let workerRedisEnv: Record<string, string> = {};
+    // A stage's own Redis login (none with an external Redis: REDIS_URL is used as given).
+    let stageRedisEnv: (stage: StageName) => Record<string, string> = () => ({});
     let webRedisEnv: Record<string, string> = {};
     let toolRedisUrl: string;
     if (!cfg.REDIS_URL) {
@@ -123,13 +125,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       cleanups.push(() => redis.stop());
       redisAdminUrl = redis.url;
       const where = { host: redis.host, port: redis.port };
-      const login = (role: 'ingest' | 'web') => redisLoginUrl(where, redisUserName(prefix, role), secrets.redisUsers[role]);
+      const login = (role: 'ingest' | 'web') =>
+        redisLoginUrl(where, redisUserName(prefix, role), secrets.redisUsers[role]);
       // REDIS_PASSWORD is emptied so a value inherited from this process never overrides a login.
-      workerRedisEnv = {
+      stageRedisEnv = (stage) => ({
         REDIS_URL: `redis://${redis.host}:${redis.port}`,
         REDIS_PASSWORD: '',
-        LENSGRAPH_REDIS_USERS: redisUsersJson(where, prefix, secrets.redisUsers, STAGES_AS_ROLES),
-      };
+        LENSGRAPH_REDIS_USERS: redisUsersJson(where, prefix, secrets.redisUsers, [stage]),
+      });
       webRedisEnv = { REDIS_URL: login('web'), REDIS_PASSWORD: '', LENSGRAPH_REDIS_USERS: '' };
       toolRedisUrl = login('ingest');
     } else {
@@ -178,18 +181,27 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await gateway.close();
     }
 
-    const workerCount = Math.max(1, opts.workers ?? 1);
-    for (let i = 0; i < workerCount; i++) {
-      const w = await startChild(
-        'workers',
-        tsxCommand('pipeline/main.ts'),
-        { ...env, ...workerRedisEnv },
-        /WORKERS READY/,
-        log,
-        300_000,
-      );
-      cleanups.push(() => stopChild(w));
-    }
+    // One process per stage (Grapl's service per stage): a CPU-bound stage (parse, identify with Sigma)
+    // can never hold up the event loop of an I/O-bound one (merge's and analyze's Neo4j round trips),
+    // and each process holds only its own stage's Redis login.
+    const perStage = Math.max(1, opts.workers ?? 1);
+    const started = await Promise.allSettled(
+      STAGES.flatMap((stage) =>
+        Array.from({ length: perStage }, (_, i) =>
+          startChild(
+            perStage > 1 ? `${stage}-${i + 1}` : stage,
+            tsxCommand('pipeline/main.ts'),
+            { ...env, ...stageRedisEnv(stage), LENSGRAPH_WORKER_STAGES: stage },
+            /WORKERS READY/,
+            log,
+            300_000,
+          ),
+        ),
+      ),
+    );
+    for (const r of started) if (r.status === 'fulfilled') cleanups.push(() => stopChild(r.value));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
 
     let baseUrl = '';
     if (opts.web !== false) {
@@ -260,7 +272,8 @@ export function startChild(
       tail.push(line);
       if (tail.length > 40) tail.shift();
       if (process.env.LENSGRAPH_LOG_LEVEL === 'debug' || isReady) {
-        if (!line.includes('"level":"info"') || process.env.LENSGRAPH_LOG_LEVEL === 'debug') log(`[${name}] ${line}`);
+        if (!line.includes('"level":"info"') || process.env.LENSGRAPH_LOG_LEVEL === 'debug')
+          log(`[${name}] ${line}`);
       }
       if (!isReady && ready.test(line)) {
         isReady = true;

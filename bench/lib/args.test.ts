@@ -4,15 +4,32 @@ import { unionMs } from './pipeline-probe';
 import { percentile } from './stats';
 
 describe('bench arguments', () => {
-  it('defaults to parse, sigma and e2e with two all-stage workers', () => {
+  it('defaults to parse, sigma and e2e with one worker process per stage', () => {
     const a = parseArgs([]);
     expect(a.only).toEqual(['parse', 'sigma', 'e2e']);
-    expect(a.workers).toEqual(['', '']);
+    expect(a.workers).toEqual(['parse', 'identify', 'merge', 'analyze', 'engage']);
+    expect(parseArgs(['--workers', '2']).workers).toEqual([
+      'parse',
+      'parse',
+      'identify',
+      'identify',
+      'merge',
+      'merge',
+      'analyze',
+      'analyze',
+      'engage',
+      'engage',
+    ]);
     expect(a.runs).toBe(5);
   });
 
   it('selects benchmarks in canonical order and takes --flag=value', () => {
-    const a = parseArgs(['--only', 'e2e,parse', '--quick', '--worker-stages=parse,identify;merge,analyze,engage']);
+    const a = parseArgs([
+      '--only',
+      'e2e,parse',
+      '--quick',
+      '--worker-stages=parse,identify;merge,analyze,engage',
+    ]);
     expect(a.only).toEqual(['parse', 'e2e']);
     expect(a.runs).toBe(2);
     expect(a.workers).toEqual(['parse,identify', 'merge,analyze,engage']);

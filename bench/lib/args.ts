@@ -1,4 +1,5 @@
 /** Command line of `npm run bench`. Pure: tested in args.test.ts. */
+import { STAGES } from '../../domain/stages';
 
 export const BENCHMARKS = ['parse', 'sigma', 'e2e', 'scale', 'api', 'ui'] as const;
 export type BenchName = (typeof BENCHMARKS)[number];
@@ -37,7 +38,7 @@ export const USAGE = `npm run bench -- [options]
   --quick              smaller inputs and fewer runs: a smoke run of the harness
   --runs N             measured runs of the CPU-bound benchmarks (default 5, quick 2); median reported
   --warmup N           unmeasured runs first (default 1); e2e: 0 skips its warm-up pass of the file
-  --workers N          worker processes for e2e/scale, each running every stage (default 2)
+  --workers N          worker processes per stage for e2e/scale, as npm start runs them (default 1)
   --worker-stages S    explicit layout instead: one process per ';'-separated group,
                        e.g. "parse,identify;merge,analyze,engage"
   --chunk-records N    raw records per ingested chunk (default 2000, as LENSGRAPH_CHUNK_RECORDS)
@@ -54,9 +55,15 @@ export const USAGE = `npm run bench -- [options]
   --out DIR            results folder (default bench/results)
 `;
 
+/** The production layout (scripts/run-stack.ts): `n` processes of each stage. */
+export function perStage(n: number): string[] {
+  return STAGES.flatMap((stage) => Array.from({ length: n }, () => stage));
+}
+
 function intArg(name: string, v: string | undefined, min = 0): number {
   const n = Number(v);
-  if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`${name}: expected an integer >= ${min}, got ${String(v)}`);
+  if (v === undefined || !Number.isInteger(n) || n < min)
+    throw new Error(`${name}: expected an integer >= ${min}, got ${String(v)}`);
   return n;
 }
 
@@ -66,7 +73,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     quick: false,
     runs: -1,
     warmup: 1,
-    workers: ['', ''],
+    workers: perStage(1),
     chunkRecords: 2000,
     ceiling: true,
     sigma: true,
@@ -86,7 +93,8 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     const raw = args.shift()!;
     const eq = raw.indexOf('=');
     const flag = raw.startsWith('--') && eq > 0 ? raw.slice(0, eq) : raw;
-    const value = (): string | undefined => (raw.startsWith('--') && eq > 0 ? raw.slice(eq + 1) : args.shift());
+    const value = (): string | undefined =>
+      raw.startsWith('--') && eq > 0 ? raw.slice(eq + 1) : args.shift();
     switch (flag) {
       case '--only': {
         const list = (value() ?? '')
@@ -95,7 +103,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
           .filter(Boolean);
         const unknown = list.filter((s) => !(BENCHMARKS as readonly string[]).includes(s));
         if (list.length === 0 || unknown.length > 0) {
-          throw new Error(`--only: unknown benchmark(s) ${unknown.join(', ') || '(none given)'}; known: ${BENCHMARKS.join(', ')}`);
+          throw new Error(
+            `--only: unknown benchmark(s) ${unknown.join(', ') || '(none given)'}; known: ${BENCHMARKS.join(', ')}`,
+          );
         }
         a.only = BENCHMARKS.filter((b) => list.includes(b));
         break;
@@ -110,7 +120,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         a.warmup = intArg('--warmup', value(), 0);
         break;
       case '--workers':
-        a.workers = Array.from({ length: intArg('--workers', value(), 1) }, () => '');
+        a.workers = perStage(intArg('--workers', value(), 1));
         break;
       case '--worker-stages': {
         const groups = (value() ?? '').split(';').map((g) => g.trim());

@@ -15,7 +15,7 @@
  * it whole on transient errors (deadlocks), with a fresh claim token per attempt.
  */
 import { randomUUID } from 'node:crypto';
-import neo4j, { type ManagedTransaction } from 'neo4j-driver';
+import neo4j, { type ManagedTransaction, type QueryResult } from 'neo4j-driver';
 import {
   EDGE_KINDS,
   NODE_KINDS,
@@ -255,18 +255,29 @@ export async function mergeSubgraphs(
         relationshipsCreated: 0,
       });
 
-    // 4. Nodes, then relationships.
+    // 4. Nodes, then relationships. Sent without waiting for each result: the driver pipelines the
+    // statements of a transaction on its connection and Neo4j runs them in order, so every node exists
+    // before the relationship statements match it, and no statement waits a round trip for the previous.
     const changed = new Set<string>();
+    const pending4: Array<Promise<QueryResult>> = [];
+    const send = (cypher: string, rows: readonly unknown[]) => {
+      for (const part of chunks(rows, size)) pending4.push(Promise.resolve(tx.run(cypher, { rows: part })));
+    };
     for (const kind of NODE_KINDS) {
       const rows = c.nodes.get(kind);
       if (!rows?.length) continue;
       for (const n of rows) changed.add(n.key);
-      await runChunked(tx, nodeMergeCypher(kind), 'rows', rows.map(nodeRow), size, counters);
+      send(nodeMergeCypher(kind), rows.map(nodeRow));
     }
     for (const kind of EDGE_KINDS) {
       const rows = c.edges.get(kind);
       if (!rows?.length) continue;
-      await runChunked(tx, edgeMergeCypher(kind), 'rows', rows.map(edgeRow), size, counters);
+      send(edgeMergeCypher(kind), rows.map(edgeRow));
+    }
+    for (const res of await Promise.all(pending4)) {
+      const u = res.summary.counters.updates();
+      counters.nodesCreated += u.nodesCreated;
+      counters.relationshipsCreated += u.relationshipsCreated;
     }
     for (const a of allFolds) changed.add(a.to);
 

@@ -17,6 +17,7 @@ export type {
   RawRecord,
   ReadItem,
   ReadOptions,
+  RecordClock,
 } from './types';
 export {
   DEFAULT_MAX_COMPRESSION_RATIO,
@@ -31,4 +32,4 @@ export { listInputFiles, looksLikeTelemetry } from './list-input-files';
 export { expandOsqueryBatch } from './osquery';
 export { GENERIC_EVENT_IDS } from './generic-event';
 export { SUPPORTED_SECURITY_IDS, SUPPORTED_SYSMON_IDS, canonicalChannel } from './windows-event';
-export { normalizeGuid, parseTimestamp, safeFirstBytes } from './field-values';
+export { isEventTime, normalizeGuid, parseTimestamp, safeFirstBytes } from './field-values';

@@ -322,7 +322,12 @@ describe('rejections', () => {
   });
 
   it('rejects a channel or host name too long to be real, so it never becomes a counting key', () => {
-    const base = { EventID: 4104, UtcTime: '2020-10-18 19:50:22.123', Hostname: 'WS1', Channel: 'Windows PowerShell' };
+    const base = {
+      EventID: 4104,
+      UtcTime: '2020-10-18 19:50:22.123',
+      Hostname: 'WS1',
+      Channel: 'Windows PowerShell',
+    };
     const longChannel = normalizeRecord({ ...base, Channel: 'x'.repeat(300) }, { keepUnsupported: true });
     expect(longChannel).toEqual({ kind: 'rejected', reason: 'invalid Channel: longer than 255 characters' });
     const longHost = normalizeRecord({ ...base, Hostname: 'h'.repeat(300) });
@@ -356,5 +361,89 @@ describe('rejections', () => {
       '<!DOCTYPE e [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><Event><System><EventID>&b;</EventID></System></Event>';
     const r = parseRawRecord({ recordNo: 1, format: 'xml', text: bomb });
     expect(r.kind === 'rejected' && r.reason.startsWith('refused XML')).toBe(true);
+  });
+});
+
+describe("the record's own time stamp (clock), next to the event", () => {
+  // The issue #4 pair: a shipper that wrote TimeCreated 19 h behind and labelled it UTC.
+  const sysmon1 = {
+    Channel: SYSMON,
+    Hostname: 'IT01.pandalab.com',
+    EventID: 1,
+    TimeCreated: '2023-08-27T03:04:14.958Z',
+    '@timestamp': '2023-08-27T03:04:14.958Z',
+    UtcTime: '2023-08-27 22:04:14.955',
+    ProcessGuid: '{716d09e4-c85e-64eb-3503-000000000600}',
+    ProcessId: '1180',
+    Image: 'C:\\Windows\\System32\\wermgr.exe',
+  };
+  const security4688 = {
+    Channel: 'Security',
+    Hostname: 'IT01.pandalab.com',
+    EventID: 4688,
+    TimeCreated: '2023-08-27T03:04:14.955Z',
+    NewProcessId: '0x49c',
+    NewProcessName: 'C:\\Windows\\System32\\wermgr.exe',
+    ProcessId: '0x1464',
+  };
+
+  it('Sysmon: time from UtcTime, the time stamp beside it', () => {
+    const r = normalizeRecord(sysmon1);
+    expect(event(r).time).toBe(Date.parse('2023-08-27T22:04:14.955Z'));
+    expect(r).toMatchObject({ clock: { record: Date.parse('2023-08-27T03:04:14.958Z'), from: 'UtcTime' } });
+  });
+
+  it('Security: time from the time stamp, unchanged by the parser', () => {
+    const r = normalizeRecord(security4688);
+    const e = event(r);
+    expect(e.time).toBe(Date.parse('2023-08-27T03:04:14.955Z'));
+    expect(e).not.toHaveProperty('timeCorrection');
+    expect(e.fields.ProcessId).toBe('1180');
+    expect(r).toMatchObject({ clock: { record: e.time, from: 'record' } });
+  });
+
+  it('no clock when a Sysmon record has no readable time stamp (UtcTime is enough)', () => {
+    const { TimeCreated: _t, '@timestamp': _ts, ...bare } = sysmon1;
+    expect(normalizeRecord(bare)).not.toHaveProperty('clock');
+    expect(normalizeRecord({ ...bare, TimeCreated: 'yesterday' })).not.toHaveProperty('clock');
+    expect(event(normalizeRecord({ ...bare, TimeCreated: 'yesterday' })).time).toBe(
+      Date.parse('2023-08-27T22:04:14.955Z'),
+    );
+  });
+
+  it('EVTX JSON and XML give the System/TimeCreated time stamp', () => {
+    const system = {
+      Provider: { '#attributes': { Name: 'Microsoft-Windows-Sysmon' } },
+      EventID: 1,
+      Channel: SYSMON,
+      Computer: 'WS1',
+    };
+    const j = normalizeRecord({
+      Event: {
+        System: { ...system, TimeCreated: { '#attributes': { SystemTime: '2019-04-30 20:32:51.168589' } } },
+        EventData: {
+          UtcTime: '2019-04-30 20:32:51.100',
+          ProcessGuid: '{365ABB72-2FA3-5CC8-0000-0010D2E41100}',
+        },
+      },
+    });
+    expect(j).toMatchObject({ clock: { record: Date.UTC(2019, 3, 30, 20, 32, 51, 168), from: 'UtcTime' } });
+    const x = parseRawRecord({
+      recordNo: 1,
+      format: 'xml',
+      text:
+        '<Event><System><Provider Name="Microsoft-Windows-Security-Auditing"/><EventID>4688</EventID>' +
+        '<TimeCreated SystemTime="2019-04-30T20:32:51.5Z"/><Channel>Security</Channel><Computer>WS1</Computer>' +
+        '</System><EventData><Data Name="NewProcessId">0x10</Data></EventData></Event>',
+    });
+    expect(x).toMatchObject({ clock: { record: Date.UTC(2019, 3, 30, 20, 32, 51, 500), from: 'record' } });
+  });
+
+  it('osquery and generic events have none', async () => {
+    const s = await readFile(path.join(FIXTURES, 'osquery.jsonl'));
+    const g = await readFile(path.join(FIXTURES, 'generic.jsonl'));
+    const results = [...s.outcomes, ...g.outcomes].map((o) => o.result).filter((r) => r.kind === 'event');
+    expect(results.length).toBeGreaterThan(0);
+    for (const r of results) expect(r).not.toHaveProperty('clock');
   });
 });

@@ -5,11 +5,24 @@
 import type { NormalizedEvent } from '../../domain/event';
 
 export type ParseResult =
-  | { kind: 'event'; event: NormalizedEvent }
+  | { kind: 'event'; event: NormalizedEvent; clock?: RecordClock }
   /** `type` is `channel:eventId` for Windows events, `osquery:<table>[:<action>]` or `lensgraph/generic:<type>`. */
   | { kind: 'skipped'; type: string }
   /** `reason` is `<category>: <detail>`; the category (text before the first colon) is stable for counting. */
   | { kind: 'rejected'; reason: string };
+
+/**
+ * Windows events: the record's own time stamp (TimeCreated, `@timestamp`, System/TimeCreated), kept apart
+ * from `event.time` because a shipper may have written it shifted (a local time labelled UTC). A Sysmon event
+ * takes its time from UtcTime and carries both clocks, so the parse stage learns a host's shipper offset
+ * from them (stages/parse/clock-offset.ts). Absent when the record has no readable time stamp of its own.
+ */
+export interface RecordClock {
+  /** The record's time stamp, epoch ms, as written. */
+  record: number;
+  /** Where `event.time` came from: Sysmon's UtcTime, or this time stamp (then `event.time === record`). */
+  from: 'UtcTime' | 'record';
+}
 
 export type InputFormat = 'jsonl' | 'json-array' | 'xml' | 'evtx';
 

@@ -5,7 +5,7 @@
  */
 import { Channels, type EventSource, type NormalizedEvent } from '../../domain/event';
 import { hexOrDecimalToDecimal, isEventTime, parseTimestamp } from './field-values';
-import type { NormalizeOptions, ParseResult } from './types';
+import type { NormalizeOptions, ParseResult, RecordClock } from './types';
 
 /** Longest channel or host name accepted (Windows caps channel paths at 255, DNS names at 253). */
 const MAX_NAME_LENGTH = 255;
@@ -121,7 +121,8 @@ export function windowsEnvelope(
     channel = canonicalChannel(channel);
   }
   // Channel names end up as counting keys (skipped by type) and Sigma service matches: real ones are short.
-  if (channel.length > MAX_NAME_LENGTH) return rejected(`invalid Channel: longer than ${MAX_NAME_LENGTH} characters`);
+  if (channel.length > MAX_NAME_LENGTH)
+    return rejected(`invalid Channel: longer than ${MAX_NAME_LENGTH} characters`);
   const host = nonEmptyString(hostRaw);
   if (host !== undefined && host.length > MAX_NAME_LENGTH) {
     return rejected(`invalid host: longer than ${MAX_NAME_LENGTH} characters`);
@@ -164,7 +165,9 @@ export function fallbackTime(v: unknown): number {
 
 /**
  * Completes the event: time (Sysmon UtcTime first, it is the endpoint's UTC clock; collector and
- * TimeCreated times are hours off in this data), and the derived fields of Security 4688.
+ * TimeCreated times are hours off in this data), and the derived fields of Security 4688. The record's own
+ * time stamp is returned next to the event (`clock`): the parse stage learns a shipper's offset from the
+ * Sysmon records that carry both and corrects the host's other records with it.
  */
 export function finishWindowsEvent(
   env: WindowsEnvelope,
@@ -172,15 +175,20 @@ export function finishWindowsEvent(
   fallback: unknown,
 ): ParseResult {
   let time: number;
+  let clock: RecordClock | undefined;
   const utc = env.source === 'sysmon' ? fields.UtcTime : undefined;
   if (utc !== undefined) {
     time = parseTimestamp(utc);
     if (Number.isNaN(time)) return rejected(`invalid time: UtcTime "${utc.slice(0, 40)}"`);
+    // An unreadable time stamp costs nothing here: UtcTime is the event's time.
+    const record = fallback === undefined || fallback === null ? Number.NaN : fallbackTime(fallback);
+    if (!Number.isNaN(record)) clock = { record, from: 'UtcTime' };
   } else {
     if (fallback === undefined || fallback === null)
       return rejected('missing time: no UtcTime or TimeCreated');
     time = fallbackTime(fallback);
     if (Number.isNaN(time)) return rejected(`invalid time: ${JSON.stringify(fallback).slice(0, 60)}`);
+    clock = { record: time, from: 'record' };
   }
   if (env.eventId === 4688 && env.source === 'security') deriveProcessCreation(fields);
   const event: NormalizedEvent = {
@@ -193,7 +201,7 @@ export function finishWindowsEvent(
     recordId: env.recordId,
     fields,
   };
-  return { kind: 'event', event };
+  return clock === undefined ? { kind: 'event', event } : { kind: 'event', event, clock };
 }
 
 /**

@@ -3,12 +3,21 @@
  * a rejected record (chunk, record number, reason, first bytes) and the rest of the chunk still lands.
  * Event types outside the graph model are counted as skipped, not rejected, and still handed on for
  * Sigma (PowerShell script blocks, service installs, other Security events have rules of their own).
+ * Records whose time stamp a shipper wrote shifted get their time corrected by the offset the chunk's Sysmon
+ * records of the same host show (clock-offset.ts).
  */
 import type { NormalizedEvent } from '../../../domain/event';
 import type { ChunkStats, RejectedRecord } from '../../../lib/uploads';
-import { parseRawRecord, safeFirstBytes, SUPPORTED_SECURITY_IDS, SUPPORTED_SYSMON_IDS } from '../../parsers';
+import {
+  parseRawRecord,
+  safeFirstBytes,
+  SUPPORTED_SECURITY_IDS,
+  SUPPORTED_SYSMON_IDS,
+  type RecordClock,
+} from '../../parsers';
 import { RawChunk, type EventsPayload } from '../../payloads';
 import type { StageDefinition } from '../../runner';
+import { ClockOffsets } from './clock-offset';
 import { replayEvent } from './replay';
 
 const FIRST_BYTES = 200;
@@ -29,14 +38,19 @@ export function parseChunk(chunk: RawChunk): {
   stats: ChunkStats;
   rejected: RejectedRecord[];
 } {
-  const events: NormalizedEvent[] = [];
-  const sigmaOnly: NormalizedEvent[] = [];
+  const parsed: Array<{ event: NormalizedEvent; clock: RecordClock | undefined }> = [];
+  const clocks = new ClockOffsets();
   const rejected: RejectedRecord[] = [];
   const stats: ChunkStats = { read: 0, accepted: 0, skipped: {}, rejected: {} };
   const reject = (n: number, reason: string, text: string) => {
     const key = reason.split(':')[0] ?? reason;
     stats.rejected[key] = (stats.rejected[key] ?? 0) + 1;
-    rejected.push({ source: chunk.source, recordNo: n, reason, firstBytes: safeFirstBytes(text.slice(0, FIRST_BYTES * 4)).slice(0, FIRST_BYTES) });
+    rejected.push({
+      source: chunk.source,
+      recordNo: n,
+      reason,
+      firstBytes: safeFirstBytes(text.slice(0, FIRST_BYTES * 4)).slice(0, FIRST_BYTES),
+    });
   };
   for (const item of chunk.items) {
     stats.read++;
@@ -53,19 +67,28 @@ export function parseChunk(chunk: RawChunk): {
       continue;
     }
     if (result.kind === 'event') {
-      const event = chunk.replay ? replayEvent(result.event, chunk.replay) : result.event;
-      if (isGraphEvent(event)) {
-        stats.accepted++;
-        events.push(event);
-      } else {
-        const type = `${event.channel}:${event.eventId}`;
-        stats.skipped[type] = (stats.skipped[type] ?? 0) + 1;
-        sigmaOnly.push(event);
-      }
+      clocks.observe(result.event, result.clock);
+      parsed.push({ event: result.event, clock: result.clock });
     } else if (result.kind === 'skipped') {
       stats.skipped[result.type] = (stats.skipped[result.type] ?? 0) + 1;
     } else {
       reject(item.n, result.reason, item.t);
+    }
+  }
+  // Offsets are known only once the whole chunk has been read: a Security record may precede the Sysmon
+  // records that reveal its host's offset.
+  const events: NormalizedEvent[] = [];
+  const sigmaOnly: NormalizedEvent[] = [];
+  for (const p of parsed) {
+    const corrected = clocks.correct(p.event, p.clock);
+    const event = chunk.replay ? replayEvent(corrected, chunk.replay) : corrected;
+    if (isGraphEvent(event)) {
+      stats.accepted++;
+      events.push(event);
+    } else {
+      const type = `${event.channel}:${event.eventId}`;
+      stats.skipped[type] = (stats.skipped[type] ?? 0) + 1;
+      sigmaOnly.push(event);
     }
   }
   return { events, sigmaOnly, stats, rejected };

@@ -3,6 +3,7 @@ package dev.lensgraph.neo4jlocal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
@@ -69,6 +70,13 @@ public final class Main {
                 .setConfig(GraphDatabaseSettings.logical_log_rotation_threshold, ByteUnit.mebiBytes(64))
                 .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
                 .setConfig(GraphDatabaseSettings.udc_enabled, false)
+                // Planning one of the merge writer's statements (a rule per property) costs about 1.5 s of
+                // CPU on a fresh JVM. By default Neo4j plans a statement again for every order of magnitude
+                // of a list parameter's size (1, 2-10, 11-100, ...), so each UNWIND statement was planned
+                // five times; and again at least every 10 s while the graph's statistics grow fast. Our hot
+                // statements are key lookups whose plans depend on neither (docs/benchmarks.md, e2e).
+                .setConfig(GraphDatabaseInternalSettings.cypher_size_hint_parameters, false)
+                .setConfig(GraphDatabaseSettings.cypher_min_replan_interval, Duration.ofMinutes(5))
                 // Bolt's two Netty event loops otherwise idle 5 s each before exiting, which makes every
                 // stop take 10 s; the databases are already closed by then, so there is nothing to wait for.
                 .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_quiet_period, 0)
