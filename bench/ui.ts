@@ -13,7 +13,10 @@
  *
  * The browser signs in through the login page, then for each run (after `warmup` unmeasured ones):
  *   ready  from navigation start of /incidents/<lens> until LensGraph reports data-graph-ready (the layout
- *          has run and cytoscape has drawn it) for every node it was given;
+ *          has run and cytoscape has drawn a frame of it) for every node it was given; the run fails when
+ *          the canvas then holds other counts of nodes or edges than the page was given, or a node outside
+ *          the visible canvas. (A graph this big is drawn as shapes, colours, risk rings and lines; labels
+ *          and arrow heads come with zooming in: components/graph/graph-style.ts);
  *   click  from the mousedown on a node drawn on the canvas (its position read from cytoscape through the
  *          bench-only window.__lensgraphBench hook) until the side panel of that node shows its properties.
  *          Without the hook the node list's row button is clicked instead (reported as `clickVia`).
@@ -322,13 +325,41 @@ async function measureOnce(page: Page, lensId: string, i: number): Promise<UiRun
       const el = document.querySelector<HTMLElement>('[data-testid="lens-graph"]');
       const n = el?.dataset.graphReady;
       if (!el || !n || n === '0' || n !== el.dataset.nodeCount) return false;
+      const at = performance.now();
       const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
-      return { at: performance.now(), response: nav?.responseStart ?? 0, nodes: Number(n), edges: Number(el.dataset.edgeCount ?? 0) };
+      // What is on the canvas at that moment (after `at`: not measured): every element given, every node
+      // placed inside the visible canvas.
+      const cy = (window as BenchWindow).__lensgraphBench?.cy;
+      const inView = cy
+        ? cy.nodes().filter((node) => {
+            const p = node.renderedPosition();
+            return p.x >= 0 && p.y >= 0 && p.x <= cy.width() && p.y <= cy.height();
+          }).length
+        : -1;
+      return {
+        at,
+        response: nav?.responseStart ?? 0,
+        nodes: Number(n),
+        edges: Number(el.dataset.edgeCount ?? 0),
+        canvas: cy ? { nodes: cy.nodes().length, edges: cy.edges().length, inView } : null,
+      };
     },
     undefined,
     { polling: 'raf', timeout: 180_000 },
   );
-  const r = (await ready.jsonValue()) as { at: number; response: number; nodes: number; edges: number };
+  const r = (await ready.jsonValue()) as {
+    at: number;
+    response: number;
+    nodes: number;
+    edges: number;
+    canvas: { nodes: number; edges: number; inView: number } | null;
+  };
+  if (r.canvas && (r.canvas.nodes !== r.nodes || r.canvas.edges !== r.edges || r.canvas.inView !== r.nodes)) {
+    throw new Error(
+      `ui: data-graph-ready claimed ${r.nodes} nodes and ${r.edges} edges drawn, but the canvas held ` +
+        `${r.canvas.nodes} nodes (${r.canvas.inView} in view) and ${r.canvas.edges} edges`,
+    );
+  }
 
   // Aim at a node drawn inside the visible canvas.
   const target = await page.evaluate(async (seed) => {
@@ -342,8 +373,10 @@ async function measureOnce(page: Page, lensId: string, i: number): Promise<UiRun
       const p = n.renderedPosition();
       return p.x > 15 && p.y > 15 && p.x < cy.width() - 15 && p.y < cy.height() - 15 && box.top + p.y < window.innerHeight - 5;
     });
-    // LensGraph lays out with dagre when there are PARENT_OF edges, cose otherwise (elements.ts layoutFor).
-    const layout = cy.edges('[kind = "PARENT_OF"]').length > 0 ? 'dagre' : 'cose';
+    // LensGraph lays out the process trees (nodes joined by PARENT_OF) top-down and the rest on rings
+    // around them (elements.ts layoutPositions).
+    const inTrees = cy.edges('[kind = "PARENT_OF"]').connectedNodes().length;
+    const layout = `process trees (${inTrees} nodes) + rings (${cy.nodes().length - inTrees} nodes)`;
     if (inside.length === 0) return null;
     const n = inside[(seed * 7919 + 13) % inside.length]!;
     const p = n.renderedPosition();
@@ -388,12 +421,18 @@ async function measureOnce(page: Page, lensId: string, i: number): Promise<UiRun
     if (via !== 'canvas') throw err;
     // The canvas click opened no panel (missed the node): click the node list's row instead.
     via = 'node-list';
+    const button = page.locator(`[data-testid="node-row"][data-node="${aimed.replace(/["\\]/g, '\\$&')}"] [data-testid="node-select"]`);
+    // The node list shows its first rows only until asked for all (not measured).
+    const showAll = page.getByTestId('node-list-all');
+    if ((await button.count()) === 0 && (await showAll.count()) > 0) {
+      await showAll.click();
+      await button.waitFor({ timeout: 30_000 }).catch(() => undefined);
+    }
     await page.evaluate(() => {
       const w = window as BenchWindow;
       w.__benchDown = 0;
       document.addEventListener('mousedown', () => (w.__benchDown = performance.now()), { capture: true, once: true });
     });
-    const button = page.locator(`[data-testid="node-row"][data-node="${aimed.replace(/["\\]/g, '\\$&')}"] [data-testid="node-select"]`);
     await button.scrollIntoViewIfNeeded();
     const box = await button.boundingBox();
     if (!box) throw new Error(`ui: canvas click on ${aimed} opened no panel and its node list row is missing`);

@@ -1,8 +1,8 @@
 /**
  * The engagement UI end to end on the whole stack: real Sysmon telemetry uploaded through the product's
  * upload page becomes a lens on Incidents (live); the analyst opens it, selects and expands a process,
- * reads its panel, adds notes, closes it with a resolution and reopens it; a viewer sees everything and
- * can change nothing.
+ * reads its panel, removes one of the added nodes again, adds notes, closes it with a resolution and
+ * reopens it; a viewer sees everything and can change nothing.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -32,6 +32,14 @@ async function gqlAs(page: Page, query: string, variables: Record<string, unknow
   });
   return (await res.json()) as { data?: Record<string, unknown> | null; errors?: Array<{ extensions?: { code?: string } }> };
 }
+
+/** The keys of the rows of the node list. */
+async function nodeRowKeys(page: Page): Promise<string[]> {
+  return page.getByTestId('node-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-node') ?? ''));
+}
+
+/** A CSS attribute-selector value for a node key (keys hold `:` and `\`). */
+const attr = (value: string) => `"${value.replace(/["\\]/g, '\\$&')}"`;
 
 /** Upload through the product's upload page; returns once the file is sent (the pipeline goes on). */
 async function uploadThroughUi(page: Page, file: string): Promise<void> {
@@ -103,6 +111,7 @@ test.describe('engagement', () => {
     await expect(page.locator('[data-testid="timeline-entry"][data-active="true"]').first()).toBeVisible();
 
     // Expand: children or connections first, any group that adds something otherwise.
+    const keysBefore = new Set(await nodeRowKeys(page));
     const groups = panel.getByTestId('neighbour-group');
     await expect(groups.first()).toBeVisible();
     const count = await groups.count();
@@ -131,6 +140,32 @@ test.describe('engagement', () => {
       .poll(async () => Number(await graph.getAttribute('data-node-count')), { timeout: 20_000 })
       .toBeGreaterThan(nodesBefore);
     await shot(page, 'engagement-node-panel');
+
+    // Remove from lens: one of the nodes just added goes again, after a confirmation.
+    const addedKey = (await nodeRowKeys(page)).find((k) => !keysBefore.has(k) && k !== nodeKey);
+    expect(addedKey).toBeTruthy();
+    const addedRow = page.locator(`[data-testid="node-row"][data-node=${attr(addedKey!)}]`);
+    const shownBeforeRemoval = Number(await graph.getAttribute('data-node-count'));
+    await addedRow.getByTestId('node-select').click();
+    await expect(panel).toHaveAttribute('data-node', addedKey!);
+    await expect(panel).toContainText('· in this lens');
+    await panel.getByTestId('remove-from-lens').click();
+    const confirmRemoval = panel.getByTestId('remove-confirm');
+    await expect(confirmRemoval).toContainText('from this lens?');
+    await confirmRemoval.getByRole('button', { name: 'Cancel' }).click();
+    await expect(confirmRemoval).toHaveCount(0);
+    await expect(graph).toHaveAttribute('data-node-count', String(shownBeforeRemoval));
+    await panel.getByTestId('remove-from-lens').click();
+    await confirmRemoval.getByTestId('remove-confirm-yes').click();
+    // Gone from the lens, the node list and the canvas; its panel closed.
+    await expect(page.getByTestId('node-panel')).toHaveCount(0);
+    await expect(addedRow).toHaveCount(0);
+    await expect(graph).toHaveAttribute('data-node-count', String(shownBeforeRemoval - 1));
+    await expect(graph).toHaveAttribute('data-graph-ready', String(shownBeforeRemoval - 1));
+    await expect(graph).toHaveAttribute('data-selected', '');
+    expect(new URL(page.url()).searchParams.get('node')).toBeNull();
+    await processRow.getByTestId('node-select').click();
+    await expect(panel).toHaveAttribute('data-node', nodeKey!);
 
     // Toolbar: zoom, fit, relayout; pin and hide the selected node, then show it again.
     for (const name of ['Zoom in', 'Zoom out', 'Fit', 'Relayout']) await page.getByRole('button', { name, exact: true }).click();
@@ -230,6 +265,9 @@ test.describe('engagement', () => {
     await expect(audit).toBeVisible();
     await expect(audit.getByTestId('audit-entry').first()).toBeVisible();
     await expect(audit).toContainText('admin');
+    // The key as the entry's JSON shows it (backslashes doubled).
+    const removal = audit.getByTestId('audit-entry').filter({ hasText: 'scope.remove' });
+    await expect(removal.filter({ hasText: JSON.stringify(addedKey).slice(1, -1) })).toHaveCount(1);
     await shot(page, 'engagement-audit');
 
     // Export: the markdown report downloads.
@@ -289,6 +327,8 @@ test.describe('engagement', () => {
       await expect(panel.getByTestId('node-props')).toBeVisible();
       await expect(panel.getByTestId('node-note-form')).toHaveCount(0);
       await expect(panel.locator('textarea')).toHaveCount(0);
+      await expect(panel).toContainText('· in this lens');
+      await expect(panel.getByTestId('remove-from-lens')).toHaveCount(0);
       // Expand only shows in the graph; nothing is added to the lens.
       await panel.getByTestId('neighbour-group').first().locator('button.group-toggle').click();
       const add = panel.getByTestId('add-neighbours');

@@ -22,6 +22,7 @@ import {
   type GraphEdge,
   type GraphNode,
   type LensDetail,
+  type NodeSummary,
   type TimelineEvent,
 } from './api';
 import { AuditTrail } from './AuditTrail';
@@ -84,9 +85,12 @@ export function EngagementView({ id, canWork, me }: { id: string; canWork: boole
         else p.set(k, v);
       }
       const qs = p.toString();
-      router.replace(qs ? `${pathname}?${qs}` : pathname, { scroll: false });
+      // Only the query changes (selected node, tab), which nothing on the server reads: the history API
+      // updates the address and useSearchParams (Next.js keeps them in step) without a round trip to
+      // render the page again on the server, as router.replace would.
+      window.history.replaceState(null, '', qs ? `${pathname}?${qs}` : pathname);
     },
-    [params, pathname, router],
+    [params, pathname],
   );
   const select = useCallback((key: string | null) => setParams({ node: key }), [setParams]);
 
@@ -130,6 +134,27 @@ export function EngagementView({ id, canWork, me }: { id: string; canWork: boole
       return next;
     });
   }, []);
+
+  // After a removal the refetched lens no longer has the node; it may still be among the nodes shown
+  // since an expansion, or pinned: drop it there too, and close its panel.
+  const removed = useCallback(
+    (key: string) => {
+      setExtra((x) =>
+        x.nodes.some((n) => n.key === key)
+          ? { nodes: x.nodes.filter((n) => n.key !== key), edges: x.edges.filter((e) => e.from !== key && e.to !== key) }
+          : x,
+      );
+      setPinned((p) => {
+        if (!p.has(key)) return p;
+        const next = new Set(p);
+        next.delete(key);
+        return next;
+      });
+      if (highlight === key) setHighlight(null);
+      select(null);
+    },
+    [highlight, select],
+  );
 
   const pickTimeline = (e: TimelineEvent) => {
     setHighlight(e.target);
@@ -303,6 +328,7 @@ export function EngagementView({ id, canWork, me }: { id: string; canWork: boole
                   inScope={inScope}
                   onClose={() => select(null)}
                   onShow={show}
+                  onRemoved={removed}
                 />
               ) : null}
               <section className="panel timeline-panel" aria-labelledby="timeline-heading">
@@ -374,7 +400,13 @@ function Legend() {
   );
 }
 
-/** The graph's nodes as a table: the keyboard and screen-reader way to the same selection. */
+/** Rows of the node list drawn at first; the rest on request (a big lens has thousands). */
+export const NODE_LIST_PAGE = 100;
+
+/**
+ * The graph's nodes as a table: the keyboard and screen-reader way to the same selection. Riskiest
+ * first; the first NODE_LIST_PAGE rows, then the rest on request (and always the selected node's row).
+ */
 function NodeList({
   nodes,
   detail,
@@ -388,17 +420,19 @@ function NodeList({
   selected: string | null;
   onSelect: (key: string) => void;
 }) {
-  const byKey = new Map<string, { node: GraphNode; role: string }>();
+  const [limit, setLimit] = useState(NODE_LIST_PAGE);
+  const byKey = new Map<string, { node: NodeSummary; role: string }>();
   for (const n of extra) byKey.set(n.key, { node: n, role: 'shown' });
   for (const s of detail.nodes) byKey.set(s.node.key, s);
-  const rows = nodes
+  const all = nodes
     .map((k) => byKey.get(k))
-    .filter((r): r is { node: GraphNode; role: string } => r !== undefined)
+    .filter((r): r is { node: NodeSummary; role: string } => r !== undefined)
     .sort((a, b) => b.node.riskScore - a.node.riskScore || a.node.label.localeCompare(b.node.label));
+  const rows = all.length > limit ? all.filter((r, i) => i < limit || r.node.key === selected) : all;
   return (
     <details className="panel node-list" open>
       <summary>
-        <h2 className="inline-heading">Nodes in view ({rows.length})</h2>
+        <h2 className="inline-heading">Nodes in view ({all.length})</h2>
       </summary>
       <div className="table-wrap">
         <table className="data-table" data-testid="node-list">
@@ -441,6 +475,19 @@ function NodeList({
           </tbody>
         </table>
       </div>
+      {all.length > limit ? (
+        <div className="row-actions">
+          <span className="muted small">
+            Showing {rows.length} of {all.length}.
+          </span>
+          <button type="button" className="ghost" onClick={() => setLimit((l) => l + NODE_LIST_PAGE * 5)} data-testid="node-list-more">
+            Show {Math.min(NODE_LIST_PAGE * 5, all.length - limit)} more
+          </button>
+          <button type="button" className="ghost" onClick={() => setLimit(all.length)} data-testid="node-list-all">
+            Show all {all.length}
+          </button>
+        </div>
+      ) : null}
     </details>
   );
 }

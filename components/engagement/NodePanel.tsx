@@ -2,10 +2,11 @@
 /**
  * The side panel of the selected node: properties (times as ISO and local, long values wrapped with
  * Copy), risks, notes, and Expand: neighbour groups, paged 50 at a time, added to the lens's scope
- * (role context) so they persist, and to the graph at once. All values are React text.
+ * (role context) so they persist, and to the graph at once. Analysts can remove the node from the lens
+ * (after confirming). All values are React text.
  */
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import { errorText } from '../error-text';
 import { gql } from '../graphql-client';
 import { kindStyle } from '../graph/graph-style';
@@ -24,7 +25,7 @@ import {
 import { Chips, ScoreBadge } from './Badges';
 import { CopyButton } from './CopyButton';
 import { isLongValue, isTimeProp, isoTime, localTime, plural, propText, sortedProps } from './format';
-import { useAddToLens } from './mutations';
+import { useAddToLens, useRemoveFromLens } from './mutations';
 import { groupName } from './neighbour-groups';
 import { AddNoteForm, NotesList } from './Notes';
 
@@ -38,6 +39,7 @@ export function NodePanel({
   inScope,
   onClose,
   onShow,
+  onRemoved,
 }: {
   lensId: string;
   nodeKeyValue: string;
@@ -48,6 +50,8 @@ export function NodePanel({
   onClose: () => void;
   /** Put nodes and edges on the graph (before the lens is refetched). */
   onShow: (nodes: GraphNode[], edges: GraphEdge[]) => void;
+  /** The node was removed from the lens (and the lens refetched without it): take it off the graph. */
+  onRemoved: (key: string) => void;
 }) {
   const q = useQuery({
     queryKey: nodeKey(nodeKeyValue),
@@ -83,6 +87,9 @@ export function NodePanel({
             {detail.node.host ? ` on ${detail.node.host}` : ''} ·{' '}
             {inScope(detail.node.key) ? 'in this lens' : 'not in this lens'}
           </p>
+          {canWork && inScope(detail.node.key) ? (
+            <RemoveFromLens lensId={lensId} node={detail.node} onRemoved={onRemoved} />
+          ) : null}
           <details open className="node-section">
             <summary>Properties</summary>
             <Properties node={detail.node} />
@@ -118,6 +125,70 @@ export function NodePanel({
         </>
       ) : null}
     </section>
+  );
+}
+
+/**
+ * Remove from lens, after a confirmation (the server records it in the audit trail, and the pipeline will
+ * not add the node back to this lens). Done once the lens has been refetched without the node.
+ */
+function RemoveFromLens({
+  lensId,
+  node,
+  onRemoved,
+}: {
+  lensId: string;
+  node: GraphNode;
+  onRemoved: (key: string) => void;
+}) {
+  const remove = useRemoveFromLens(lensId);
+  const [confirming, setConfirming] = useState(false);
+  const questionId = useId();
+  if (!confirming) {
+    return (
+      <div className="row-actions">
+        <button type="button" onClick={() => setConfirming(true)} data-testid="remove-from-lens">
+          Remove from lens…
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div className="remove-confirm" role="group" aria-labelledby={questionId} data-testid="remove-confirm">
+      <p id={questionId} className="small wrap">
+        Remove <strong>{node.label || node.key}</strong> from this lens? The pipeline will not add it back;
+        an analyst can.
+      </p>
+      <div className="row-actions">
+        <button
+          type="button"
+          className="primary"
+          disabled={remove.isPending}
+          onClick={() => remove.mutate(node.key, { onSuccess: () => onRemoved(node.key) })}
+          data-testid="remove-confirm-yes"
+        >
+          {remove.isPending ? 'Removing…' : 'Remove'}
+        </button>
+        {/* Focus lands on Cancel: a second Enter does not remove by accident. */}
+        <button
+          type="button"
+          className="ghost"
+          autoFocus
+          disabled={remove.isPending}
+          onClick={() => {
+            remove.reset();
+            setConfirming(false);
+          }}
+        >
+          Cancel
+        </button>
+      </div>
+      {remove.isError ? (
+        <p className="form-error" role="alert">
+          {errorText(remove.error)}
+        </p>
+      ) : null}
+    </div>
   );
 }
 

@@ -3,9 +3,15 @@
  * The lens timeline beside the graph: clicking an entry selects its node; the selected node's entries
  * are highlighted. Entry text comes from telemetry: React text only.
  */
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, type CSSProperties } from 'react';
 import type { TimelineEvent } from './api';
 import { isoTime, shortTime } from './format';
+
+/**
+ * A big lens has a thousand entries in a list that shows a dozen at a time: the browser skips laying out
+ * and painting the ones scrolled out of view (3 rem each until first seen), so they cost the page little.
+ */
+const OFFSCREEN_SKIPPED: CSSProperties = { contentVisibility: 'auto', containIntrinsicSize: 'auto 3rem' };
 
 export function Timeline({
   events,
@@ -35,7 +41,7 @@ export function Timeline({
         {events.map((e, i) => {
           const active = selected !== null && (e.node === selected || e.target === selected);
           return (
-            <li key={`${e.time}-${e.kind}-${e.node}-${e.target ?? ''}-${i}`}>
+            <li key={`${e.time}-${e.kind}-${e.node}-${e.target ?? ''}-${i}`} style={OFFSCREEN_SKIPPED}>
               <button
                 type="button"
                 className={`timeline-entry kind-${e.kind === 'detection' ? 'detection' : 'event'}${active ? ' active' : ''}`}

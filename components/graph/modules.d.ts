@@ -19,13 +19,10 @@ declare module 'react-cytoscapejs' {
     autounselectify?: boolean;
     wheelSensitivity?: number;
     pixelRatio?: number | 'auto';
+    hideEdgesOnViewport?: boolean;
+    textureOnViewport?: boolean;
+    motionBlur?: boolean;
   }
 
   export default class CytoscapeComponent extends Component<CytoscapeComponentProps> {}
-}
-
-declare module 'cytoscape-dagre' {
-  import type { Ext } from 'cytoscape';
-  const dagre: Ext;
-  export default dagre;
 }

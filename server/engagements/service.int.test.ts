@@ -11,7 +11,7 @@ import { ensureGraphSchema } from '../../pipeline/merge';
 import { gatewayFromEnv } from '../../pipeline/merge/test-support';
 import { createEngageStage } from '../../pipeline/stages/engage/handler';
 import { AccountRepository } from '../auth/account-repository';
-import { EngagementService } from './service';
+import { DETAIL_LIMITS, EngagementService } from './service';
 import type { Actor } from './types';
 
 const FILE = 'cmd_psexec_lsa_secrets_dump.jsonl';
@@ -143,6 +143,28 @@ describe('scope edits', () => {
     const back = await service.getLens(alice, eng);
     expect(back.nodes.find((n) => n.key === k(REG))).toMatchObject({ role: 'risky', addedBy: bob.username });
     expect(back.lens.riskyCount).toBe(before.lens.riskyCount);
+  });
+});
+
+describe('lens page limits', () => {
+  it('cuts the scope at the node limit, risky nodes first, says so, and leaves room for a 2,000-node lens', async () => {
+    expect(DETAIL_LIMITS.nodes).toBeGreaterThanOrEqual(2000);
+    const full = await service.getLens(viewer, eng);
+    expect(full.truncated.nodes).toBe(false);
+    const risky = full.nodes.filter((n) => n.role === 'risky');
+    expect(risky.length).toBeGreaterThanOrEqual(2);
+    expect(full.nodes.length).toBeGreaterThan(risky.length);
+    // Risky first, then by key.
+    expect(full.nodes.slice(0, risky.length)).toEqual(risky);
+    const byKey = (list: typeof full.nodes) => list.map((n) => n.key);
+    expect(byKey(full.nodes.slice(risky.length))).toEqual(byKey(full.nodes.slice(risky.length)).sort());
+
+    const cut = await new EngagementService({ gateway, limits: { nodes: risky.length } }).getLens(viewer, eng);
+    expect(cut.truncated.nodes).toBe(true);
+    expect(byKey(cut.nodes)).toEqual(byKey(risky));
+    const exact = await new EngagementService({ gateway, limits: { nodes: full.nodes.length } }).getLens(viewer, eng);
+    expect(exact.truncated.nodes).toBe(false);
+    expect(exact.nodes).toHaveLength(full.nodes.length);
   });
 });
 

@@ -48,16 +48,26 @@ export interface EngagementServiceDeps {
   onChange?: () => Promise<void>;
   /** Wall clock (tests). */
   now?: () => number;
+  /** Smaller caps of the lens page (tests of truncation). */
+  limits?: Partial<DetailLimits>;
 }
 
+/**
+ * Caps of one lens page (getLens). `nodes` is what the browser draws: LensGraph draws a 1,000-node lens
+ * in under 2 s (docs/benchmarks.md, `npm run bench -- --only ui --ui-nodes N` measures other sizes);
+ * beyond the cap the scope is cut (risky first, then by key) and `truncated.nodes` says so. `edges` leaves
+ * room for the edges among that many nodes (a 1,000-node lens of the kill chain has 5,447).
+ */
 export const DETAIL_LIMITS = {
-  nodes: 500,
-  edges: 2000,
+  nodes: 2000,
+  edges: 6000,
   risks: 2000,
   timeline: 1000,
   timelinePerNode: 60,
   audit: 200,
 } as const;
+
+export type DetailLimits = { [K in keyof typeof DETAIL_LIMITS]: number };
 
 function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const r = schema.safeParse(input);
@@ -141,11 +151,13 @@ export class EngagementService {
   private readonly repo: EngagementRepository;
   private readonly now: () => number;
   private readonly onChange: () => Promise<void>;
+  private readonly limits: DetailLimits;
 
   constructor(deps: EngagementServiceDeps) {
     this.repo = new EngagementRepository(deps.gateway);
     this.now = deps.now ?? Date.now;
     this.onChange = deps.onChange ?? (() => Promise.resolve());
+    this.limits = { ...DETAIL_LIMITS, ...deps.limits };
   }
 
   // ------------------------------------------------------------------------------------------ reads
@@ -191,13 +203,14 @@ export class EngagementService {
       lens = await this.repo.findLens(lens.mergedInto);
     if (!lens) throw new AppError('NOT_FOUND', `No lens ${asked}.`);
     const key = lens.id;
+    const limits = this.limits;
     const [nodes, edges, risks, sources] = await Promise.all([
-      this.repo.scopeNodes(key, DETAIL_LIMITS.nodes + 1),
-      this.repo.scopeEdges(key, DETAIL_LIMITS.edges),
-      this.repo.risks(key, DETAIL_LIMITS.risks),
-      this.repo.timelineSources(key, DETAIL_LIMITS.timelinePerNode, DETAIL_LIMITS.nodes),
+      this.repo.scopeNodes(key, limits.nodes + 1),
+      this.repo.scopeEdges(key, limits.edges),
+      this.repo.risks(key, limits.risks),
+      this.repo.timelineSources(key, limits.timelinePerNode, limits.nodes),
     ]);
-    const shown = nodes.slice(0, DETAIL_LIMITS.nodes);
+    const shown = nodes.slice(0, limits.nodes);
     const labels = new Map(shown.map((n) => [n.key, n.label] as const));
     const timeline = buildTimeline(
       {
@@ -212,12 +225,12 @@ export class EngagementService {
           count: r.count,
         })),
       },
-      DETAIL_LIMITS.timeline,
+      limits.timeline,
     );
     const targets = [key, ...shown.map((n) => n.key)];
     const [notes, audit] = await Promise.all([
       this.repo.notes(targets),
-      this.repo.audit(targets, DETAIL_LIMITS.audit + 1),
+      this.repo.audit(targets, limits.audit + 1),
     ]);
     return {
       lens,
@@ -227,11 +240,11 @@ export class EngagementService {
       risks,
       timeline: timeline.events,
       notes,
-      audit: audit.slice(0, DETAIL_LIMITS.audit),
+      audit: audit.slice(0, limits.audit),
       truncated: {
-        nodes: nodes.length > DETAIL_LIMITS.nodes,
+        nodes: nodes.length > limits.nodes,
         timeline: timeline.truncated,
-        audit: audit.length > DETAIL_LIMITS.audit,
+        audit: audit.length > limits.audit,
       },
     };
   }
