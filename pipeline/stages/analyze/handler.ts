@@ -27,9 +27,13 @@ export function createAnalyzeStage(host: AnalyzerHost): StageDefinition<UpdatePa
       const sigmaHits = parts.flatMap((p) => p.hits);
       const followed = host.follow && sigmaHits.length > 0 ? await host.follow(sigmaHits) : [];
       const analyzerHits = [...found, ...followed];
-      // Analyzer hits are attributed to the first chunk of the batch: engage applies them once per chunk.
-      if (analyzerHits.length > 0 && parts[0]) parts[0] = { ...parts[0], hits: [...parts[0].hits, ...analyzerHits] };
-      return { parts };
+      if (analyzerHits.length === 0) return { parts };
+      // Analyzer hits stem from the whole batch's changed nodes, not from one chunk, so every part carries
+      // them: engage applies a part's hits only if it has not applied that chunk before, and a batch
+      // regrouped after a crash can mix chunks engage has applied with chunks it has not (attached to the
+      // first part only, they were lost when that part was an applied one). Applying a hit twice is
+      // harmless: engage drops identical hits, and a risk counts distinct occurrences.
+      return { parts: parts.map((p) => ({ ...p, hits: [...p.hits, ...analyzerHits] })) };
     },
   };
 }

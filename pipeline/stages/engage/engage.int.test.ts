@@ -4,14 +4,30 @@
  * risks exactly once, asset and engagement lenses, stories joined across hosts, two stories merged when a
  * later event links them, concurrency, and closed lenses reopened by new hits.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphGateway } from '../../../lib/neo4j';
 import { scoreRisks } from '../../engagement/score';
 import { MemorySessionStore } from '../../identity';
 import { ensureGraphSchema } from '../../merge';
 import { gatewayFromEnv } from '../../merge/test-support';
-import { buildGraph, digestOf, hit, hitsJob, hostOf, loadEvents, newReplayTag, processKey, runEngage } from '../../engagement/test-support';
+import {
+  buildGraph,
+  digestOf,
+  hit,
+  hitsJob,
+  hostOf,
+  loadEvents,
+  newReplayTag,
+  processKey,
+  quietContext,
+  runEngage,
+} from '../../engagement/test-support';
 import { EngagementService } from '../../../server/engagements/service';
+import type { Hit } from '../../../domain/detection';
+import type { UpdatePayload } from '../../payloads';
+import type { StageInput } from '../../runner';
+import { createAnalyzeStage } from '../analyze/handler';
 import { createEngageStage } from './handler';
 
 let gateway: GraphGateway;
@@ -56,7 +72,11 @@ async function lensesOf(node: string): Promise<Array<LensRow & { role: string }>
 }
 
 async function lens(key: string): Promise<LensRow> {
-  const [r] = await gateway.query<{ l: LensRow }>('test.lens', 'MATCH (l:Lens {key: $key}) RETURN properties(l) AS l', { key });
+  const [r] = await gateway.query<{ l: LensRow }>(
+    'test.lens',
+    'MATCH (l:Lens {key: $key}) RETURN properties(l) AS l',
+    { key },
+  );
   return r!.l;
 }
 
@@ -70,7 +90,9 @@ async function scope(key: string): Promise<Record<string, string>> {
 }
 
 async function engagementOf(node: string): Promise<string> {
-  const l = (await lensesOf(node)).filter((x) => x.type === 'engagement' && x.role === 'risky' && !x.merged_into);
+  const l = (await lensesOf(node)).filter(
+    (x) => x.type === 'engagement' && x.role === 'risky' && !x.merged_into,
+  );
   expect(l).toHaveLength(1);
   return l[0]!.key;
 }
@@ -86,17 +108,47 @@ describe('engage stage on a real graph', () => {
     const stage = createEngageStage(gateway);
 
     const story = [
-      hit({ detection: 'analyzer:psexec-tool', title: 'PsExec started', riskyNodes: [k(PSEXEC)], score: 45, techniques: ['T1569.002'] }),
-      hit({ detection: 'analyzer:remote-execution', title: 'Service binary started remotely', riskyNodes: [k(PSEXESVC)], score: 55, techniques: ['T1021.002'] }),
-      hit({ detection: 'sigma:reg-save-lsa', source: 'sigma', title: 'LSA secrets saved with reg.exe', riskyNodes: [k(REG)], contextNodes: [k(PSEXESVC)], score: 70, techniques: ['T1003.004'] }),
+      hit({
+        detection: 'analyzer:psexec-tool',
+        title: 'PsExec started',
+        riskyNodes: [k(PSEXEC)],
+        score: 45,
+        techniques: ['T1569.002'],
+      }),
+      hit({
+        detection: 'analyzer:remote-execution',
+        title: 'Service binary started remotely',
+        riskyNodes: [k(PSEXESVC)],
+        score: 55,
+        techniques: ['T1021.002'],
+      }),
+      hit({
+        detection: 'sigma:reg-save-lsa',
+        source: 'sigma',
+        title: 'LSA secrets saved with reg.exe',
+        riskyNodes: [k(REG)],
+        contextNodes: [k(PSEXESVC)],
+        score: 70,
+        techniques: ['T1003.004'],
+      }),
     ];
-    const weak = hit({ detection: 'sigma:weak', source: 'sigma', title: 'Weak signal', riskyNodes: [k(SVCHOST)], score: 20 });
+    const weak = hit({
+      detection: 'sigma:weak',
+      source: 'sigma',
+      title: 'Weak signal',
+      riskyNodes: [k(SVCHOST)],
+      score: 20,
+    });
     const job = hitsJob([...story, weak]);
     await runEngage(stage, job);
     // the same chunk again (a retry, a replay) changes nothing
     await runEngage(stage, job);
 
-    const [risk] = await gateway.query<{ count: number }>('test.risk', 'MATCH (r:Risk {key: $key}) RETURN r.count AS count', { key: `sigma:reg-save-lsa|${k(REG)}` });
+    const [risk] = await gateway.query<{ count: number }>(
+      'test.risk',
+      'MATCH (r:Risk {key: $key}) RETURN r.count AS count',
+      { key: `sigma:reg-save-lsa|${k(REG)}` },
+    );
     expect(risk!.count).toBe(1);
 
     const eng = await engagementOf(k(REG));
@@ -114,25 +166,53 @@ describe('engage stage on a real graph', () => {
 
     const l = await lens(eng);
     expect(l.status).toBe('New');
-    expect(l.score).toBe(scoreRisks(story.map((h) => ({ node: h.riskyNodes[0]!, detection: h.detection, score: h.score, techniques: h.techniques }))).score);
+    expect(l.score).toBe(
+      scoreRisks(
+        story.map((h) => ({
+          node: h.riskyNodes[0]!,
+          detection: h.detection,
+          score: h.score,
+          techniques: h.techniques,
+        })),
+      ).score,
+    );
     const asset = await lens(`asset:${host}`);
     expect(asset.type).toBe('asset');
-    expect(Object.keys(await scope(`asset:${host}`)).sort()).toEqual([k(PSEXEC), k(PSEXESVC), k(REG), k(SVCHOST)].sort());
+    expect(Object.keys(await scope(`asset:${host}`)).sort()).toEqual(
+      [k(PSEXEC), k(PSEXESVC), k(REG), k(SVCHOST)].sort(),
+    );
 
     // the same occurrence found again (an analyzer re-run, another batch) counts nothing; new occurrences
     // of the same detection on the same node count, in the same lens, with the same score
     const regSave = story[2]!;
     await runEngage(stage, hitsJob([regSave]));
-    const [same] = await gateway.query<{ count: number }>('test.risk', 'MATCH (r:Risk {key: $key}) RETURN r.count AS count', { key: `sigma:reg-save-lsa|${k(REG)}` });
+    const [same] = await gateway.query<{ count: number }>(
+      'test.risk',
+      'MATCH (r:Risk {key: $key}) RETURN r.count AS count',
+      { key: `sigma:reg-save-lsa|${k(REG)}` },
+    );
     expect(same!.count).toBe(1);
-    await runEngage(stage, hitsJob([{ ...regSave, time: regSave.time + 1000 }, { ...regSave, time: regSave.time + 2000 }]));
-    const [again] = await gateway.query<{ count: number }>('test.risk', 'MATCH (r:Risk {key: $key}) RETURN r.count AS count', { key: `sigma:reg-save-lsa|${k(REG)}` });
+    await runEngage(
+      stage,
+      hitsJob([
+        { ...regSave, time: regSave.time + 1000 },
+        { ...regSave, time: regSave.time + 2000 },
+      ]),
+    );
+    const [again] = await gateway.query<{ count: number }>(
+      'test.risk',
+      'MATCH (r:Risk {key: $key}) RETURN r.count AS count',
+      { key: `sigma:reg-save-lsa|${k(REG)}` },
+    );
     expect(again!.count).toBe(3);
     expect(await engagementOf(k(REG))).toBe(eng);
     expect((await lens(eng)).score).toBe(l.score);
 
     // an unrelated strong hit on the same host opens its own lens
-    await runEngage(stage, hitsJob([hit({ detection: 'analyzer:other', riskyNodes: [k(SVCHOST)], score: 80 })]));
+    await runEngage(
+      stage,
+      hitsJob([hit({ detection: 'analyzer:other', riskyNodes: [k(SVCHOST)], score: 80 })]),
+    );
     const other = await engagementOf(k(SVCHOST));
     expect(other).not.toBe(eng);
   });
@@ -143,13 +223,35 @@ describe('engage stage on a real graph', () => {
     const store = new MemorySessionStore();
     // The links between PsExec and what PSEXESVC started: the service binary PsExec wrote (EventID 11),
     // which PSEXESVC ran, and the named pipes they talked through (17/18).
-    const isLink = (e: { source: string; eventId: number }) => e.source === 'sysmon' && [11, 17, 18].includes(e.eventId);
+    const isLink = (e: { source: string; eventId: number }) =>
+      e.source === 'sysmon' && [11, 17, 18].includes(e.eventId);
     // first everything but those: PsExec and what PSEXESVC started are not linked yet
-    await buildGraph(gateway, tag, psexecEvents.filter((e) => !isLink(e)), PSEXEC_FILE, store);
+    await buildGraph(
+      gateway,
+      tag,
+      psexecEvents.filter((e) => !isLink(e)),
+      PSEXEC_FILE,
+      store,
+    );
     let clock = Date.UTC(2024, 0, 1);
     const stage = createEngageStage(gateway, { now: () => (clock += 1000) });
-    await runEngage(stage, hitsJob([hit({ detection: 'analyzer:psexec-tool', title: 'PsExec started', riskyNodes: [k(PSEXEC)], score: 70 })]));
-    await runEngage(stage, hitsJob([hit({ detection: 'sigma:reg-save-lsa', title: 'LSA secrets saved', riskyNodes: [k(REG)], score: 70 })]));
+    await runEngage(
+      stage,
+      hitsJob([
+        hit({
+          detection: 'analyzer:psexec-tool',
+          title: 'PsExec started',
+          riskyNodes: [k(PSEXEC)],
+          score: 70,
+        }),
+      ]),
+    );
+    await runEngage(
+      stage,
+      hitsJob([
+        hit({ detection: 'sigma:reg-save-lsa', title: 'LSA secrets saved', riskyNodes: [k(REG)], score: 70 }),
+      ]),
+    );
     const a = await engagementOf(k(PSEXEC));
     const b = await engagementOf(k(REG));
     expect(a).not.toBe(b);
@@ -158,13 +260,28 @@ describe('engage stage on a real graph', () => {
 
     // the linking events arrive; then a detection on PSEXESVC, which sits between both stories
     await buildGraph(gateway, tag, psexecEvents.filter(isLink), PSEXEC_FILE, store);
-    await runEngage(stage, hitsJob([hit({ detection: 'analyzer:remote-execution', title: 'Service started remotely', riskyNodes: [k(PSEXESVC)], score: 55 })]));
+    await runEngage(
+      stage,
+      hitsJob([
+        hit({
+          detection: 'analyzer:remote-execution',
+          title: 'Service started remotely',
+          riskyNodes: [k(PSEXESVC)],
+          score: 55,
+        }),
+      ]),
+    );
 
     expect(await engagementOf(k(PSEXEC))).toBe(a);
     expect(await engagementOf(k(REG))).toBe(a);
     expect(await engagementOf(k(PSEXESVC))).toBe(a);
     const absorbed = await lens(b);
-    expect(absorbed).toMatchObject({ merged_into: a, status: 'Closed', resolution: 'Duplicate', duplicate_of: a });
+    expect(absorbed).toMatchObject({
+      merged_into: a,
+      status: 'Closed',
+      resolution: 'Duplicate',
+      duplicate_of: a,
+    });
     expect(await scope(b)).toEqual({});
 
     // links to the absorbed lens keep working; its notes and tags moved along
@@ -236,11 +353,18 @@ describe('engage stage on a real graph', () => {
       hitsJob([hit({ detection: 'a:3', riskyNodes: [k(REG)], score: 60 })]),
     ];
     const dup = jobs[0]!;
-    await Promise.all([...stages.map((s, i) => runEngage(s, jobs[i]!)), runEngage(stages[1]!, { ...dup, jobId: 'x' })]);
+    await Promise.all([
+      ...stages.map((s, i) => runEngage(s, jobs[i]!)),
+      runEngage(stages[1]!, { ...dup, jobId: 'x' }),
+    ]);
     const eng = await engagementOf(k(PSEXEC));
     expect(await engagementOf(k(PSEXESVC))).toBe(eng);
     expect(await engagementOf(k(REG))).toBe(eng);
-    const [r] = await gateway.query<{ count: number }>('test.risk', 'MATCH (r:Risk {key: $key}) RETURN r.count AS count', { key: `a:1|${k(PSEXEC)}` });
+    const [r] = await gateway.query<{ count: number }>(
+      'test.risk',
+      'MATCH (r:Risk {key: $key}) RETURN r.count AS count',
+      { key: `a:1|${k(PSEXEC)}` },
+    );
     expect(r!.count).toBe(1);
   });
 
@@ -249,22 +373,50 @@ describe('engage stage on a real graph', () => {
     await buildGraph(gateway, tag, psexecEvents, PSEXEC_FILE);
     const k = (g: string) => processKey(g, tag);
     const stage = createEngageStage(gateway);
-    await runEngage(stage, hitsJob([hit({ detection: 'sigma:reg-save-lsa', title: 'LSA secrets saved', riskyNodes: [k(REG)], score: 70 })]));
+    await runEngage(
+      stage,
+      hitsJob([
+        hit({ detection: 'sigma:reg-save-lsa', title: 'LSA secrets saved', riskyNodes: [k(REG)], score: 70 }),
+      ]),
+    );
     const eng = await engagementOf(k(REG));
     await service.setStatus(analyst, { lens: eng, status: 'Investigating' });
-    await service.setStatus(analyst, { lens: eng, status: 'Closed', resolution: 'FalsePositive', summary: 'Admin backup.' });
+    await service.setStatus(analyst, {
+      lens: eng,
+      status: 'Closed',
+      resolution: 'FalsePositive',
+      summary: 'Admin backup.',
+    });
     expect((await lens(eng)).status).toBe('Closed');
 
-    await runEngage(stage, hitsJob([hit({ detection: 'analyzer:credential-dump', title: 'Credential dump command line', riskyNodes: [k(REG)], score: 80 })], digestOf(`${tag}-reopen`)));
+    await runEngage(
+      stage,
+      hitsJob(
+        [
+          hit({
+            detection: 'analyzer:credential-dump',
+            title: 'Credential dump command line',
+            riskyNodes: [k(REG)],
+            score: 80,
+          }),
+        ],
+        digestOf(`${tag}-reopen`),
+      ),
+    );
     const l = await service.getLens(analyst, eng);
     expect(l.lens).toMatchObject({ status: 'Investigating', reopenedByPipeline: true, resolution: null });
     expect(l.lens.reopenReason).toContain('Credential dump command line');
     const reopen = l.audit.find((e) => e.action === 'status.reopen' && e.actor === 'pipeline');
-    expect(reopen).toMatchObject({ before: { status: 'Closed', resolution: 'FalsePositive', summary: 'Admin backup.' }, after: { status: 'Investigating', reopenedByPipeline: true } });
+    expect(reopen).toMatchObject({
+      before: { status: 'Closed', resolution: 'FalsePositive', summary: 'Admin backup.' },
+      after: { status: 'Investigating', reopenedByPipeline: true },
+    });
     expect(reopen!.at).toBeGreaterThan(0);
     // the analyst's close is in the trail too, before the reopen
     const actions = l.audit.map((e) => `${e.actor}:${e.action}`);
-    expect(actions.indexOf('pipeline:status.reopen')).toBeLessThan(actions.indexOf('it-analyst:status.close'));
+    expect(actions.indexOf('pipeline:status.reopen')).toBeLessThan(
+      actions.indexOf('it-analyst:status.close'),
+    );
   });
 
   it('joins two processes of one implant that reached the same C2 endpoint (SHARED_DEST), in separate batches', async () => {
@@ -273,14 +425,77 @@ describe('engage stage on a real graph', () => {
     const NOTEPAD = '03BA39F5-652C-5CE0-0000-0010760BFF01';
     const AGENT = '03BA39F5-4CFE-5CE0-0000-00103600C001';
     const tag = newReplayTag();
-    const events = loadEvents(file).filter((e) => e.eventId === 3 && [NOTEPAD, AGENT].includes(e.fields.ProcessGuid ?? ''));
+    const events = loadEvents(file).filter(
+      (e) => e.eventId === 3 && [NOTEPAD, AGENT].includes(e.fields.ProcessGuid ?? ''),
+    );
     expect(events.length).toBeGreaterThan(1);
     await buildGraph(gateway, tag, events, file);
     const k = (g: string) => processKey(g, tag);
     const stage = createEngageStage(gateway);
     const time = events[0]!.time;
-    await runEngage(stage, hitsJob([hit({ detection: 'analyzer:unexpected-network-program', title: 'Notepad connected out', riskyNodes: [k(NOTEPAD)], score: 70, time })]));
-    await runEngage(stage, hitsJob([hit({ detection: 'analyzer:script-host-network', title: 'PowerShell connected out', riskyNodes: [k(AGENT)], score: 50, time })]));
+    await runEngage(
+      stage,
+      hitsJob([
+        hit({
+          detection: 'analyzer:unexpected-network-program',
+          title: 'Notepad connected out',
+          riskyNodes: [k(NOTEPAD)],
+          score: 70,
+          time,
+        }),
+      ]),
+    );
+    await runEngage(
+      stage,
+      hitsJob([
+        hit({
+          detection: 'analyzer:script-host-network',
+          title: 'PowerShell connected out',
+          riskyNodes: [k(AGENT)],
+          score: 50,
+          time,
+        }),
+      ]),
+    );
     expect(await engagementOf(k(AGENT))).toBe(await engagementOf(k(NOTEPAD)));
+  });
+  it('applies the analyzer hits of a batch regrouped after a crash, even when its first chunk was applied before', async () => {
+    const tag = newReplayTag();
+    await buildGraph(gateway, tag, psexecEvents, PSEXEC_FILE);
+    const k = (g: string) => processKey(g, tag);
+    const engage = createEngageStage(gateway);
+    // The analyzers find what the batch's changed nodes show: first chunk A alone, then A again with B
+    // (a worker died after engage applied A, and the retry grouped A with B).
+    let found: Hit[] = [hit({ detection: 'analyzer:psexec-tool', riskyNodes: [k(PSEXEC)], score: 45 })];
+    const analyze = createAnalyzeStage({ run: async () => found });
+    const [a, b] = [digestOf(randomUUID()), digestOf(randomUUID())];
+    const update = (digests: string[]): StageInput<UpdatePayload> => {
+      const job = hitsJob([]);
+      const upload = job.envelope.chunks[0]!.split('/')[0]!;
+      return {
+        ...job,
+        payload: {
+          parts: digests.map((digest, i) => ({ chunk: `${upload}/${i}`, digest, hits: [] })),
+          changedKeys: [k(PSEXEC)],
+        },
+      };
+    };
+    const throughAnalyze = async (digests: string[]) => {
+      const out = await analyze.handle([update(digests)], quietContext());
+      await runEngage(engage, { ...hitsJob([]), payload: out! });
+    };
+    await throughAnalyze([a]);
+    found = [hit({ detection: 'analyzer:remote-execution', riskyNodes: [k(PSEXESVC)], score: 55 })];
+    await throughAnalyze([a, b]);
+    const risks = await gateway.query<{ key: string; count: number }>(
+      'test.risks',
+      'MATCH (r:Risk) WHERE r.key IN $keys RETURN r.key AS key, r.count AS count ORDER BY key',
+      { keys: [`analyzer:psexec-tool|${k(PSEXEC)}`, `analyzer:remote-execution|${k(PSEXESVC)}`] },
+    );
+    // Each once: the second batch's hit rode on chunk B too, and was not applied twice through A and B.
+    expect(risks.map((r) => [r.key, r.count])).toEqual([
+      [`analyzer:psexec-tool|${k(PSEXEC)}`, 1],
+      [`analyzer:remote-execution|${k(PSEXESVC)}`, 1],
+    ]);
   });
 });

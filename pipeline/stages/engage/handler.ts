@@ -22,7 +22,10 @@ export interface EngageStageOptions {
   now?: () => number;
 }
 
-export function createEngageStage(gateway: GraphGateway, options: EngageStageOptions = {}): StageDefinition<HitsPayload, null> {
+export function createEngageStage(
+  gateway: GraphGateway,
+  options: EngageStageOptions = {},
+): StageDefinition<HitsPayload, null> {
   const clock = options.now ?? Date.now;
   return {
     name: 'engage',
@@ -34,11 +37,23 @@ export function createEngageStage(gateway: GraphGateway, options: EngageStageOpt
       const report = await gateway.write('engage.apply', async (tx): Promise<EngageReport | null> => {
         // A fresh claim token per attempt: a retried transaction re-claims what its failed attempt rolled back.
         const claim = randomUUID();
-        const fresh = await claimChunks(tx, unique.map((p) => `engage/${p.digest}`), claim, clock());
+        const fresh = await claimChunks(
+          tx,
+          unique.map((p) => `engage/${p.digest}`),
+          claim,
+          clock(),
+        );
         const todo = unique.filter((p) => fresh.has(`engage/${p.digest}`));
-        const hits = todo.flatMap((p) => p.hits);
+        // The batch's analyzer hits ride on every part (analyze/handler.ts): keep one of each.
+        const hits = [
+          ...new Map(todo.flatMap((p) => p.hits).map((h) => [JSON.stringify(h), h] as const)).values(),
+        ];
         if (hits.length === 0) return null;
-        return applyHits(tx, hits, { now: clock(), digests: todo.map((p) => p.digest), options: options.join });
+        return applyHits(tx, hits, {
+          now: clock(),
+          digests: todo.map((p) => p.digest),
+          options: options.join,
+        });
       });
       if (report && (report.lensesCreated.length || report.merged.length || report.reopened.length)) {
         ctx.log.info('lenses updated', {
@@ -49,7 +64,16 @@ export function createEngageStage(gateway: GraphGateway, options: EngageStageOpt
           reopened: report.reopened.length,
         });
       }
-      const perChunk = new Map(parts.map((p) => [p.chunk, p.hits.length] as const));
+      // Findings per chunk: its own Sigma hits, and the batch's analyzer hits counted on its first chunk.
+      const perChunk = new Map(
+        parts.map(
+          (p, i) =>
+            [
+              p.chunk,
+              i === 0 ? p.hits.length : p.hits.filter((h) => h.source !== 'analyzer').length,
+            ] as const,
+        ),
+      );
       await ctx.uploads.recordFindings(
         parts.map((p) => p.chunk),
         perChunk,
