@@ -15,6 +15,7 @@ import {
 import { MemoryGraph } from '../merge/memory-graph';
 import { resolveIdentities, type Resolution } from './resolve';
 import { MemorySessionStore } from './store';
+import { seededShuffle } from '../../test/seeded-shuffle';
 
 const S = 1000;
 const proc4688 = (pid: number, time: number, image: string, parentPid = 4) =>
@@ -327,16 +328,6 @@ describe('order independence', () => {
     proc4688(950, A + 1000 * S, 'C:\\late.exe'),
   ];
 
-  function shuffle<T>(list: T[], seed: number): T[] {
-    const out = [...list];
-    let s = seed;
-    for (let i = out.length - 1; i > 0; i--) {
-      s = (s * 1103515245 + 12345) & 0x7fffffff;
-      const j = s % (i + 1);
-      [out[i], out[j]] = [out[j]!, out[i]!];
-    }
-    return out;
-  }
 
   it('gives the same graph for every arrival order and split into calls', async () => {
     const want = (await pipeline(world)).snapshot();
@@ -355,7 +346,7 @@ describe('order independence', () => {
       ].sort(),
     );
     for (let seed = 1; seed <= 40; seed++) {
-      const events = shuffle(world, seed);
+      const events = seededShuffle(world, seed);
       const sizes = [1 + (seed % 4), 1 + ((seed * 7) % 5), 2];
       const got = (await pipeline(events, sizes)).snapshot();
       expect(got, `seed ${seed}`).toEqual(want);
@@ -387,9 +378,9 @@ describe('order independence', () => {
     const hard = [boundary[0]!, boundary[1]!, boundary[3]!];
     const refs = [boundary[2]!, boundary[4]!];
     for (let seed = 1; seed <= 10; seed++) {
-      const events = [...shuffle(hard, seed), ...shuffle(refs, seed + 100)];
+      const events = [...seededShuffle(hard, seed), ...seededShuffle(refs, seed + 100)];
       expect((await pipeline(events, [1 + (seed % 3)])).snapshot(), `seed ${seed}`).toEqual(want);
-      expect((await pipeline(shuffle(boundary, seed))).snapshot(), `one call, seed ${seed}`).toEqual(want);
+      expect((await pipeline(seededShuffle(boundary, seed))).snapshot(), `one call, seed ${seed}`).toEqual(want);
     }
   });
 });

@@ -20,6 +20,7 @@ import { normalizeRecord } from '../parsers';
 import { MemoryGraph } from './memory-graph';
 import { gatewayFromEnv, newTag, readTagged, redisFromEnv, retag, tagged } from './test-support';
 import { ensureGraphSchema, mergeSubgraphs } from './write';
+import { seededShuffle } from '../../test/seeded-shuffle';
 
 const DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data/sysmon-json');
 
@@ -47,16 +48,6 @@ function loadDevSet(file: string): NormalizedEvent[] {
   return out;
 }
 
-function shuffle<T>(list: readonly T[], seed: number): T[] {
-  const out = [...list];
-  let s = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) & 0x7fffffff;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 /** Events through identity and merge in chunks, as the identify and merge stages do; returns the reference graph too. */
 async function ingest(
@@ -85,8 +76,8 @@ describe('dev set through identity and merge', () => {
     const shuffled = newTag();
     const reshuffled = newTag();
     const memOrdered = await ingest(ordered, events, 50);
-    await ingest(shuffled, shuffle(events, 42), 50);
-    await ingest(reshuffled, shuffle(events, 7), 17);
+    await ingest(shuffled, seededShuffle(events, 42), 50);
+    await ingest(reshuffled, seededShuffle(events, 7), 17);
 
     const a = await readTagged(gateway, ordered, 'TAG');
     const b = await readTagged(gateway, shuffled, 'TAG');

@@ -45,9 +45,16 @@ export function createEngageStage(
         );
         const todo = unique.filter((p) => fresh.has(`engage/${p.digest}`));
         // The batch's analyzer hits ride on every part (analyze/handler.ts): keep one of each.
-        const hits = [
-          ...new Map(todo.flatMap((p) => p.hits).map((h) => [JSON.stringify(h), h] as const)).values(),
-        ];
+        const seen = new Set<string>();
+        const hits = todo
+          .flatMap((p) => p.hits)
+          .filter((h) => {
+            if (h.source !== 'analyzer') return true;
+            const id = JSON.stringify(h);
+            if (seen.has(id)) return false;
+            seen.add(id);
+            return true;
+          });
         if (hits.length === 0) return null;
         return applyHits(tx, hits, {
           now: clock(),

@@ -20,6 +20,7 @@ import { ensureGraphSchema, mergeSubgraphs } from '../../merge/write';
 import { SHARED_DATA } from '../../parsers/test-support';
 import type { RawItem } from '../../payloads';
 import { parseChunk } from './handler';
+import { seededShuffle } from '../../../test/seeded-shuffle';
 
 const UPLOAD = '1700000000000-00000000-0000-4000-8000-000000000000';
 
@@ -36,17 +37,6 @@ afterAll(async () => {
   await redis.quit();
   await gateway.close();
 });
-
-function shuffle<T>(list: readonly T[], seed: number): T[] {
-  const out = [...list];
-  let s = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) & 0x7fffffff;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 async function ingest(tag: string, items: readonly RawItem[], size: number): Promise<number> {
   const store = new RedisSessionStore(redis, `t-${tag}-${randomBytes(3).toString('hex')}:id`);
@@ -79,8 +69,8 @@ describe('shipper clock offsets through identity and merge', () => {
     const [ordered, shuffled, recut] = [newTag(), newTag(), newTag()];
     // the 4 Security 4688 (graph events) are moved back 4 h in every run
     expect(await ingest(ordered, items, 500)).toBe(4);
-    expect(await ingest(shuffled, shuffle(items, 42), 50)).toBe(4);
-    expect(await ingest(recut, shuffle(items, 7), 17)).toBe(4);
+    expect(await ingest(shuffled, seededShuffle(items, 42), 50)).toBe(4);
+    expect(await ingest(recut, seededShuffle(items, 7), 17)).toBe(4);
 
     const a = await readTagged(gateway, ordered, 'TAG');
     expect(await readTagged(gateway, shuffled, 'TAG')).toEqual(a);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { NormalizedEvent } from '../../../domain/event';
 import type { RecordClock } from '../../parsers';
 import { ClockOffsets, decideOffset, MIN_SAMPLES, QUARTER_HOUR_MS } from './clock-offset';
+import { seededShuffle } from '../../../test/seeded-shuffle';
 
 const H = 3600_000;
 const T = Date.parse('2023-08-27T22:04:14.955Z');
@@ -133,16 +134,7 @@ describe('shipper clock offsets', () => {
     ];
     const targets = [security('A', T - 4 * H), security('B', T + 2 * H), security('C', T)];
     const expected = run(mixed, targets);
-    let seed = 7;
-    for (let round = 0; round < 20; round++) {
-      const shuffled = [...mixed];
-      for (let i = shuffled.length - 1; i > 0; i--) {
-        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-        const j = seed % (i + 1);
-        [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
-      }
-      expect(run(shuffled, targets)).toEqual(expected);
-    }
+    for (let seed = 7; seed < 27; seed++) expect(run(seededShuffle(mixed, seed), targets)).toEqual(expected);
     expect(expected.map((e) => e.time)).toEqual([T, T, T]);
   });
 

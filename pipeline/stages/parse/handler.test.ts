@@ -19,6 +19,7 @@ import { SHARED_DATA } from '../../parsers/test-support';
 import { EventsPayload, type RawChunk, type RawItem } from '../../payloads';
 import { parseChunk } from './handler';
 import { replayHost } from './replay';
+import { seededShuffle } from '../../../test/seeded-shuffle';
 
 const UPLOAD = '1700000000000-00000000-0000-4000-8000-000000000000';
 const SYSMON = 'Microsoft-Windows-Sysmon/Operational';
@@ -39,17 +40,6 @@ const line = (n: number, record: Record<string, unknown>): RawItem => ({
   f: 'jsonl',
   t: JSON.stringify(record),
 });
-
-function shuffle<T>(list: readonly T[], seed: number): T[] {
-  const out = [...list];
-  let s = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) & 0x7fffffff;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 /** The records of issue #4: a 4688 ahead of the Sysmon records (as in the file), TimeCreated 19 h behind. */
 function issueRecords(host = 'IT01.pandalab.com'): RawItem[] {
@@ -134,7 +124,7 @@ describe('parseChunk: shipper clock offsets', () => {
       );
     const expected = parseChunk(chunkOf(items));
     for (const seed of [1, 2, 3, 4, 5]) {
-      const got = parseChunk(chunkOf(shuffle(items, seed)));
+      const got = parseChunk(chunkOf(seededShuffle(items, seed)));
       expect(byRecord(got.events)).toEqual(byRecord(expected.events));
       expect(got.sigmaOnly).toEqual(expected.sigmaOnly);
     }
@@ -227,7 +217,7 @@ describe('shared dev set: 4688 processes join their Sysmon twins', () => {
       [42, 50],
       [7, 17],
     ] as const) {
-      const other = await ingest(shuffle(items, seed), size);
+      const other = await ingest(seededShuffle(items, seed), size);
       expect(other.graph.snapshot()).toEqual(inOrder.graph.snapshot());
     }
   });
@@ -240,7 +230,7 @@ describe('shared dev set: 4688 processes join their Sysmon twins', () => {
     // As shipped, the file holds its 2,043 Security records in one block ahead of the Sysmon records, so
     // chunks of the block see no Sysmon record of the host and stay uncorrected (README, "Time"); records
     // interleaved as a live shipper sends them are corrected in chunks of any size.
-    const { graph, corrected } = await ingest(shuffle(items, 42), 2000);
+    const { graph, corrected } = await ingest(seededShuffle(items, 42), 2000);
     expect(corrected).toBe(40_568 - 34_741);
     expect(createdWithoutGuid(graph)).toEqual([]);
   });

@@ -73,8 +73,8 @@ public final class Main {
                 // Planning one of the merge writer's statements (a rule per property) costs about 1.5 s of
                 // CPU on a fresh JVM. By default Neo4j plans a statement again for every order of magnitude
                 // of a list parameter's size (1, 2-10, 11-100, ...), so each UNWIND statement was planned
-                // five times; and again at least every 10 s while the graph's statistics grow fast. Our hot
-                // statements are key lookups whose plans depend on neither (docs/benchmarks.md, e2e).
+                // five times; and a statement may be replanned every 10 s while the graph's statistics grow
+                // fast. Our hot statements are key lookups whose plans depend on neither (docs/benchmarks.md).
                 .setConfig(GraphDatabaseInternalSettings.cypher_size_hint_parameters, false)
                 .setConfig(GraphDatabaseSettings.cypher_min_replan_interval, Duration.ofMinutes(5))
                 // Bolt's two Netty event loops otherwise idle 5 s each before exiting, which makes every
