@@ -27,12 +27,17 @@ export const NormalizedEvent = z.object({
   /**
    * Present when `time` is not the record's own time stamp: the shipper wrote it shifted by a whole number
    * of quarter hours (a local time labelled UTC), and the offset was learned from the Sysmon records of the
-   * same host in the same chunk, which carry both that time stamp and the true UtcTime.
+   * same host, which carry both that time stamp and the true UtcTime (pipeline/stages/parse/clock-offset.ts).
    */
   timeCorrection: z
     .object({
       /** How the offset was learned. */
       by: z.literal('sysmon-utc'),
+      /**
+       * Whose Sysmon records showed it: the whole upload's (the ingester's pre-pass) or the same chunk's.
+       * Absent in events parsed before uploads carried offsets: those were the chunk's.
+       */
+      scope: z.enum(['upload', 'chunk']).optional(),
       /** The record's own time stamp, epoch ms, as shipped. */
       rawTime: z.number(),
       /** rawTime - time. */

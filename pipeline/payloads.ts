@@ -7,6 +7,12 @@ import { NormalizedEvent } from '../domain/event';
 import { Hit } from '../domain/detection';
 import { Subgraph } from '../domain/model';
 import { ChunkId } from '../domain/stages';
+import {
+  MAX_HOST_KEY_CHARS,
+  MAX_OFFSET_MS,
+  MAX_UPLOAD_HOSTS,
+  QUARTER_HOUR_MS,
+} from './stages/parse/clock-offset';
 
 export const Digest = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -17,6 +23,26 @@ export const RawItem = z.union([
 ]);
 export type RawItem = z.infer<typeof RawItem>;
 
+/**
+ * A shipper's clock offset per host, learned by the ingester over a whole upload (stages/parse/clock-offset.ts):
+ * host key (the asset: short name, upper-case) -> record time stamp - true time, in ms. Only hosts with a
+ * shifted clock are listed, so every offset is a non-zero whole number of quarter hours within a day.
+ */
+export const ClockOffsetMap = z
+  .record(
+    z.string().min(1).max(MAX_HOST_KEY_CHARS),
+    z
+      .number()
+      .int()
+      .refine((v) => v !== 0 && v % QUARTER_HOUR_MS === 0 && Math.abs(v) <= MAX_OFFSET_MS, {
+        message: 'a clock offset is a non-zero whole number of quarter hours within 24 h',
+      }),
+  )
+  .refine((m) => Object.keys(m).length <= MAX_UPLOAD_HOSTS, {
+    message: `clock offsets of at most ${MAX_UPLOAD_HOSTS} hosts`,
+  });
+export type ClockOffsetMap = z.infer<typeof ClockOffsetMap>;
+
 /** parse <- ingest */
 export const RawChunk = z.object({
   chunk: ChunkId,
@@ -24,12 +50,17 @@ export const RawChunk = z.object({
   source: z.string().max(1000),
   items: z.array(RawItem).max(100_000),
   /**
-   * Content digest of the chunk (its records and replay tag). The merge and engage stages apply each
+   * Content digest of the chunk (its records, replay tag and clock offsets). The merge and engage stages apply each
    * digest once, so the same data ingested twice (or replayed by a retry) leaves the graph unchanged.
    */
   digest: Digest,
   /** Replay the events under renamed hosts and remapped GUIDs (tests, benchmarks): see parse/replay.ts. */
   replay: z.string().regex(/^[A-Za-z0-9]{1,16}$/).optional(),
+  /**
+   * The upload's clock offsets, the same in every chunk of an upload and part of the digest. Absent when
+   * the upload showed none (and in payloads of older ingesters): the parse stage then learns from the chunk.
+   */
+  clockOffsets: ClockOffsetMap.optional(),
 });
 export type RawChunk = z.infer<typeof RawChunk>;
 

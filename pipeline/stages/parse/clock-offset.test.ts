@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { NormalizedEvent } from '../../../domain/event';
-import type { RecordClock } from '../../parsers';
-import { ClockOffsets, decideOffset, MIN_SAMPLES, QUARTER_HOUR_MS } from './clock-offset';
+import { parseRawRecord, type ReadItem, type RecordClock } from '../../parsers';
+import {
+  ClockOffsets,
+  ClockSamples,
+  decideOffset,
+  learnUploadOffsets,
+  MAX_HOST_KEY_CHARS,
+  MIN_SAMPLES,
+  QUARTER_HOUR_MS,
+} from './clock-offset';
 import { seededShuffle } from '../../../test/seeded-shuffle';
 
 const H = 3600_000;
@@ -55,6 +63,7 @@ describe('shipper clock offsets', () => {
     expect(fixed!.time).toBe(T);
     expect(fixed!.timeCorrection).toEqual({
       by: 'sysmon-utc',
+      scope: 'chunk',
       rawTime: Date.parse('2023-08-27T03:04:14.955Z'),
       offsetMs: -19 * H,
     });
@@ -160,5 +169,199 @@ describe('shipper clock offsets', () => {
     expect(v([[-76, 10]], 21)).toBeUndefined();
     expect(v([[-76, 10]], 20)).toMatchObject({ agreeing: 10, samples: 20 });
     expect(v([])).toBeUndefined();
+  });
+});
+
+describe('upload-wide offsets in a chunk (RawChunk.clockOffsets)', () => {
+  /** A chunk's ClockOffsets under the upload's offsets, fed `samples`, correcting `targets`. */
+  function runWith(
+    upload: Record<string, number> | undefined,
+    samples: Array<[NormalizedEvent, RecordClock]>,
+    targets: Array<[NormalizedEvent, RecordClock]>,
+  ) {
+    const c = new ClockOffsets(upload);
+    for (const [e, clock] of samples) c.observe(e, clock);
+    return targets.map(([e, clock]) => c.correct(e, clock));
+  }
+
+  it("corrects a host's records in a chunk without any of its Sysmon records, and says so", () => {
+    const [e] = runWith({ IT01: -19 * H }, [], [security('IT01.pandalab.com', T - 19 * H)]);
+    expect(e!.time).toBe(T);
+    expect(e!.timeCorrection).toEqual({
+      by: 'sysmon-utc',
+      scope: 'upload',
+      rawTime: T - 19 * H,
+      offsetMs: -19 * H,
+    });
+  });
+
+  it("the upload's offset wins over a chunk that decides otherwise (it saw every sample of the host)", () => {
+    const [e] = runWith({ WS: -4 * H }, samples('WS', -5 * H, 20), [security('ws.corp.local', T - 4 * H)]);
+    expect(e!.time).toBe(T);
+    expect(e!.timeCorrection?.scope).toBe('upload');
+  });
+
+  it('hosts the upload does not name keep the chunk rule; other hosts are not touched', () => {
+    const [a, b, c] = runWith({ A: 2 * H }, samples('B', -4 * H, 10), [
+      security('a', T + 2 * H),
+      security('B', T - 4 * H),
+      security('C', T),
+    ]);
+    expect(a!.timeCorrection).toMatchObject({ scope: 'upload', offsetMs: 2 * H });
+    expect(b!.timeCorrection).toMatchObject({ scope: 'chunk', offsetMs: -4 * H });
+    expect(b!.time).toBe(T);
+    expect(c!.timeCorrection).toBeUndefined();
+  });
+
+  it('never touches events whose time is UtcTime, also under an upload offset', () => {
+    const own = sysmon('WS', T, T - 4 * H);
+    expect(runWith({ WS: -4 * H }, [], [own])[0]).toBe(own[0]);
+  });
+});
+
+describe('ClockSamples: the collector both scopes use', () => {
+  it('decisions: non-zero offsets only, keyed by asset and sorted, whatever the order of the samples', () => {
+    const all = [
+      ...samples('zeta.corp', 2 * H, 5),
+      ...samples('Alpha', -4 * H, 5),
+      ...samples('mid', 0, 5),
+      ...samples('few', 3 * H, MIN_SAMPLES - 1),
+    ];
+    const decide = (list: typeof all) => {
+      const s = new ClockSamples();
+      for (const [e, clock] of list) s.observe(e, clock);
+      return s.decisions();
+    };
+    const d = decide(all);
+    expect(d).toEqual({ ALPHA: -4 * H, ZETA: 2 * H });
+    expect(Object.keys(d)).toEqual(['ALPHA', 'ZETA']);
+    for (const seed of [3, 4, 5])
+      expect(JSON.stringify(decide(seededShuffle(all, seed)))).toBe(JSON.stringify(d));
+  });
+
+  it('leaves out host keys that could not travel in a chunk, and stops tracking new hosts at its bound', () => {
+    const s = new ClockSamples(2);
+    for (const [e, c] of samples('H'.repeat(MAX_HOST_KEY_CHARS + 1), H, 5)) s.observe(e, c);
+    for (const [e, c] of samples('A', H, 5)) s.observe(e, c);
+    for (const [e, c] of samples('B', H, 5)) s.observe(e, c);
+    expect(s.decisions()).toEqual({ A: H });
+    expect(s.offsetOf('B')).toBeUndefined();
+  });
+});
+
+// ---- learnUploadOffsets: raw records of every shape ---------------------------------------------------
+
+const SYSMON_CHANNEL = 'Microsoft-Windows-Sysmon/Operational';
+const iso = (ms: number) => new Date(ms).toISOString();
+const utcTime = (ms: number) => iso(ms).replace('T', ' ').replace('Z', '');
+const body = (i: number) => ({
+  ProcessGuid: `{716d09e4-c85e-64eb-3503-${String(i).padStart(12, '0')}}`,
+  ProcessId: String(1000 + i),
+  Image: 'C:\\Windows\\System32\\cmd.exe',
+});
+
+/** One Sysmon 1 record of `host` in one of the shapes, its time stamp `offset` away from its UtcTime. */
+function sysmonRecord(shape: string, host: string, i: number, offset: number): ReadItem {
+  const utc = T + i * 1000;
+  const record = utc + offset + 7;
+  const json = (v: unknown): ReadItem => ({ recordNo: i, format: 'jsonl', text: JSON.stringify(v) });
+  switch (shape) {
+    case 'flat':
+      return json({
+        Channel: SYSMON_CHANNEL,
+        Hostname: host,
+        EventID: 1,
+        TimeCreated: iso(record),
+        UtcTime: utcTime(utc),
+        ...body(i),
+      });
+    case 'winlogbeat6':
+      return json({
+        '@timestamp': iso(record),
+        event_id: 1,
+        log_name: SYSMON_CHANNEL,
+        source_name: 'Microsoft-Windows-Sysmon',
+        computer_name: host,
+        event_data: { UtcTime: utcTime(utc), ...body(i) },
+      });
+    case 'winlogbeat7':
+      return json({
+        '@timestamp': iso(record),
+        winlog: {
+          event_id: 1,
+          channel: SYSMON_CHANNEL,
+          provider_name: 'Microsoft-Windows-Sysmon',
+          computer_name: host,
+          event_data: { UtcTime: utcTime(utc), ...body(i) },
+        },
+      });
+    case 'evtx-json':
+      return json({
+        Event: {
+          System: {
+            Provider: { '#attributes': { Name: 'Microsoft-Windows-Sysmon' } },
+            EventID: 1,
+            TimeCreated: { '#attributes': { SystemTime: iso(record) } },
+            Channel: SYSMON_CHANNEL,
+            Computer: host,
+          },
+          EventData: { UtcTime: utcTime(utc), ...body(i) },
+        },
+      });
+    default: {
+      const b = body(i);
+      return {
+        recordNo: i,
+        format: 'xml',
+        text:
+          '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>' +
+          '<Provider Name="Microsoft-Windows-Sysmon"/><EventID>1</EventID>' +
+          `<TimeCreated SystemTime="${iso(record)}"/><Channel>${SYSMON_CHANNEL}</Channel><Computer>${host}</Computer>` +
+          `</System><EventData><Data Name="UtcTime">${utcTime(utc)}</Data><Data Name="ProcessGuid">${b.ProcessGuid}</Data>` +
+          `<Data Name="ProcessId">${b.ProcessId}</Data><Data Name="Image">${b.Image}</Data></EventData></Event>`,
+      };
+    }
+  }
+}
+
+async function* items(list: ReadItem[]): AsyncGenerator<ReadItem> {
+  yield* list;
+}
+
+describe('learnUploadOffsets: the ingester pre-pass', () => {
+  const SHAPES = ['flat', 'winlogbeat6', 'winlogbeat7', 'evtx-json', 'xml'];
+  const OFFSETS = [-4 * H, -5 * H, 5.75 * H, -19 * H, 2 * H];
+
+  it('reads every shape, one host per shape, and decides like the parse stage', async () => {
+    const records: ReadItem[] = [];
+    SHAPES.forEach((shape, k) => {
+      for (let i = 1; i <= 4; i++)
+        records.push(sysmonRecord(shape, `${shape.toUpperCase()}-PC.corp.local`, i, OFFSETS[k]!));
+    });
+    const learned = await learnUploadOffsets(items(records));
+    expect(learned).toEqual(Object.fromEntries(SHAPES.map((s, k) => [`${s.toUpperCase()}-PC`, OFFSETS[k]!])));
+    // the same records parsed one by one as the parse stage does, into the same collector
+    const chunk = new ClockSamples();
+    for (const r of records) {
+      const p = parseRawRecord(r as Extract<ReadItem, { text: string }>, { keepUnsupported: true });
+      if (p.kind === 'event') chunk.observe(p.event, p.clock);
+    }
+    expect(learned).toEqual(chunk.decisions());
+  });
+
+  it('skips framing rejections, records without UtcTime and broken records; zero offsets are not listed', async () => {
+    const records: ReadItem[] = [
+      { recordNo: 1, rejected: 'line too long', firstBytes: '{"UtcTime"' },
+      { recordNo: 2, format: 'jsonl', text: '{"UtcTime": "2023-' },
+      {
+        recordNo: 3,
+        format: 'jsonl',
+        text: JSON.stringify({ Channel: 'Security', Hostname: 'A', EventID: 4688, TimeCreated: iso(T) }),
+      },
+      ...[1, 2, 3].map((i) => sysmonRecord('flat', 'A', i, -4 * H)),
+      ...[1, 2, 3].map((i) => sysmonRecord('flat', 'B', i, 0)),
+    ];
+    expect(await learnUploadOffsets(items(records))).toEqual({ A: -4 * H });
+    expect(await learnUploadOffsets(items([]))).toEqual({});
   });
 });

@@ -10,11 +10,13 @@ import { createGunzip } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { NormalizedEvent } from '../../../domain/event';
 import { chunkId } from '../../../domain/stages';
+import { cutUpload } from '../../ingest';
 import { buildEvent } from '../../graph/build';
 import { isSessionProcessKey } from '../../graph/keys';
 import { resolveIdentities } from '../../identity/resolve';
 import { MemorySessionStore } from '../../identity/store';
 import { MemoryGraph } from '../../merge/memory-graph';
+import { readRecords } from '../../parsers';
 import { SHARED_DATA } from '../../parsers/test-support';
 import { EventsPayload, type RawChunk, type RawItem } from '../../payloads';
 import { parseChunk } from './handler';
@@ -101,6 +103,7 @@ describe('parseChunk: shipper clock offsets', () => {
     expect(e.time).toBe(Date.parse('2023-08-27T22:04:14.955Z'));
     expect(e.timeCorrection).toEqual({
       by: 'sysmon-utc',
+      scope: 'chunk',
       rawTime: Date.parse('2023-08-27T03:04:14.955Z'),
       offsetMs: -19 * H,
     });
@@ -177,16 +180,22 @@ async function rawItems(file: string): Promise<RawItem[]> {
   return out;
 }
 
-/** Records cut into chunks as the ingester does, through parse, build, identity and the merge rules. */
+/** Records cut into chunks of `size` (without upload offsets), through parse, build, identity and merge rules. */
 async function ingest(
   items: readonly RawItem[],
   size: number,
 ): Promise<{ graph: MemoryGraph; corrected: number }> {
+  const chunks: RawChunk[] = [];
+  for (let i = 0, n = 0; i < items.length; i += size, n++) chunks.push(chunkOf(items.slice(i, i + size), n));
+  return ingestChunks(chunks);
+}
+
+async function ingestChunks(chunks: readonly RawChunk[]): Promise<{ graph: MemoryGraph; corrected: number }> {
   const store = new MemorySessionStore();
   const graph = new MemoryGraph();
   let corrected = 0;
-  for (let i = 0, n = 0; i < items.length; i += size, n++) {
-    const { events, sigmaOnly } = parseChunk(chunkOf(items.slice(i, i + size), n));
+  for (const [n, chunk] of chunks.entries()) {
+    const { events, sigmaOnly } = parseChunk(chunk);
     corrected += [...events, ...sigmaOnly].filter((e) => e.timeCorrection !== undefined).length;
     const r = await resolveIdentities(
       events.map((e) => buildEvent(e, 'dev')),
@@ -196,6 +205,14 @@ async function ingest(
     graph.apply([{ id: `b${n}`, subgraph: r.subgraph, aliases: r.aliases }]);
   }
   return { graph, corrected };
+}
+
+/** The file cut by the ingester (pre-pass, upload offsets in every chunk). */
+async function ingesterChunks(file: string, chunkRecords: number): Promise<RawChunk[]> {
+  const chunks: RawChunk[] = [];
+  for await (const c of cutUpload(() => readRecords(file), { uploadId: UPLOAD, source: 'dev', chunkRecords }))
+    chunks.push(c);
+  return chunks;
 }
 
 /** Created processes known only by (host, pid, time): 4688s that found no Sysmon twin. */
@@ -227,10 +244,21 @@ describe('shared dev set: 4688 processes join their Sysmon twins', () => {
       path.join(SHARED_DATA, 'sysmon-json/metasploit_out-minidump_lsass_memory_dump.jsonl.gz'),
     );
     expect(items).toHaveLength(40_568);
-    // As shipped, the file holds its 2,043 Security records in one block ahead of the Sysmon records, so
-    // chunks of the block see no Sysmon record of the host and stay uncorrected (README, "Time"); records
-    // interleaved as a live shipper sends them are corrected in chunks of any size.
+    // Records interleaved as a live shipper sends them are corrected by each chunk's own Sysmon records.
     const { graph, corrected } = await ingest(seededShuffle(items, 42), 2000);
+    expect(corrected).toBe(40_568 - 34_741);
+    expect(createdWithoutGuid(graph)).toEqual([]);
+  });
+
+  it('metasploit_out-minidump as shipped, Security block first: the upload offset joins all 103 (issue #4)', async () => {
+    const file = path.join(SHARED_DATA, 'sysmon-json/metasploit_out-minidump_lsass_memory_dump.jsonl.gz');
+    const chunks = await ingesterChunks(file, 2000);
+    // The file holds its 2,043 Security records in one block ahead of the Sysmon records: chunks of the
+    // block see no Sysmon record of the host, so the chunk rule alone leaves every 4688 on its own node ...
+    const chunkRule = await ingestChunks(chunks.map(({ clockOffsets: _, ...c }) => c));
+    expect(createdWithoutGuid(chunkRule.graph)).toHaveLength(103);
+    // ... and the offset the ingester learned over the whole upload joins each with its Sysmon process.
+    const { graph, corrected } = await ingestChunks(chunks);
     expect(corrected).toBe(40_568 - 34_741);
     expect(createdWithoutGuid(graph)).toEqual([]);
   });

@@ -3,8 +3,8 @@
  * a rejected record (chunk, record number, reason, first bytes) and the rest of the chunk still lands.
  * Event types outside the graph model are counted as skipped, not rejected, and still handed on for
  * Sigma (PowerShell script blocks, service installs, other Security events have rules of their own).
- * Records whose time stamp a shipper wrote shifted get their time corrected by the offset the chunk's Sysmon
- * records of the same host show (clock-offset.ts).
+ * Records whose time stamp a shipper wrote shifted get their time corrected by the offset the upload's
+ * Sysmon records of the same host show (carried in the chunk), else the chunk's own (clock-offset.ts).
  */
 import type { NormalizedEvent } from '../../../domain/event';
 import type { ChunkStats, RejectedRecord } from '../../../lib/uploads';
@@ -39,7 +39,7 @@ export function parseChunk(chunk: RawChunk): {
   rejected: RejectedRecord[];
 } {
   const parsed: Array<{ event: NormalizedEvent; clock: RecordClock | undefined }> = [];
-  const clocks = new ClockOffsets();
+  const clocks = new ClockOffsets(chunk.clockOffsets);
   const rejected: RejectedRecord[] = [];
   const stats: ChunkStats = { read: 0, accepted: 0, skipped: {}, rejected: {} };
   const reject = (n: number, reason: string, text: string) => {
