@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, serviceSettings, withRedisPassword } from './config';
+import { STAGES } from '../domain/stages';
+import { ConfigError, NEO4J_STAGES, parseConfig, withRedisPassword, workerSettings } from './config';
 
 describe('parseConfig', () => {
   it('applies defaults', () => {
@@ -35,15 +36,76 @@ describe('parseConfig', () => {
     expect(c.sigmaDirs).toEqual(['/a', '/b', '/c']);
   });
 
-  it('serviceSettings demands both services', () => {
-    expect(() => serviceSettings(parseConfig({}))).toThrow(/REDIS_URL[\s\S]*NEO4J_URI/);
-    const s = serviceSettings(
-      parseConfig({ REDIS_URL: 'redis://r:6379', REDIS_PASSWORD: 'p@ss', NEO4J_URI: 'bolt://n:7687', NEO4J_PASSWORD: 'x' }),
-    );
-    expect(s.redisUrl).toBe('redis://:p%40ss@r:6379');
-  });
-
   it('withRedisPassword keeps a password already in the URL', () => {
     expect(withRedisPassword('redis://:a@h:1', 'b')).toBe('redis://:a@h:1');
+  });
+});
+
+describe('workerSettings', () => {
+  const problems = (env: Record<string, string>): string[] => {
+    try {
+      workerSettings(parseConfig(env));
+    } catch (e) {
+      if (e instanceof ConfigError) return e.problems;
+      throw e;
+    }
+    return [];
+  };
+  const redis = { REDIS_URL: 'redis://r:6379', REDIS_PASSWORD: 'p@ss' };
+  const neo4j = { NEO4J_URI: 'bolt://n:7687', NEO4J_PASSWORD: 'x' };
+  /** What docker-compose gives the parse and identify services: their own Redis login, nothing of Neo4j. */
+  const login = (stage: string) => ({
+    REDIS_URL: 'redis://redis:6379',
+    LENSGRAPH_REDIS_USERS: JSON.stringify({ [stage]: `redis://lg-${stage}:secret@redis:6379` }),
+  });
+
+  it('needs no Neo4j settings for parse and identify, and gives none even when the environment has them', () => {
+    expect(NEO4J_STAGES).toEqual(['merge', 'analyze', 'engage']);
+    for (const stage of ['parse', 'identify']) {
+      const s = workerSettings(parseConfig({ ...login(stage), LENSGRAPH_WORKER_STAGES: stage }));
+      expect(s).toEqual({ stages: [stage], redisUrls: { [stage]: `redis://lg-${stage}:secret@redis:6379` }, neo4j: null });
+    }
+    const both = workerSettings(parseConfig({ ...redis, LENSGRAPH_WORKER_STAGES: 'parse, identify,parse' }));
+    expect(both.stages).toEqual(['parse', 'identify']);
+    expect(both.neo4j).toBeNull();
+    expect(both.redisUrls).toEqual({ parse: 'redis://:p%40ss@r:6379', identify: 'redis://:p%40ss@r:6379' });
+    // An env file that does carry Neo4j settings changes nothing: no driver is opened for these stages.
+    expect(workerSettings(parseConfig({ ...redis, ...neo4j, LENSGRAPH_WORKER_STAGES: 'parse' })).neo4j).toBeNull();
+  });
+
+  it('requires Neo4j, naming the stage, as soon as one stage uses it', () => {
+    for (const stage of NEO4J_STAGES) {
+      expect(problems({ ...login(stage), LENSGRAPH_WORKER_STAGES: stage })).toEqual([
+        `NEO4J_URI: required (used by stage ${stage}; npm start sets it for the local Neo4j)`,
+        `NEO4J_PASSWORD: required (used by stage ${stage}; npm start sets it for the local Neo4j)`,
+      ]);
+    }
+    expect(problems({ ...redis, LENSGRAPH_WORKER_STAGES: 'parse,merge' })[0]).toMatch(/^NEO4J_URI: required \(used by stage merge;/);
+    // NEO4J_URI without a password is refused by parseConfig already, for every process.
+    expect(() => parseConfig({ ...redis, NEO4J_URI: 'bolt://n:7687', LENSGRAPH_WORKER_STAGES: 'parse' })).toThrow(/NEO4J_PASSWORD/);
+    const s = workerSettings(parseConfig({ ...redis, ...neo4j, NEO4J_USER: 'graph', LENSGRAPH_WORKER_STAGES: 'identify,engage' }));
+    expect(s.neo4j).toEqual({ uri: 'bolt://n:7687', user: 'graph', password: 'x', database: 'neo4j' });
+  });
+
+  it('runs every stage by default, which needs both services', () => {
+    expect(problems({})).toEqual([
+      'REDIS_URL: required (npm start sets it for the local Redis)',
+      'NEO4J_URI: required (used by stage merge, analyze, engage; npm start sets it for the local Neo4j)',
+      'NEO4J_PASSWORD: required (used by stage merge, analyze, engage; npm start sets it for the local Neo4j)',
+    ]);
+    const s = workerSettings(parseConfig({ ...redis, ...neo4j }));
+    expect(s.stages).toEqual([...STAGES]);
+    expect(s.neo4j).toMatchObject({ uri: 'bolt://n:7687', user: 'neo4j' });
+  });
+
+  it('names unknown stages and missing Redis logins, all at once', () => {
+    expect(problems({ ...redis, LENSGRAPH_WORKER_STAGES: 'parse,parsee' })).toEqual([
+      'LENSGRAPH_WORKER_STAGES: unknown stage(s) parsee; known: parse, identify, merge, analyze, engage',
+    ]);
+    expect(problems({ ...redis, LENSGRAPH_WORKER_STAGES: ' , ' })[0]).toMatch(/names no stage/);
+    // With per-stage logins, a stage without one is an error, never a fall back to REDIS_URL.
+    expect(problems({ ...login('parse'), LENSGRAPH_WORKER_STAGES: 'parse,identify' })).toEqual([
+      'LENSGRAPH_REDIS_USERS: no login for "identify"',
+    ]);
   });
 });

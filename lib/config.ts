@@ -5,7 +5,8 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { STAGES } from '../domain/stages';
+import { STAGES, type StageName } from '../domain/stages';
+import type { Neo4jSettings } from './neo4j';
 
 const PREFIX = 'LENSGRAPH_';
 
@@ -221,19 +222,61 @@ export function redisUrlFor(c: Config, role: RedisRole): string {
   return withRedisPassword(c.REDIS_URL, c.REDIS_PASSWORD);
 }
 
-/** For processes that need the backing services: both must be configured (npm start sets them). */
-export function serviceSettings(c: Config): {
-  redisUrl: string;
-  neo4j: { uri: string; user: string; password: string; database: string };
-} {
+/**
+ * The stages that talk to Neo4j. parse and identify work on stored payloads and Redis only, so a worker
+ * process running just those needs no Neo4j settings, and docker-compose gives them none (least privilege).
+ */
+export const NEO4J_STAGES: readonly StageName[] = ['merge', 'analyze', 'engage'];
+
+export interface WorkerSettings {
+  /** LENSGRAPH_WORKER_STAGES, in the order given, without repeats (default: every stage). */
+  stages: StageName[];
+  /** Each stage's Redis login (redisUrlFor). */
+  redisUrls: Partial<Record<StageName, string>>;
+  /** Only when one of the stages is in NEO4J_STAGES; null otherwise, whatever the environment holds. */
+  neo4j: (Neo4jSettings & { database: string }) | null;
+}
+
+/**
+ * What a worker process (pipeline/main.ts) connects to, checked at boot with every problem listed: the
+ * stages it runs, a Redis login for each, and Neo4j only when one of its stages uses it.
+ */
+export function workerSettings(c: Config): WorkerSettings {
   const problems: string[] = [];
-  if (!c.REDIS_URL) problems.push('REDIS_URL: required (npm start sets it for the local Redis)');
-  if (!c.NEO4J_URI) problems.push('NEO4J_URI: required (npm start sets it for the local Neo4j)');
-  if (!c.NEO4J_PASSWORD) problems.push('NEO4J_PASSWORD: required');
+  const wanted = (c.LENSGRAPH_WORKER_STAGES ?? STAGES.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = wanted.filter((s) => !(STAGES as readonly string[]).includes(s));
+  if (unknown.length > 0)
+    problems.push(`LENSGRAPH_WORKER_STAGES: unknown stage(s) ${unknown.join(', ')}; known: ${STAGES.join(', ')}`);
+  else if (wanted.length === 0) problems.push(`LENSGRAPH_WORKER_STAGES: names no stage; known: ${STAGES.join(', ')}`);
+  const stages = [...new Set(wanted)].filter((s): s is StageName => (STAGES as readonly string[]).includes(s));
+
+  const redisUrls: Partial<Record<StageName, string>> = {};
+  for (const stage of stages) {
+    try {
+      redisUrls[stage] = redisUrlFor(c, stage);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const p of err.problems) if (!problems.includes(p)) problems.push(p);
+    }
+  }
+
+  const usesNeo4j = stages.filter((s) => NEO4J_STAGES.includes(s));
+  if (usesNeo4j.length > 0) {
+    const why = `(used by stage ${usesNeo4j.join(', ')}; npm start sets it for the local Neo4j)`;
+    if (!c.NEO4J_URI) problems.push(`NEO4J_URI: required ${why}`);
+    if (!c.NEO4J_PASSWORD) problems.push(`NEO4J_PASSWORD: required ${why}`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
-    redisUrl: withRedisPassword(c.REDIS_URL!, c.REDIS_PASSWORD),
-    neo4j: { uri: c.NEO4J_URI!, user: c.NEO4J_USER, password: c.NEO4J_PASSWORD!, database: c.NEO4J_DATABASE },
+    stages,
+    redisUrls,
+    neo4j:
+      usesNeo4j.length > 0
+        ? { uri: c.NEO4J_URI!, user: c.NEO4J_USER, password: c.NEO4J_PASSWORD!, database: c.NEO4J_DATABASE }
+        : null,
   };
 }
 

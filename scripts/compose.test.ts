@@ -2,11 +2,14 @@
  * docker-compose.yml is checked for real with `docker compose config -q` (scripts/check-compose.sh);
  * this test pins the properties the product relies on, so a careless edit fails here too.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { STAGES } from '../domain/stages';
+import { NEO4J_STAGES } from '../lib/config';
 import { completeRedisPasswords } from '../lib/redis-acl';
 import { composeRedisFiles } from './redis-acl';
 
@@ -22,8 +25,23 @@ type Service = {
     string | { type?: string; source?: string; target?: string; read_only?: boolean; bind?: unknown }
   >;
   env_file?: Array<string | { path: string; required?: boolean }>;
+  depends_on?: Record<string, unknown>;
 };
 const doc = yaml.load(text) as { services: Record<string, Service> };
+const envFiles = (name: string) =>
+  (doc.services[name]!.env_file ?? []).map((f) => (typeof f === 'string' ? f : f.path));
+/** The stages that never talk to Neo4j. */
+const GRAPHLESS = STAGES.filter((s) => !NEO4J_STAGES.includes(s));
+
+/** `docker compose config` works without a Docker engine; skip what needs it where it is not installed. */
+const hasCompose = (() => {
+  try {
+    execFileSync('docker', ['compose', 'version'], { stdio: 'ignore', timeout: 30_000 });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 describe('docker-compose.yml', () => {
   it('has Neo4j, Redis, the web app and one service per pipeline stage', () => {
@@ -67,17 +85,87 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives web and every stage their own Redis login from the generated env files, never the admin one', () => {
-    const files = (name: string) =>
-      (doc.services[name]!.env_file ?? []).map((f) => (typeof f === 'string' ? f : f.path));
+    const files = envFiles;
     // The generated file comes after .env, so its (empty) REDIS_PASSWORD wins over the admin password.
     for (const name of ['web', ...STAGES]) {
       expect(files(name)).toContain(`./data/compose/${name}.env`);
-      expect(files(name).indexOf(`./data/compose/${name}.env`)).toBeGreaterThan(files(name).indexOf('.env'));
+      if (files(name).includes('.env'))
+        expect(files(name).indexOf(`./data/compose/${name}.env`)).toBeGreaterThan(files(name).indexOf('.env'));
       for (const other of ['web', ...STAGES].filter((o) => o !== name))
         expect(files(name)).not.toContain(`./data/compose/${other}.env`);
     }
     // REDIS_URL in `environment` would override the web login from its env file.
     expect(doc.services.web!.environment?.REDIS_URL).toBeUndefined();
+  });
+
+  it('gives parse and identify nothing of Neo4j: no NEO4J_* setting, not the env file with its password, no wait for it', () => {
+    expect(GRAPHLESS).toEqual(['parse', 'identify']);
+    for (const name of GRAPHLESS) {
+      const env = doc.services[name]!.environment ?? {};
+      expect(Object.keys(env).filter((k) => /^NEO4J_|PASSWORD|AUTH/.test(k))).toEqual([]);
+      expect(Object.values(env).filter((v) => /NEO4J|PASSWORD|AUTH|neo4j/i.test(String(v)))).toEqual([]);
+      // .env holds NEO4J_PASSWORD and NEO4J_AUTH: only the stage's generated file (its Redis login) is read.
+      expect(envFiles(name)).toEqual([`./data/compose/${name}.env`]);
+      expect(Object.keys(doc.services[name]!.depends_on ?? {})).toEqual(['redis']);
+      // The settings every worker must share with the others still arrive, by name, from .env.
+      expect(env.LENSGRAPH_QUEUE_PREFIX).toBe('${LENSGRAPH_QUEUE_PREFIX:-}');
+      expect(env.REDIS_URL).toBe('redis://redis:6379');
+    }
+    // The web app and the stages that use Neo4j keep its address, and its password from .env.
+    for (const name of ['web', ...NEO4J_STAGES]) {
+      expect(doc.services[name]!.environment).toMatchObject({ NEO4J_URI: 'bolt://neo4j:7687', NEO4J_USER: 'neo4j' });
+      expect(envFiles(name)).toContain('.env');
+      expect(Object.keys(doc.services[name]!.depends_on ?? {}).sort()).toEqual(['neo4j', 'redis']);
+    }
+  });
+
+  it.skipIf(!hasCompose)('resolves to no Neo4j variable and no Neo4j password for parse and identify (docker compose config)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lensgraph-compose-'));
+    try {
+      fs.copyFileSync(file, path.join(dir, 'docker-compose.yml'));
+      const neo4jPassword = 'neo4j-secret-0123456789';
+      fs.writeFileSync(
+        path.join(dir, '.env'),
+        [
+          'REDIS_PASSWORD=admin-password-0123456789',
+          `NEO4J_PASSWORD=${neo4jPassword}`,
+          `NEO4J_AUTH=neo4j/${neo4jPassword}`,
+          'NEO4J_URI=bolt://elsewhere:7687',
+          'LENSGRAPH_QUEUE_PREFIX=acme',
+          '',
+        ].join('\n'),
+      );
+      const generated = composeRedisFiles({
+        prefix: 'acme',
+        adminPassword: 'admin-password-0123456789',
+        passwords: completeRedisPasswords(),
+        host: 'redis',
+        port: 6379,
+      });
+      fs.mkdirSync(path.join(dir, 'data', 'compose'), { recursive: true });
+      for (const [name, { content }] of Object.entries(generated))
+        fs.writeFileSync(path.join(dir, 'data', 'compose', name), content);
+      const out = execFileSync('docker', ['compose', '--project-directory', dir, 'config', '--format', 'json'], {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      const resolved = JSON.parse(out) as { services: Record<string, { environment?: Record<string, string | null> }> };
+      const env = (name: string) => resolved.services[name]!.environment ?? {};
+      for (const name of GRAPHLESS) {
+        expect(Object.keys(env(name)).filter((k) => k.startsWith('NEO4J_'))).toEqual([]);
+        expect(JSON.stringify(resolved.services[name])).not.toContain(neo4jPassword);
+        expect(JSON.stringify(resolved.services[name])).not.toContain('admin-password-0123456789');
+        expect(env(name)).toMatchObject({ LENSGRAPH_QUEUE_PREFIX: 'acme', LENSGRAPH_WORKER_STAGES: name });
+        expect(Object.keys(JSON.parse(env(name).LENSGRAPH_REDIS_USERS!) as object)).toEqual([name]);
+      }
+      for (const name of NEO4J_STAGES) {
+        // environment wins over the env file: the compose network's Neo4j, with the password from .env.
+        expect(env(name)).toMatchObject({ NEO4J_URI: 'bolt://neo4j:7687', NEO4J_PASSWORD: neo4jPassword, LENSGRAPH_QUEUE_PREFIX: 'acme' });
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('generates env files compose reads as intended (scripts/redis-acl.ts)', () => {
@@ -108,6 +196,8 @@ describe('docker-compose.yml', () => {
       const users = /^LENSGRAPH_REDIS_USERS='(.*)'$/m.exec(files[`${stage}.env`]!.content)![1]!;
       expect(Object.keys(JSON.parse(users) as object)).toEqual([stage]);
       expect(files[`${stage}.env`]!.mode).toBe(0o600);
+      // Neo4j's settings never travel through these files (merge, analyze and engage read them from .env).
+      expect(files[`${stage}.env`]!.content).not.toMatch(/NEO4J/);
     }
     for (const name of ['passwords.json', 'web.env']) expect(files[name]!.mode).toBe(0o600);
   });

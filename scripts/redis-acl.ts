@@ -5,7 +5,8 @@
  * ./data/compose, git-ignored), from the same rules `npm start` uses (lib/redis-acl.ts):
  *   users.acl       mounted read-only into the redis service; SHA-256 digests only, no password
  *   passwords.json  each role's password (0600), kept so a second run changes nothing
- *   <stage>.env     LENSGRAPH_REDIS_USERS for that stage's service: its own login only (0600)
+ *   <stage>.env     LENSGRAPH_REDIS_USERS for that stage's service: its own login only (0600); nothing of
+ *                   Neo4j: its password stays in .env, which the parse and identify services do not read
  *   web.env         REDIS_URL of the web app's own login (0600)
  * The admin user's password is REDIS_PASSWORD (from the environment or ./.env); the queue prefix is
  * LENSGRAPH_QUEUE_PREFIX (default lg). Run it again after changing either; restart the stack afterwards.
@@ -59,7 +60,8 @@ export function composeRedisFiles(opts: {
       mode: 0o644,
     },
     'passwords.json': { content: `${JSON.stringify(opts.passwords, null, 2)}\n`, mode: 0o600 },
-    // REDIS_PASSWORD emptied: the admin password from .env must not override these logins.
+    // REDIS_PASSWORD emptied: the admin password from .env (merge, analyze and engage read it) must not
+    // override these logins.
     ...Object.fromEntries(
       STAGES_AS_ROLES.map((stage) => [
         `${stage}.env`,

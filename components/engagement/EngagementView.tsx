@@ -207,6 +207,7 @@ export function EngagementView({ id, canWork, me }: { id: string; canWork: boole
   const lens = detail.lens;
   const selectedInGraph = selected !== null && elements.some((e) => e.data.id === selected);
   const shownNodes = elements.filter((e) => e.group === 'nodes');
+  const shownEdges = elements.length - shownNodes.length;
 
   return (
     <div className="engagement stack" data-testid="engagement" data-lens-id={lens.id}>
@@ -309,6 +310,7 @@ export function EngagementView({ id, canWork, me }: { id: string; canWork: boole
                 ) : null}
                 <span className="muted small graph-count">
                   {shownNodes.length} nodes{detail.truncated.nodes ? ' (truncated)' : ''}
+                  {detail.truncated.edges ? `, ${shownEdges} edges (truncated)` : ''}
                 </span>
               </div>
               {shownNodes.length === 0 ? (

@@ -134,7 +134,7 @@ export interface LensDetail {
   timeline: TimelineEvent[];
   notes: Note[];
   audit: AuditEntry[];
-  truncated: { nodes: boolean; timeline: boolean; audit: boolean };
+  truncated: { nodes: boolean; edges: boolean; timeline: boolean; audit: boolean };
 }
 
 export interface NeighbourGroup {
@@ -208,7 +208,7 @@ export const LENS_QUERY = /* GraphQL */ `
       timeline { time kind node target text }
       notes { ${NOTE_FIELDS} }
       audit { id target targetKind at actor action before after }
-      truncated { nodes timeline audit }
+      truncated { nodes edges timeline audit }
     }
   }
 `;

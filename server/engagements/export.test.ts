@@ -134,7 +134,7 @@ describe('markdown ticket', () => {
     timeline: [{ time: 0, kind: 'process.created', node: 'Process:G', target: null, text: `cmd.exe (1) started: ${EVIL}` }],
     notes: [{ id: 'n', target: 'eng:abc', targetKind: 'lens', text: 'Looked at it\n<script>', author: 'bob', createdAt: 0, updatedAt: 10, version: 2, editedBy: 'bob', movedFrom: null }],
     audit: [],
-    truncated: { nodes: false, timeline: false, audit: false },
+    truncated: { nodes: false, edges: false, timeline: false, audit: false },
   };
 
   it('renders every section, with tables that attacker strings cannot break', () => {
@@ -151,5 +151,23 @@ describe('markdown ticket', () => {
     expect(md).toContain('**TruePositive**');
     expect(md).toContain('> Confirmed &lt;b&gt;compromise&lt;/b&gt;');
     expect(md).toContain('version 2');
+    expect(md).not.toMatch(/_(nodes|edges|timeline) truncated_/);
+  });
+
+  it('says which parts of the lens page were cut, each on its own', () => {
+    const md = (t: Partial<LensDetail['truncated']>) =>
+      renderLensMarkdown({ ...detail, truncated: { ...detail.truncated, ...t } });
+    const edgesOnly = md({ edges: true });
+    expect(edgesOnly).toContain('_edges truncated_');
+    expect(edgesOnly).not.toContain('_nodes truncated_');
+    const nodesOnly = md({ nodes: true });
+    expect(nodesOnly).toContain('_nodes truncated_');
+    expect(nodesOnly).not.toContain('_edges truncated_');
+    // Both notes close the Nodes section, nodes first, before the Risks heading.
+    const both = md({ nodes: true, edges: true });
+    const at = (s: string) => both.indexOf(s);
+    expect(at('## Nodes')).toBeLessThan(at('_nodes truncated_'));
+    expect(at('_nodes truncated_')).toBeLessThan(at('_edges truncated_'));
+    expect(at('_edges truncated_')).toBeLessThan(at('## Risks'));
   });
 });

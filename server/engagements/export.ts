@@ -170,6 +170,8 @@ export function renderLensMarkdown(d: LensDetail): string {
     ),
   );
   if (d.truncated.nodes) out.push('_nodes truncated_', '');
+  // The report lists no edges, but the lens page it was made from did not have all of them either.
+  if (d.truncated.edges) out.push('_edges truncated_', '');
 
   out.push('## Risks', '');
   out.push(

@@ -360,7 +360,17 @@ export class EngagementRepository {
     });
   }
 
-  async scopeEdges(id: string, limit: number): Promise<ScopeEdge[]> {
+  /**
+   * Edges among a lens's scope nodes (only among `among` when given: the nodes the page shows), the first
+   * `limit` in the order that decides which edges a cap keeps:
+   *   1. more risky endpoints first (risky-risky, risky-context, context-context): the relationships among
+   *      the flagged nodes are the attack story the analyst is there for;
+   *   2. then process-tree edges (PARENT_OF) before the others: the skeleton the layout draws the trees
+   *      from, and at most one per process, so they never crowd the rest out;
+   *   3. then by kind, from key, to key: edges merge on those three, so the order is total and a cut is
+   *      the same on every load, not whatever order the database returned.
+   */
+  async scopeEdges(id: string, limit: number, among: readonly string[] | null = null): Promise<ScopeEdge[]> {
     const rows = await this.gateway.query<{
       kind: string;
       from: string;
@@ -370,11 +380,17 @@ export class EngagementRepository {
       lastSeen: unknown;
     }>(
       'engagement.scope-edges',
-      `MATCH (l:Lens {key: $id})-[:SCOPE]->(a)-[r]->(b)
-       WHERE type(r) IN $kinds AND (l)-[:SCOPE]->(b)
-       RETURN type(r) AS kind, a.key AS from, b.key AS to, r.count AS count, r.first_seen AS firstSeen, r.last_seen AS lastSeen
-       LIMIT $limit`,
-      { id, kinds: EDGE_KINDS, limit: int(limit) },
+      // Two MATCH clauses, not one pattern: a pattern would never use the same SCOPE relationship twice,
+      // and so would drop an edge from a node to itself.
+      `MATCH (l:Lens {key: $id})-[sa:SCOPE]->(a)-[r]->(b)
+       WHERE type(r) IN $kinds AND ($among IS NULL OR (a.key IN $among AND b.key IN $among))
+       MATCH (l)-[sb:SCOPE]->(b)
+       WITH r, type(r) AS kind, a.key AS fromKey, b.key AS toKey,
+            CASE sa.role WHEN 'risky' THEN 1 ELSE 0 END + CASE sb.role WHEN 'risky' THEN 1 ELSE 0 END AS risky
+       ORDER BY risky DESC, CASE kind WHEN 'PARENT_OF' THEN 0 ELSE 1 END, kind, fromKey, toKey
+       LIMIT $limit
+       RETURN kind, fromKey AS from, toKey AS to, r.count AS count, r.first_seen AS firstSeen, r.last_seen AS lastSeen`,
+      { id, kinds: EDGE_KINDS, limit: int(limit), among: among ? [...among] : null },
     );
     return rows.map((r) => ({
       kind: r.kind as EdgeKind,

@@ -162,9 +162,75 @@ describe('lens page limits', () => {
     const cut = await new EngagementService({ gateway, limits: { nodes: risky.length } }).getLens(viewer, eng);
     expect(cut.truncated.nodes).toBe(true);
     expect(byKey(cut.nodes)).toEqual(byKey(risky));
+    // Only edges among the nodes shown take a place under the edge cap, in the same order as uncut.
+    const shown = new Set(byKey(cut.nodes));
+    expect(cut.edges).toEqual(full.edges.filter((e) => shown.has(e.from) && shown.has(e.to)));
+    expect(cut.edges.length).toBeGreaterThan(0);
+    expect(cut.truncated.edges).toBe(false);
     const exact = await new EngagementService({ gateway, limits: { nodes: full.nodes.length } }).getLens(viewer, eng);
     expect(exact.truncated.nodes).toBe(false);
     expect(exact.nodes).toHaveLength(full.nodes.length);
+  });
+
+  it('cuts the edges at the edge limit, keeping more risky ends, then the process tree, then by kind and keys, and says so', async () => {
+    // Widen the scope so that every step of the order decides something: a context child process of a
+    // risky one (a process-tree edge with one risky end) and the file it executed (a context-context edge).
+    const [child] = await gateway.query<{ key: string; file: string }>(
+      'test.context-child',
+      `MATCH (l:Lens {key: $eng})-[:SCOPE {role: 'risky'}]->(:Process)-[:PARENT_OF]->(c:Process)-[:EXECUTED]->(f:File)
+       RETURN c.key AS key, f.key AS file ORDER BY c.key LIMIT 1`,
+      { eng },
+    );
+    expect(child).toBeDefined();
+    await service.addToScope(alice, { lens: eng, node: child!.key });
+    await service.addToScope(alice, { lens: eng, node: child!.file });
+
+    const full = await service.getLens(viewer, eng);
+    expect(full.truncated.edges).toBe(false);
+    const n = full.edges.length;
+
+    // The documented order (EngagementRepository.scopeEdges), restated: the uncut lens comes in it.
+    type Edge = (typeof full.edges)[number];
+    const role = new Map(full.nodes.map((x) => [x.key, x.role] as const));
+    const riskyEnds = (e: Edge) => (role.get(e.from) === 'risky' ? 1 : 0) + (role.get(e.to) === 'risky' ? 1 : 0);
+    const rank = (e: Edge): Array<number | string> => [-riskyEnds(e), e.kind === 'PARENT_OF' ? 0 : 1, e.kind, e.from, e.to];
+    const cmp = (a: Edge, b: Edge) => {
+      const [x, y] = [rank(a), rank(b)];
+      for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+      return 0;
+    };
+    expect(full.edges).toEqual([...full.edges].sort(cmp));
+    for (let i = 1; i < n; i++) expect(cmp(full.edges[i - 1]!, full.edges[i]!)).toBe(-1); // a total order
+    // The lens exercises every step: edges with 2, 1 and 0 risky ends, and among those with as many risky
+    // ends a process-tree edge ahead of edges of kinds that sort before PARENT_OF by name.
+    expect(new Set(full.edges.map(riskyEnds))).toEqual(new Set([0, 1, 2]));
+    for (const ends of [2, 1]) {
+      const same = full.edges.filter((e) => riskyEnds(e) === ends);
+      expect(same[0]!.kind).toBe('PARENT_OF');
+      expect(same.some((e) => e.kind < 'PARENT_OF')).toBe(true);
+    }
+    expect(full.edges).toContainEqual(expect.objectContaining({ kind: 'PARENT_OF', to: child!.key }));
+    expect(full.edges).toContainEqual(expect.objectContaining({ kind: 'EXECUTED', from: child!.key, to: child!.file }));
+
+    const withCap = (edges: number) => new EngagementService({ gateway, limits: { edges } }).getLens(viewer, eng);
+    const exact = await withCap(n);
+    expect(exact.truncated.edges).toBe(false);
+    expect(exact.edges).toEqual(full.edges);
+
+    const oneShort = await withCap(n - 1);
+    expect(oneShort.truncated.edges).toBe(true);
+    expect(oneShort.edges).toEqual(full.edges.slice(0, n - 1));
+    expect(oneShort.truncated.nodes).toBe(false);
+    expect(oneShort.nodes).toEqual(full.nodes);
+
+    // A cap the size of the risky-risky edges keeps exactly those; a cap of 1 the first of them, every time.
+    const both = full.edges.filter((e) => riskyEnds(e) === 2);
+    const riskyOnly = await withCap(both.length);
+    expect(riskyOnly.truncated.edges).toBe(true);
+    expect(riskyOnly.edges).toEqual(both);
+    const one = await withCap(1);
+    expect(one.edges).toEqual([both[0]]);
+    expect((await withCap(1)).edges).toEqual(one.edges);
   });
 });
 

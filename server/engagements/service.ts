@@ -56,7 +56,9 @@ export interface EngagementServiceDeps {
  * Caps of one lens page (getLens). `nodes` is what the browser draws: LensGraph draws a 1,000-node lens
  * in under 2 s (docs/benchmarks.md, `npm run bench -- --only ui --ui-nodes N` measures other sizes);
  * beyond the cap the scope is cut (risky first, then by key) and `truncated.nodes` says so. `edges` leaves
- * room for the edges among that many nodes (a 1,000-node lens of the kill chain has 5,447).
+ * room for the edges among that many nodes (a 1,000-node lens of the kill chain has 5,447); only edges
+ * among the nodes shown count, and beyond the cap the first in a fixed order are kept (more risky ends,
+ * then the process tree, then by key: EngagementRepository.scopeEdges) and `truncated.edges` says so.
  */
 export const DETAIL_LIMITS = {
   nodes: 2000,
@@ -204,13 +206,13 @@ export class EngagementService {
     if (!lens) throw new AppError('NOT_FOUND', `No lens ${asked}.`);
     const key = lens.id;
     const limits = this.limits;
-    const [nodes, edges, risks, sources] = await Promise.all([
+    const [nodes, risks, sources] = await Promise.all([
       this.repo.scopeNodes(key, limits.nodes + 1),
-      this.repo.scopeEdges(key, limits.edges),
       this.repo.risks(key, limits.risks),
       this.repo.timelineSources(key, limits.timelinePerNode, limits.nodes),
     ]);
     const shown = nodes.slice(0, limits.nodes);
+    const nodesCut = nodes.length > limits.nodes;
     const labels = new Map(shown.map((n) => [n.key, n.label] as const));
     const timeline = buildTimeline(
       {
@@ -228,7 +230,10 @@ export class EngagementService {
       limits.timeline,
     );
     const targets = [key, ...shown.map((n) => n.key)];
-    const [notes, audit] = await Promise.all([
+    // Edges wait for the nodes: with the scope cut, only edges among the nodes shown may take a place
+    // under the edge cap (the browser drops an edge whose end it does not draw).
+    const [edges, notes, audit] = await Promise.all([
+      this.repo.scopeEdges(key, limits.edges + 1, nodesCut ? shown.map((n) => n.key) : null),
       this.repo.notes(targets),
       this.repo.audit(targets, limits.audit + 1),
     ]);
@@ -236,13 +241,14 @@ export class EngagementService {
       lens,
       redirectedFrom: key === asked ? null : asked,
       nodes: shown,
-      edges,
+      edges: edges.slice(0, limits.edges),
       risks,
       timeline: timeline.events,
       notes,
       audit: audit.slice(0, limits.audit),
       truncated: {
-        nodes: nodes.length > limits.nodes,
+        nodes: nodesCut,
+        edges: edges.length > limits.edges,
         timeline: timeline.truncated,
         audit: audit.length > limits.audit,
       },

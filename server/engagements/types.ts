@@ -220,7 +220,7 @@ export interface LensDetail {
   timeline: TimelineEvent[];
   notes: NoteView[];
   audit: AuditView[];
-  truncated: { nodes: boolean; timeline: boolean; audit: boolean };
+  truncated: { nodes: boolean; edges: boolean; timeline: boolean; audit: boolean };
 }
 
 /** One exported finding (scripts/findings.ts --format jsonl): a risk on a node, with its lens. */

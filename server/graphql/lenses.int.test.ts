@@ -73,7 +73,7 @@ const LENS = `query($id: ID!) { lens(id: $id) {
   timeline { time kind node target text }
   notes { id target targetKind text author createdAt updatedAt version editedBy movedFrom }
   audit { id target targetKind at actor action before after }
-  truncated { nodes timeline audit }
+  truncated { nodes edges timeline audit }
 } }`;
 const NODE = `query($key: ID!) { node(key: $key) {
   node { ${NODE_FIELDS} }
@@ -237,7 +237,7 @@ describe('lenses', () => {
         risks: Array<{ node: string; score: number; firstSeen: string | null }>;
         timeline: Array<{ time: string; kind: string }>;
         audit: Array<{ action: string; at: string }>;
-        truncated: { nodes: boolean };
+        truncated: { nodes: boolean; edges: boolean; timeline: boolean; audit: boolean };
       };
     }>((await h.gql(LENS, { id: eng }, { cookie: viewer.cookie })).body).lens;
     expect(d.lens.id).toBe(eng);
@@ -251,7 +251,8 @@ describe('lenses', () => {
     expect(d.edges.length).toBeGreaterThan(0);
     expect(d.timeline.length).toBeGreaterThan(0);
     expect(d.timeline[0]!.time).toMatch(/Z$/);
-    expect(d.truncated.nodes).toBe(false);
+    expect(Object.keys(d.truncated).sort()).toEqual(['audit', 'edges', 'nodes', 'timeline']);
+    expect(d.truncated).toMatchObject({ nodes: false, edges: false });
 
     const none = await h.gql(LENS, { id: 'eng:doesnotexist' }, { cookie: viewer.cookie });
     expect(none.body).toEqual({ data: { lens: null } });

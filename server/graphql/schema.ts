@@ -327,7 +327,10 @@ export const typeDefs = /* GraphQL */ `
   }
 
   type Truncation {
+    "The scope was cut at the page's node cap (risky nodes first, then by key)."
     nodes: Boolean!
+    "The edges among the nodes shown were cut at the page's edge cap; kept first: more risky ends, then the process tree (PARENT_OF), then by kind and keys."
+    edges: Boolean!
     timeline: Boolean!
     audit: Boolean!
   }
