@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { benchApiLatency, type ApiLatencyResult } from './api-latency';
 import { benchE2e, type E2eResult } from './e2e';
+import { benchHostile, type HostileResult } from './hostile';
 import { BENCHMARKS, parseArgs, USAGE, type BenchArgs, type BenchName } from './lib/args';
 import { REPO_ROOT, SYSMON_DIR, assertDataPresent } from './lib/data';
 import { loadavg, machineInfo } from './lib/machine';
@@ -119,6 +120,16 @@ async function runOne(name: BenchName, a: BenchArgs): Promise<unknown> {
         log,
         onStack: register,
       });
+    case 'hostile':
+      return benchHostile({
+        quick: a.quick,
+        workers: a.workers,
+        chunkRecords: a.chunkRecords,
+        sigma: a.sigma,
+        keep: a.keep,
+        log,
+        onStack: register,
+      });
   }
 }
 
@@ -136,6 +147,8 @@ function timeoutFor(name: BenchName, a: BenchArgs): number {
       return 150 * 60_000;
     case 'ui':
       return 40 * 60_000;
+    case 'hostile':
+      return (a.quick ? 30 : 120) * 60_000;
   }
 }
 
@@ -288,6 +301,57 @@ function printScale(r: ScaleResult): void {
   printRss(r.peakRss, r.cpuSeconds);
 }
 
+function printHostile(r: HostileResult): void {
+  const labels = Object.keys(r.inputs[0]?.memory ?? {}).filter((l) => l !== 'bench' && l !== 'neo4j');
+  const size = (b: number | null) =>
+    b === null ? null : b >= 2 ** 40 ? `${fmt(round(b / 2 ** 40, 1))} TiB` : b >= 2 ** 30 ? `${fmt(round(b / 2 ** 30, 2))} GiB` : `${fmt(round(b / 2 ** 20, 1))} MiB`;
+  const peak = (m: HostileResult['inputs'][number]['memory'][string] | undefined) => m?.hwmMb ?? m?.sampledMb ?? null;
+  stderr(
+    table(
+      `hostile: ${r.inputs.length} inputs, each uploaded alone and waited for; peak RSS MiB per process during each input ` +
+        `(${r.hwmReset ? 'VmHWM reset before each input' : 'VmHWM not resettable here: sampled VmRSS'}); good = accepted + skipped records around the bad ones`,
+      ['input', 'in', 'expands to', 'read', 'accepted', 'skipped', 'rejected', 'good kept', 'wall s', 'bench', 'bench +', ...labels],
+      r.inputs.map((i) => {
+        const b = i.memory.bench;
+        return [
+          i.name,
+          size(i.bytesIn),
+          size(i.expandsTo),
+          i.records.read,
+          i.records.accepted,
+          i.records.skipped,
+          i.records.rejected,
+          i.good.allKept === null ? 'n/a' : `${i.good.allKept ? 'yes' : 'NO'} ${i.good.kept}/${i.good.atLeast ? '>=' : ''}${i.good.expected}`,
+          round(i.wallMs / 1000, 1),
+          peak(b),
+          b && peak(b) !== null && b.beforeMb !== null ? round(peak(b)! - b.beforeMb, 1) : null,
+          ...labels.map((l) => peak(i.memory[l])),
+        ];
+      }),
+    ),
+  );
+  stderr('\n== first rejection reasons (record number: reason)');
+  for (const i of r.inputs) {
+    for (const x of i.firstRejections.slice(0, 3)) stderr(`${i.name.padEnd(20)} ${String(x.recordNo).padStart(6)}: ${x.reason.slice(0, 140)}`);
+  }
+  stderr(
+    table(
+      'highest per-input peak of the hostile inputs against the baseline (MiB)',
+      ['process', 'baseline', 'hostile max', 'input', 'over baseline', 'after start-up'],
+      Object.entries(r.summary.overBaselineMb).map(([k, v]) => [k, v.baselineMb, v.maxHostileMb, v.input, v.overMb, r.startupHwmMb[k] ?? null]),
+    ),
+  );
+  const after = r.summary.afterUpload;
+  stderr(
+    `good records all kept: ${r.summary.allGoodKept}; rejections as expected: ${r.summary.allRejectedAsExpected}; failed chunks: ${r.summary.failedChunks}; ` +
+      `good upload after the hostile ones went through: ${after.wentThrough} (${fmt(after.wallMs)} ms; before them ${fmt(after.wallMsBefore)} ms)`,
+  );
+  for (const i of r.inputs) {
+    if (i.ingestError) stderr(`warning: ${i.name}: ingest failed: ${i.ingestError}`);
+    if (i.uploadError && i.uploadError !== i.ingestError) stderr(`warning: ${i.name}: upload error: ${i.uploadError}`);
+  }
+}
+
 async function main(): Promise<number> {
   let a: BenchArgs;
   try {
@@ -321,6 +385,7 @@ async function main(): Promise<number> {
       if (name === 'scale') printScale(r as ScaleResult);
       if (name === 'api') printApi(r as ApiLatencyResult);
       if (name === 'ui') printUi(r as UiResult);
+      if (name === 'hostile') printHostile(r as HostileResult);
     } catch (err) {
       failures++;
       const e = err as Error;

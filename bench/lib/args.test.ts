@@ -35,6 +35,12 @@ describe('bench arguments', () => {
     expect(a.workers).toEqual(['parse,identify', 'merge,analyze,engage']);
   });
 
+  it('runs hostile only on request, with the others in canonical order', () => {
+    expect(parseArgs([]).only).not.toContain('hostile');
+    expect(parseArgs(['--only', 'hostile,parse', '--quick']).only).toEqual(['parse', 'hostile']);
+    expect(parseArgs(['--only=hostile']).only).toEqual(['hostile']);
+  });
+
   it('rejects unknown benchmarks and options', () => {
     expect(() => parseArgs(['--only', 'parse,nope'])).toThrow(/nope/);
     expect(() => parseArgs(['--fast'])).toThrow(/unknown option/);

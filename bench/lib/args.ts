@@ -1,11 +1,11 @@
 /** Command line of `npm run bench`. Pure: tested in args.test.ts. */
 import { STAGES } from '../../domain/stages';
 
-export const BENCHMARKS = ['parse', 'sigma', 'e2e', 'scale', 'api', 'ui'] as const;
+export const BENCHMARKS = ['parse', 'sigma', 'e2e', 'scale', 'api', 'ui', 'hostile'] as const;
 export type BenchName = (typeof BENCHMARKS)[number];
 /**
  * What a plain `npm run bench` runs (scale and api build 1M-event / 1M-node graphs; ui builds the web app
- * and drives a browser: only on request).
+ * and drives a browser; hostile writes and reads inputs of hundreds of MiB and GiB of gzip: only on request).
  */
 export const DEFAULT_BENCHMARKS: readonly BenchName[] = ['parse', 'sigma', 'e2e'];
 
@@ -34,11 +34,13 @@ export interface BenchArgs {
 export const USAGE = `npm run bench -- [options]
 
   --only LIST          benchmarks to run, comma-separated: ${BENCHMARKS.join(', ')}
-                       (default: ${DEFAULT_BENCHMARKS.join(', ')}; scale, api and ui only on request)
+                       (default: ${DEFAULT_BENCHMARKS.join(', ')}; scale, api, ui and hostile only on request;
+                       hostile: 200 MiB lines, 1M-deep JSON, billion laughs, GiB gzip bombs, broken EVTX
+                       through the pipeline, peak RSS per process and input; quick: 16 MiB / 512 MiB)
   --quick              smaller inputs and fewer runs: a smoke run of the harness
   --runs N             measured runs of the CPU-bound benchmarks (default 5, quick 2); median reported
   --warmup N           unmeasured runs first (default 1); e2e: 0 skips its warm-up pass of the file
-  --workers N          worker processes per stage for e2e/scale, as npm start runs them (default 1)
+  --workers N          worker processes per stage for e2e/scale/hostile, as npm start runs them (default 1)
   --worker-stages S    explicit layout instead: one process per ';'-separated group,
                        e.g. "parse,identify;merge,analyze,engage"
   --chunk-records N    raw records per ingested chunk (default 2000, as LENSGRAPH_CHUNK_RECORDS)

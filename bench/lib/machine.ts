@@ -58,6 +58,19 @@ export function rssMb(pid: number): number | null {
   return kb === null ? null : round(kb / 1024, 1);
 }
 
+/**
+ * Resets the peak resident set (VmHWM) of a process we own to its current RSS (Linux >= 4.0: "5" into
+ * /proc/<pid>/clear_refs), so that the next VmHWM read is the peak since this call. False where refused.
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 let ticks: number | undefined;
 function clockTicks(): number {
   if (ticks === undefined) {
