@@ -4,16 +4,19 @@
  *
  * Each stage talks to Redis over its own connections, logged in as that stage's ACL user when
  * LENSGRAPH_REDIS_USERS gives one (lib/redis-acl.ts, docs/security.md); with only REDIS_URL every stage
- * shares it. Stages that need Neo4j pause while it is down instead of spending their jobs' attempts.
+ * shares it. Stages that need Neo4j pause while it is down instead of spending their jobs' attempts; a
+ * process running only stages that do not (parse, identify: NEO4J_STAGES) needs no Neo4j settings and opens
+ * no driver.
  */
 import type { Redis } from 'ioredis';
 import { AppError } from '../domain/errors';
-import { STAGES, type StageName } from '../domain/stages';
-import { config, ConfigError, redisUrlFor, serviceSettings } from '../lib/config';
+import type { StageName } from '../domain/stages';
+import { config, ConfigError, workerSettings } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { GraphGateway } from '../lib/neo4j';
 import { createRedis } from '../lib/redis';
 import { loadAnalyzerHost, type RunningHost } from './analyzers/host';
+import { ensureEngagementSchema } from './engagement/repository';
 import { ensureGraphSchema } from './merge';
 import { StageRunner, type StageDefinition } from './runner';
 import { loadRules } from './sigma';
@@ -27,9 +30,10 @@ const log = createLogger({ proc: 'workers' });
 
 async function main(): Promise<void> {
   const cfg = config();
-  let services;
+  let settings;
   try {
-    services = serviceSettings(cfg);
+    // Neo4j's settings only when a stage here uses it: parse and identify run without any.
+    settings = workerSettings(cfg);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -37,30 +41,12 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const wanted = (cfg.LENSGRAPH_WORKER_STAGES ?? STAGES.join(','))
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const unknown = wanted.filter((s) => !(STAGES as readonly string[]).includes(s));
-  if (unknown.length > 0) {
-    console.error(`LENSGRAPH_WORKER_STAGES: unknown stage(s) ${unknown.join(', ')}; known: ${STAGES.join(', ')}`);
-    process.exit(2);
-  }
-  const stages = wanted as StageName[];
+  const { stages } = settings;
 
   // One pair of connections per distinct login: per stage with ACL users, one shared pair without.
   const pairs = new Map<string, { redis: Redis; connection: Redis }>();
   const connectionsFor = (stage: StageName) => {
-    let url: string;
-    try {
-      url = redisUrlFor(cfg, stage);
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        console.error(err.message);
-        process.exit(2);
-      }
-      throw err;
-    }
+    const url = settings.redisUrls[stage]!;
     let pair = pairs.get(url);
     if (!pair) {
       const name = cfg.LENSGRAPH_REDIS_USERS ? `lensgraph-${stage}` : 'lensgraph-workers';
@@ -85,11 +71,20 @@ async function main(): Promise<void> {
     return pair;
   };
   for (const stage of stages) connectionsFor(stage);
-  const gateway = new GraphGateway(services.neo4j);
-  const neo4jUp = () => gateway.ping();
+  // No driver at all without a stage that uses Neo4j (workerSettings gave no settings for one).
+  const gateway = settings.neo4j ? new GraphGateway(settings.neo4j) : null;
+  const graph = (): GraphGateway => {
+    if (!gateway) throw new Error('no Neo4j settings for a stage that uses Neo4j (see NEO4J_STAGES)');
+    return gateway;
+  };
+  const neo4jUp = () => graph().ping();
 
-  if (stages.includes('merge') || stages.includes('engage')) {
-    await retry(() => ensureGraphSchema(gateway), 'graph schema');
+  // Every constraint and index, before the first job. Creating one clears Neo4j's whole plan cache, and
+  // planning costs 0.2-1.5 s of CPU per statement: schema created lazily (engage's used to wait for its
+  // first batch) made every statement planned before it be planned again (docs/benchmarks.md, e2e).
+  if (stages.some((s) => s === 'merge' || s === 'analyze' || s === 'engage')) {
+    await retry(() => ensureGraphSchema(graph()), 'graph schema');
+    await retry(() => ensureEngagementSchema(graph(), (msg, f) => log.warn(msg, f)), 'engagement schema');
   }
 
   const defs: StageDefinition<unknown, unknown>[] = [];
@@ -110,10 +105,10 @@ async function main(): Promise<void> {
         break;
       }
       case 'merge':
-        defs.push({ ...createMergeStage(gateway), ready: neo4jUp } as StageDefinition<unknown, unknown>);
+        defs.push({ ...createMergeStage(graph()), ready: neo4jUp } as StageDefinition<unknown, unknown>);
         break;
       case 'analyze': {
-        const host = await loadAnalyzerHost(gateway, cfg.LENSGRAPH_ANALYZERS_DIR, log);
+        const host = await loadAnalyzerHost(graph(), cfg.LENSGRAPH_ANALYZERS_DIR, log);
         // The host skips an analyzer that throws (one bad analyzer must not stop the others). When they
         // failed because Neo4j went away, that would silently lose this update's analysis: retry instead.
         const guarded: AnalyzerHost = {
@@ -132,7 +127,7 @@ async function main(): Promise<void> {
         break;
       }
       case 'engage':
-        defs.push({ ...createEngageStage(gateway), ready: neo4jUp } as StageDefinition<unknown, unknown>);
+        defs.push({ ...createEngageStage(graph()), ready: neo4jUp } as StageDefinition<unknown, unknown>);
         break;
     }
   }
@@ -160,7 +155,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 30_000);
     force.unref();
     await Promise.allSettled(runners.map((r) => r.stop()));
-    await gateway.close().catch(() => undefined);
+    await gateway?.close().catch(() => undefined);
     for (const p of pairs.values()) {
       p.redis.disconnect();
       p.connection.disconnect();

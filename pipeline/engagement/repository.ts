@@ -16,6 +16,7 @@
  */
 import neo4j, { type ManagedTransaction } from 'neo4j-driver';
 import { z } from 'zod';
+import { AppError } from '../../domain/errors';
 import { NODE_KINDS, kindOfKey, type NodeKind } from '../../domain/model';
 import type { GraphGateway } from '../../lib/neo4j';
 import type { Direction, JoinOptions, Neighbour } from './join';
@@ -125,6 +126,8 @@ export function ensureEngagementSchema(gateway: GraphGateway, warn: (msg: string
         try {
           await gateway.schema(stmt);
         } catch (err) {
+          // Neo4j down (an AppError UNAVAILABLE): fail, so that the caller retries and nothing is cached.
+          if (err instanceof AppError && err.code === 'UNAVAILABLE') throw err;
           const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
           if (code.includes('AlreadyExists')) continue;
           warn('engagement schema statement failed', { stmt, err });

@@ -60,33 +60,26 @@ const edgeSpecs = (kind: EdgeKind) => EdgeKinds[kind].props as Record<string, Pr
 const LOCK_PROP = 'last_seen';
 
 /**
- * Merging `src` into `target` by the rules, writing only the properties whose value changes. Writing an
- * unchanged property still costs a property update in Neo4j, and most merges change one or two
- * (last_seen, count), so:
- *   1. `last_seen` is SET unconditionally: this takes the write lock on the entity BEFORE anything is
- *      read (Neo4j locks on write; reading first, e.g. in a WITH, would let two writers both read
- *      count = 1 and both write 2: a lost update);
- *   2. the new value of every other property is computed from the now locked entity (`v`);
- *   3. each is written only if it differs.
+ * Merging `src` into `target` by the rules:
+ *   1. `last_seen` is SET first: this takes the write lock on the entity BEFORE anything else is read
+ *      (Neo4j locks on write; reading first, e.g. in a WITH, would let two writers both read count = 1 and
+ *      both write 2: a lost update);
+ *   2. every other property is set in one map, each value computed by its rule from the now locked entity.
+ *      Neo4j's kernel records no change for a property set to the value it already has, so an unchanged
+ *      property costs no write and no index update; and a rule gives null only when both sides are null,
+ *      so the map never removes a property.
+ * One SET of a map literal, not a guarded SET per property: Neo4j plans each FOREACH as a sub-plan, and the
+ * statement of a kind with 30 properties took 2-3 times as long to plan (planning is most of the CPU a
+ * fresh Neo4j spends on the first batches).
  */
-export function mergeChanges(
-  target: string,
-  src: string,
-  specs: Record<string, PropSpec>,
-  carry: string[],
-): string {
+export function mergeChanges(target: string, src: string, specs: Record<string, PropSpec>): string {
   const lock = specs[LOCK_PROP];
   if (!lock) throw new Error(`merge: every kind needs ${LOCK_PROP}`);
   const names = Object.keys(specs).filter((p) => p !== LOCK_PROP);
-  const values = names.map((p) => ruleExpr(target, src, p, specs[p]!)).join(',\n    ');
-  const writes = names.map((p, i) => {
-    const t = `${target}.${ident(p)}`;
-    return `FOREACH (_ IN CASE WHEN v[${i}] <> ${t} OR (${t} IS NULL AND v[${i}] IS NOT NULL) THEN [1] ELSE [] END | SET ${t} = v[${i}])`;
-  });
+  const values = names.map((p) => `${ident(p)}: ${ruleExpr(target, src, p, specs[p]!)}`).join(',\n    ');
   return [
     `SET ${target}.${ident(LOCK_PROP)} = ${ruleExpr(target, src, LOCK_PROP, lock)}`,
-    `WITH ${[target, ...carry].join(', ')}, [\n    ${values}\n  ] AS v`,
-    ...writes,
+    ...(names.length > 0 ? [`SET ${target} += {\n    ${values}\n  }`] : []),
   ].join('\n');
 }
 
@@ -95,7 +88,7 @@ export function nodeMergeCypher(kind: NodeKind): string {
   return [
     'UNWIND $rows AS row',
     `MERGE (n:${ident(kind)} {key: row.key})`,
-    mergeChanges('n', 'row.props', nodeSpecs(kind), ['row']),
+    mergeChanges('n', 'row.props', nodeSpecs(kind)),
   ].join('\n');
 }
 
@@ -107,7 +100,7 @@ export function edgeMergeCypher(kind: EdgeKind): string {
     `MATCH (a:${ident(spec.from)} {key: row.from})`,
     `MATCH (b:${ident(spec.to)} {key: row.to})`,
     `MERGE (a)-[r:${ident(kind)}]->(b)`,
-    mergeChanges('r', 'row.props', edgeSpecs(kind), ['row']),
+    mergeChanges('r', 'row.props', edgeSpecs(kind)),
   ].join('\n');
 }
 
@@ -131,7 +124,7 @@ export function foldCypher(kind: NodeKind): FoldCypher {
   const rels: FoldCypher['rels'] = [];
   for (const edge of Object.keys(EdgeKinds) as EdgeKind[]) {
     const spec = EdgeKinds[edge];
-    const rules = mergeChanges('r2', 'p', edgeSpecs(edge), ['r', 'p']);
+    const rules = mergeChanges('r2', 'p', edgeSpecs(edge));
     if (spec.from === kind) {
       rels.push({
         edge,
@@ -175,7 +168,7 @@ export function foldCypher(kind: NodeKind): FoldCypher {
       `MATCH (old:${k} {key: al.from})`,
       `MERGE (new:${k} {key: al.to})`,
       'WITH new, properties(old) AS p',
-      mergeChanges('new', 'p', nodeSpecs(kind), ['p']),
+      mergeChanges('new', 'p', nodeSpecs(kind)),
     ].join('\n'),
     rels,
     remove: ['UNWIND $aliases AS al', `MATCH (old:${k} {key: al.from})`, 'DETACH DELETE old'].join('\n'),
