@@ -6,6 +6,7 @@ describe('parseConfig', () => {
   it('applies defaults', () => {
     const c = parseConfig({});
     expect(c.PORT).toBe(3000);
+    expect(c.HOST).toBe('127.0.0.1');
     expect(c.LENSGRAPH_QUEUE_PREFIX).toBe('lg');
     expect(c.sigmaDirs).toEqual([]);
   });
@@ -21,6 +22,13 @@ describe('parseConfig', () => {
       expect(msg).toContain('NEO4J_URI');
       expect(msg).toContain('LENSGRAPH_ADMIN_PASSWORD');
     }
+  });
+
+  it('takes an address or host name for HOST, nothing else', () => {
+    expect(parseConfig({ HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
+    expect(parseConfig({ HOST: '::1' }).HOST).toBe('::1');
+    expect(parseConfig({ HOST: 'lensgraph.example.org' }).HOST).toBe('lensgraph.example.org');
+    expect(() => parseConfig({ HOST: '127.0.0.1 --inspect' })).toThrow(/HOST: must be an IP address or a host name/);
   });
 
   it('refuses unknown LENSGRAPH_ keys (typos)', () => {

@@ -83,7 +83,10 @@ const neo4jUri = z
 
 export const ConfigSchema = z.object({
   PORT: port.default(3000),
-  HOST: z.string().default('127.0.0.1'),
+  HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.:-]{1,253}$/, 'must be an IP address or a host name')
+    .default('127.0.0.1'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   REDIS_URL: redisUrl.optional(),
   REDIS_PASSWORD: optionalNonEmpty,

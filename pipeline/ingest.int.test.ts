@@ -162,4 +162,14 @@ describe('Ingester: upload-wide clock offsets from files and streams', () => {
     expect(p!.error).toBe('input failed after 0 records: The upload is too large.');
     expect(await parseQueue.getJob(successorJobId('parse', [chunkId(p!.id, 0)]))).toBeUndefined();
   });
+
+  it('refuses a replay tag the parse stage would refuse, before anything is stored', async () => {
+    const file = path.join(tmp, 'replay.jsonl');
+    await writeFile(file, blockOrdered('REPLAY-PC', 2));
+    const before = await ingester.uploads.list(100);
+    await expect(ingester.ingestFile(file, { replay: 'not-a-tag' })).rejects.toThrow(
+      'replay tag "not-a-tag": must be 1-16 letters or digits',
+    );
+    expect(await ingester.uploads.list(100)).toEqual(before);
+  });
 });

@@ -28,7 +28,7 @@ import {
   type ByteStream,
   type ReadItem,
 } from './parsers';
-import type { ClockOffsetMap, RawChunk, RawItem } from './payloads';
+import { ReplayTag, type ClockOffsetMap, type RawChunk, type RawItem } from './payloads';
 import { jobOptions, successorJobId } from './runner';
 import { learnUploadOffsets } from './stages/parse/clock-offset';
 
@@ -77,6 +77,10 @@ export class Ingester {
     path: string,
     opts: { name?: string; user?: string; replay?: string; onProgress?: (p: IngestProgress) => void } = {},
   ) {
+    // Refused here, before anything is stored: the parse stage would fail every chunk of the upload.
+    if (opts.replay !== undefined && !ReplayTag.safeParse(opts.replay).success) {
+      throw new Error(`replay tag ${JSON.stringify(opts.replay)}: must be 1-16 letters or digits`);
+    }
     // A file is read twice as it is; one changed between the passes gets offsets from its earlier content.
     return this.ingest((cut) => cut(() => readRecords(path)), {
       name: opts.name ?? path,

@@ -43,6 +43,9 @@ export const ClockOffsetMap = z
   });
 export type ClockOffsetMap = z.infer<typeof ClockOffsetMap>;
 
+/** A replay tag: letters and digits, at most 16 (it becomes part of host names and keys). */
+export const ReplayTag = z.string().regex(/^[A-Za-z0-9]{1,16}$/, 'a replay tag is 1-16 letters or digits');
+
 /** parse <- ingest */
 export const RawChunk = z.object({
   chunk: ChunkId,
@@ -55,7 +58,7 @@ export const RawChunk = z.object({
    */
   digest: Digest,
   /** Replay the events under renamed hosts and remapped GUIDs (tests, benchmarks): see parse/replay.ts. */
-  replay: z.string().regex(/^[A-Za-z0-9]{1,16}$/).optional(),
+  replay: ReplayTag.optional(),
   /**
    * The upload's clock offsets, the same in every chunk of an upload and part of the digest. Absent when
    * the upload showed none (and in payloads of older ingesters): the parse stage then learns from the chunk.

@@ -209,14 +209,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       const nextBin = path.join(ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
       const web = await startChild(
         'web',
-        [process.execPath, nextBin, 'start', '-H', '127.0.0.1', '-p', String(port)],
+        [process.execPath, nextBin, 'start', '-H', cfg.HOST, '-p', String(port)],
         { ...env, ...webRedisEnv, PORT: String(port), NODE_ENV: 'production' },
         /Ready in|started server on|Local:/,
         log,
         120_000,
       );
       cleanups.push(() => stopChild(web));
-      baseUrl = `http://127.0.0.1:${port}`;
+      // Bound to every interface (HOST=0.0.0.0 or ::): reach it, and show it, on the loopback address.
+      const reach = cfg.HOST === '0.0.0.0' || cfg.HOST === '::' ? '127.0.0.1' : cfg.HOST;
+      baseUrl = `http://${reach.includes(':') ? `[${reach}]` : reach}:${port}`;
       await waitForHttp(`${baseUrl}/login`, 60_000);
     }
 

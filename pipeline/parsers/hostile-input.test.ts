@@ -267,7 +267,7 @@ describe('broken EVTX', () => {
     const s = await readFile(copy, { keepUnsupported: true });
     const intact = await readFile(sample, { keepUnsupported: true });
     expect(s.rejected).toEqual([
-      expect.objectContaining({ reason: 'broken EVTX chunk 1: bad chunk signature, its records are lost' }),
+      expect.objectContaining({ reason: 'broken EVTX chunk: chunk 1 has a bad signature, its records are lost' }),
     ]);
     expect(s.events.length).toBeLessThan(intact.events.length);
     expect(s.events.length).toBeGreaterThan(intact.events.length / 2);
@@ -282,7 +282,7 @@ describe('broken EVTX', () => {
     const intact = await readFile(sample, { keepUnsupported: true });
     expect(s.rejected.length).toBeGreaterThan(0);
     for (const r of s.rejected)
-      expect(r.reason).toMatch(/^broken EVTX chunk 0: EventRecordID \d+ unreadable \(corrupt data\)$/);
+      expect(r.reason).toMatch(/^broken EVTX chunk: EventRecordID \d+ in chunk 0 unreadable \(corrupt data\)$/);
     // The reader resynchronises after the damage: every record is an event or a rejection.
     expect(s.events.length + s.rejected.length).toBe(intact.events.length);
     expect(s.events.slice(-500)).toEqual(intact.events.slice(-500));

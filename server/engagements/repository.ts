@@ -280,6 +280,12 @@ const ExportLens = z
   .nullable()
   .catch(null);
 
+/**
+ * The order in which a lens's scope is shown, and cut at the page's node cap: risky nodes first, then by
+ * key. The timeline reads its nodes in the same order, so a cut scope's timeline covers the nodes shown.
+ */
+const SHOWN_ORDER = "CASE s.role WHEN 'risky' THEN 0 ELSE 1 END, n.key";
+
 export class EngagementRepository {
   constructor(private readonly gateway: GraphGateway) {}
 
@@ -335,7 +341,7 @@ export class EngagementRepository {
     }>(
       'engagement.scope-nodes',
       `MATCH (:Lens {key: $id})-[s:SCOPE]->(n)
-       WITH s, n ORDER BY CASE s.role WHEN 'risky' THEN 0 ELSE 1 END, n.key
+       WITH s, n ORDER BY ${SHOWN_ORDER}
        LIMIT $limit
        RETURN n.key AS key, labels(n) AS labels, s.role AS role, s.added_by AS addedBy, s.added_at AS addedAt,
               properties(n) AS props, [(n)-[:HAS_RISK]->(r:Risk) | r.score] AS scores`,
@@ -440,10 +446,12 @@ export class EngagementRepository {
       terminated: unknown;
     }>(
       'engagement.timeline-processes',
-      `MATCH (:Lens {key: $id})-[:SCOPE]->(p:Process)
+      `MATCH (:Lens {key: $id})-[s:SCOPE]->(n)
+       WITH s, n ORDER BY ${SHOWN_ORDER}
+       LIMIT $nodeLimit
+       WITH n AS p WHERE p:Process
        RETURN p.key AS key, p.image AS image, p.pid AS pid, p.command_line AS cmd, p.user AS user,
-              p.create_time AS created, p.terminate_time AS terminated
-       LIMIT $nodeLimit`,
+              p.create_time AS created, p.terminate_time AS terminated`,
       { id, nodeLimit: int(nodeLimit) },
     );
     const edges = await this.gateway.query<{
@@ -460,8 +468,9 @@ export class EngagementRepository {
       count: unknown;
     }>(
       'engagement.timeline-edges',
-      `MATCH (l:Lens {key: $id})-[:SCOPE]->(a)
-       WITH l, a LIMIT $nodeLimit
+      `MATCH (l:Lens {key: $id})-[s:SCOPE]->(a)
+       WITH l, s, a ORDER BY ${SHOWN_ORDER.replace('n.key', 'a.key')}
+       LIMIT $nodeLimit
        CALL (l, a) {
          MATCH (a)-[r]->(b) WHERE type(r) IN $kinds
          WITH r, b ORDER BY r.first_seen LIMIT $perNode

@@ -167,6 +167,10 @@ describe('lens page limits', () => {
     expect(cut.edges).toEqual(full.edges.filter((e) => shown.has(e.from) && shown.has(e.to)));
     expect(cut.edges.length).toBeGreaterThan(0);
     expect(cut.truncated.edges).toBe(false);
+    // The timeline covers the nodes shown, not an arbitrary part of the scope.
+    expect(full.timeline.some((e) => !shown.has(e.node))).toBe(true);
+    expect(cut.timeline.length).toBeGreaterThan(0);
+    expect(cut.timeline.filter((e) => !shown.has(e.node))).toEqual([]);
     const exact = await new EngagementService({ gateway, limits: { nodes: full.nodes.length } }).getLens(viewer, eng);
     expect(exact.truncated.nodes).toBe(false);
     expect(exact.nodes).toHaveLength(full.nodes.length);

@@ -107,7 +107,7 @@ export class EvtxFramer implements ByteFramer {
       if (isAllZero(buf, valid)) return;
       out.push({
         recordNo: ++this.ordinal,
-        rejected: `broken EVTX chunk ${chunkNo}: bad chunk signature, its records are lost`,
+        rejected: `broken EVTX chunk: chunk ${chunkNo} has a bad signature, its records are lost`,
         firstBytes: safeFirstBytes(buf.subarray(0, 64)),
       });
       return;
@@ -115,7 +115,8 @@ export class EvtxFramer implements ByteFramer {
     const reader = new BinaryReader(buf);
     const header = new ChunkHeader(reader, 0);
     const truncated = valid < CHUNK_SIZE;
-    const where = `EVTX chunk ${chunkNo}`;
+    // The chunk number goes in the detail: the category before the colon stays the same for counting.
+    const where = `chunk ${chunkNo}`;
     // Record numbers tell how many records a damaged stretch held, so each lost record is reported.
     let first = header.logFirstRecordNumber();
     const last = header.logLastRecordNumber();
@@ -143,7 +144,7 @@ export class EvtxFramer implements ByteFramer {
       }
       const num = rec.recordNum();
       if (expect >= 0n && num > expect && num <= last) {
-        lost(expect, num - 1n, `broken ${where}: EventRecordID # unreadable (corrupt data)`);
+        lost(expect, num - 1n, `broken EVTX chunk: EventRecordID # in ${where} unreadable (corrupt data)`);
       }
       if (expect >= 0n && num >= expect) expect = num + 1n;
       this.readRecord(rec, where, out);
@@ -154,8 +155,8 @@ export class EvtxFramer implements ByteFramer {
         expect,
         last,
         truncated && !damaged
-          ? `truncated EVTX: EventRecordID # (${where}) is past the end of the file`
-          : `broken ${where}: EventRecordID # unreadable (corrupt data${truncated ? ', truncated file' : ''})`,
+          ? `truncated EVTX: EventRecordID # (EVTX ${where}) is past the end of the file`
+          : `broken EVTX chunk: EventRecordID # in ${where} unreadable (corrupt data${truncated ? ', truncated file' : ''})`,
       );
     }
   }
@@ -202,7 +203,7 @@ export class EvtxFramer implements ByteFramer {
     } catch (err) {
       out.push({
         recordNo,
-        rejected: `broken ${where}: record cannot be rendered: ${errorMessage(err)}`,
+        rejected: `broken EVTX chunk: record in ${where} cannot be rendered: ${errorMessage(err)}`,
         firstBytes: '',
       });
       return;
