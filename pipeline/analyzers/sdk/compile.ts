@@ -3,13 +3,13 @@
  * the query was built); variable names are checked identifiers; every value is a parameter. The result is
  * a UNION of one branch per anchor variable, each starting from an index seek on the changed keys:
  *
- *   MATCH (child:Process) WHERE child.key IN $keys_Process
+ *   MATCH (child:Process) USING INDEX child:Process(key) WHERE child.key IN $keys_Process
  *   MATCH (parent:Process)-[:PARENT_OF]->(child)
  *   WHERE <filters>
  *   WITH parent, child LIMIT $limit
  *   RETURN parent {.*} AS parent, child {.*} AS child
  *   UNION
- *   MATCH (parent:Process) WHERE parent.key IN $keys_Process
+ *   MATCH (parent:Process) USING INDEX parent:Process(key) WHERE parent.key IN $keys_Process
  *   ...
  *
  * so a match is found when any anchored node of it changed, and the cost follows the update.
@@ -222,7 +222,10 @@ export function compileQuery(query: Query<never, never, never> | { spec: QuerySp
   ].join(', ');
   const branches = anchors.map((a) => {
     const labelled = new Set([a.var]);
-    const lines = [`MATCH (${a.var}:${a.kind}) WHERE ${a.var}.key IN $${a.param}`];
+    // The hint keeps the anchor an index seek whatever the statistics say: a plan made while the graph was
+    // still empty (as every analyzer's first one is) may otherwise scan the label, and Neo4j keeps a plan
+    // for minutes (min_replan_interval) while the label grows to tens of thousands of nodes.
+    const lines = [`MATCH (${a.var}:${a.kind}) USING INDEX ${a.var}:${a.kind}(key) WHERE ${a.var}.key IN $${a.param}`];
     const segs = segments(spec.hops, labelled, kinds);
     if (segs.length > 0) lines.push(`MATCH ${segs.join(', ')}${whereClause(conds, '')}`);
     else if (conds.length > 0) lines[0] += `\n  AND ${conds.join('\n  AND ')}`;
