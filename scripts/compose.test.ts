@@ -111,12 +111,28 @@ describe('docker-compose.yml', () => {
       expect(env.LENSGRAPH_QUEUE_PREFIX).toBe('${LENSGRAPH_QUEUE_PREFIX:-}');
       expect(env.REDIS_URL).toBe('redis://redis:6379');
     }
-    // The web app and the stages that use Neo4j keep its address, and its password from .env.
+    // The web app and the stages that use Neo4j keep its address. The web app reads .env (the first admin's
+    // password); the stages take only the Neo4j password from it, by name, with the shared settings.
     for (const name of ['web', ...NEO4J_STAGES]) {
       expect(doc.services[name]!.environment).toMatchObject({ NEO4J_URI: 'bolt://neo4j:7687', NEO4J_USER: 'neo4j' });
-      expect(envFiles(name)).toContain('.env');
       expect(Object.keys(doc.services[name]!.depends_on ?? {}).sort()).toEqual(['neo4j', 'redis']);
     }
+    expect(envFiles('web')).toContain('.env');
+    for (const name of NEO4J_STAGES) {
+      expect(envFiles(name)).toEqual([`./data/compose/${name}.env`]);
+      const env = doc.services[name]!.environment ?? {};
+      expect(env.NEO4J_PASSWORD).toBe('${NEO4J_PASSWORD:-}');
+      expect(Object.keys(env).filter((k) => /PASSWORD|AUTH/.test(k))).toEqual(['NEO4J_PASSWORD']);
+      expect(env.LENSGRAPH_QUEUE_PREFIX).toBe('${LENSGRAPH_QUEUE_PREFIX:-}');
+    }
+  });
+
+  it('gives Neo4j and Redis only their own secret, by name, and not the env file', () => {
+    expect(envFiles('neo4j')).toEqual([]);
+    expect(doc.services.neo4j!.environment?.NEO4J_AUTH).toBe('${NEO4J_AUTH:-}');
+    expect(Object.keys(doc.services.neo4j!.environment ?? {}).filter((k) => /PASSWORD|AUTH/.test(k))).toEqual(['NEO4J_AUTH']);
+    expect(envFiles('redis')).toEqual([]);
+    expect(doc.services.redis!.environment).toEqual({ REDIS_PASSWORD: '${REDIS_PASSWORD:-}' });
   });
 
   it.skipIf(!hasCompose)('resolves to no Neo4j variable and no Neo4j password for parse and identify (docker compose config)', () => {
@@ -132,6 +148,7 @@ describe('docker-compose.yml', () => {
           `NEO4J_AUTH=neo4j/${neo4jPassword}`,
           'NEO4J_URI=bolt://elsewhere:7687',
           'LENSGRAPH_QUEUE_PREFIX=acme',
+          'LENSGRAPH_ADMIN_PASSWORD=first-admin-0123456789',
           '',
         ].join('\n'),
       );
@@ -160,9 +177,18 @@ describe('docker-compose.yml', () => {
         expect(Object.keys(JSON.parse(env(name).LENSGRAPH_REDIS_USERS!) as object)).toEqual([name]);
       }
       for (const name of NEO4J_STAGES) {
-        // environment wins over the env file: the compose network's Neo4j, with the password from .env.
+        // The compose network's Neo4j (not .env's NEO4J_URI), with the password from .env, and nothing else
+        // secret of it: no Redis admin password, no Neo4j AUTH string, no first-admin password.
         expect(env(name)).toMatchObject({ NEO4J_URI: 'bolt://neo4j:7687', NEO4J_PASSWORD: neo4jPassword, LENSGRAPH_QUEUE_PREFIX: 'acme' });
+        expect(env(name).NEO4J_AUTH).toBeUndefined();
+        expect(JSON.stringify(resolved.services[name])).not.toContain('admin-password-0123456789');
+        expect(JSON.stringify(resolved.services[name])).not.toContain('first-admin-0123456789');
       }
+      expect(env('web').LENSGRAPH_ADMIN_PASSWORD).toBe('first-admin-0123456789');
+      expect(env('neo4j')).toMatchObject({ NEO4J_AUTH: `neo4j/${neo4jPassword}` });
+      for (const secret of ['admin-password-0123456789', 'first-admin-0123456789'])
+        expect(JSON.stringify(resolved.services.neo4j)).not.toContain(secret);
+      expect(env('redis')).toEqual({ REDIS_PASSWORD: 'admin-password-0123456789' });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -203,8 +229,9 @@ describe('docker-compose.yml', () => {
   });
 
   it('holds no secret: passwords come from the env file', () => {
-    expect(text).not.toMatch(/PASSWORD:\s*\S/);
-    expect(text).not.toMatch(/NEO4J_AUTH:\s*\S/);
+    // Only references to the env file's values (`KEY: ${NAME:-}`), never a value.
+    expect(text).not.toMatch(/^\s*[A-Z0-9_]*PASSWORD:\s*(?!\$\{[A-Z0-9_]+:-\}\s*$)\S/m);
+    expect(text).not.toMatch(/^\s*NEO4J_AUTH:\s*(?!\$\{NEO4J_AUTH:-\}\s*$)\S/m);
     expect(text).toContain('.env');
   });
 
