@@ -31,6 +31,16 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ HOST: '127.0.0.1 --inspect' })).toThrow(/HOST: must be an IP address or a host name/);
   });
 
+  it('limits uploads in progress per caller: 4 by default, a positive integer when set', () => {
+    expect(parseConfig({}).LENSGRAPH_MAX_CONCURRENT_UPLOADS).toBe(4);
+    expect(parseConfig({ LENSGRAPH_MAX_CONCURRENT_UPLOADS: '1' }).LENSGRAPH_MAX_CONCURRENT_UPLOADS).toBe(1);
+    for (const bad of ['0', '-2', '1.5', 'four', '100000']) {
+      expect(() => parseConfig({ LENSGRAPH_MAX_CONCURRENT_UPLOADS: bad }), bad).toThrow(
+        /LENSGRAPH_MAX_CONCURRENT_UPLOADS/,
+      );
+    }
+  });
+
   it('refuses unknown LENSGRAPH_ keys (typos)', () => {
     expect(() => parseConfig({ LENSGRAPH_SIGMA_DIR: 'x' })).toThrow(/LENSGRAPH_SIGMA_DIR: unknown setting/);
   });

@@ -115,6 +115,11 @@ export const ConfigSchema = z.object({
   /** Records per stored payload when an upload is cut. */
   LENSGRAPH_CHUNK_RECORDS: positiveInt.default(2000),
   /**
+   * Uploads to POST /api/ingest one caller (API token, or account for session uploads) may have in
+   * progress at once, across every web process (server/uploads/upload-slots.ts); one more gets 429.
+   */
+  LENSGRAPH_MAX_CONCURRENT_UPLOADS: positiveInt.max(1000).default(4),
+  /**
    * Per-role Redis logins (JSON object role -> URL), for a Redis with per-stage ACL users (docs/security.md).
    * Unset: every process uses REDIS_URL. Set: a worker runs only the stages that have a login here.
    */
@@ -207,6 +212,7 @@ export function describeConfig(c: Config): Record<string, string | number | bool
     // Roles only: the URLs hold passwords.
     LENSGRAPH_REDIS_USERS: c.LENSGRAPH_REDIS_USERS ? Object.keys(c.LENSGRAPH_REDIS_USERS).join(',') : undefined,
     LENSGRAPH_WORKER_LOCK_MS: c.LENSGRAPH_WORKER_LOCK_MS,
+    LENSGRAPH_MAX_CONCURRENT_UPLOADS: c.LENSGRAPH_MAX_CONCURRENT_UPLOADS,
   };
 }
 

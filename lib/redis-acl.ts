@@ -72,6 +72,11 @@ const STAGE_UPLOAD_COMMANDS = ['hset', 'expire', 'sadd', 'sismember'];
 const INGEST_UPLOAD_COMMANDS = ['hset', 'expire', 'zadd', 'hgetall', 'hvals', 'hlen', 'scard'];
 /** identify: sessions (pipeline/identity/redis-store.ts) and Sigma windows (pipeline/sigma/correlation-redis.ts). */
 const IDENTIFY_COMMANDS = ['hmget', 'hget', 'hset', 'pexpire', 'zscore', 'zadd', 'zremrangebyscore', 'zcard', 'hgetall', 'del'];
+/**
+ * Upload slots of /api/ingest (server/uploads/upload-slots.ts): its Lua scripts prune, count, take, renew
+ * and give back slots, reading Redis's clock. Granted on the slot keys only (a selector of the web user).
+ */
+const UPLOAD_SLOT_COMMANDS = ['zadd', 'zcard', 'zrem', 'zremrangebyscore', 'zscore', 'pexpire', 'time'];
 /** The web app: sessions, login limits, token uploads (server/auth), upload list, live updates, health. */
 const WEB_COMMANDS = [
   'get', 'set', 'del', 'mget', 'ttl', 'incr', 'expire', 'sadd', 'srem', 'smembers', 'sismember', 'zrevrange',
@@ -156,6 +161,8 @@ export function aclUserSpec(prefix: string, role: RedisRole): AclUserSpec {
       producer('parse'),
       // Job counts of every stage's queue: the script may only count, whatever it is asked to do.
       { keys: [`~${k.bullPrefix}:*`], commands: uniq([...SCRIPT_COMMANDS, ...BULL_COUNT_COMMANDS]) },
+      // Uploads in progress per caller (the concurrency limit of /api/ingest).
+      { keys: [`~${k.uploadSlots('*')}`], commands: uniq([...SCRIPT_COMMANDS, ...UPLOAD_SLOT_COMMANDS]) },
     ],
   };
 }

@@ -56,6 +56,11 @@ export function keys(prefix: string) {
     queueBase: (queue: string) => `${prefix}:q:${queue}`,
     /** Web sessions and login limits (server/auth/auth-keys.ts builds the names below it). */
     authBase: `${prefix}:auth`,
+    /**
+     * Sorted set: the uploads to /api/ingest one caller has in progress, slot id scored by its expiry (ms);
+     * `caller` is a digest (server/uploads/upload-slots.ts), never raw input.
+     */
+    uploadSlots: (caller: string) => `${prefix}:slots:${caller}`,
     /** Pub/sub channels of live updates (server/live/live-hub.ts): `<liveBase>:<topic>`. */
     liveBase: `${prefix}:live`,
   };

@@ -9,6 +9,7 @@ import type { Logger } from '../../lib/log';
 import { readRecordsFromStream } from '../../pipeline/parsers';
 import type { Role, Viewer } from '../auth/roles';
 import { createIngestHandler, type IngestSink } from './ingest-handler';
+import { tooManyUploads, uploadCaller, type UploadGate } from './upload-slots';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
@@ -37,7 +38,7 @@ function countingIngester(opts: { failFirst?: boolean } = {}) {
   return { sink, calls };
 }
 
-function handler(sink: IngestSink, maxBytes?: number, maxFiles?: number) {
+function handler(sink: IngestSink, maxBytes?: number, maxFiles?: number, slots?: UploadGate) {
   const remembered: string[] = [];
   const auth = {
     async authenticate(headers: Headers): Promise<Viewer | null> {
@@ -71,6 +72,7 @@ function handler(sink: IngestSink, maxBytes?: number, maxFiles?: number) {
     ingester: sink,
     ...(maxBytes ? { maxBytes } : {}),
     ...(maxFiles ? { maxFiles } : {}),
+    ...(slots ? { slots } : {}),
   });
   return { handle, remembered };
 }
@@ -93,6 +95,42 @@ function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
       else c.close();
     },
   });
+}
+
+/** Slots counted in memory (the Redis ones: ingest-slots.int.test.ts): `limit` per caller. */
+function memoryGate(limit: number) {
+  const held = new Map<string, number>();
+  const log: string[] = [];
+  const waiters: Array<{ entry: string; resolve: () => void }> = [];
+  const note = (entry: string) => {
+    log.push(entry);
+    for (const w of waiters.filter((x) => x.entry === entry)) w.resolve();
+  };
+  /** Resolves once `entry` is logged (at once if it already is). */
+  const logged = (entry: string) =>
+    new Promise<void>((resolve) => (log.includes(entry) ? resolve() : waiters.push({ entry, resolve })));
+  const gate: UploadGate = {
+    async acquire(viewer) {
+      const caller = uploadCaller(viewer);
+      const n = held.get(caller) ?? 0;
+      if (n >= limit) {
+        note(`refused ${viewer.username}`);
+        throw tooManyUploads(limit, 7);
+      }
+      held.set(caller, n + 1);
+      note(`acquire ${viewer.username}`);
+      let released = false;
+      return {
+        async release() {
+          if (released) return;
+          released = true;
+          held.set(caller, (held.get(caller) ?? 1) - 1);
+          note(`release ${viewer.username}`);
+        },
+      };
+    },
+  };
+  return { gate, held, log, logged };
 }
 
 function form(files: Array<[string, string | Uint8Array<ArrayBuffer>]>): FormData {
@@ -237,6 +275,65 @@ describe('POST /api/ingest', () => {
     expect(ok.status).toBe(202);
     expect(remembered).toEqual(['u1']);
     expect(calls[0]?.user).toBe('token:ci');
+  });
+
+  it('takes a slot per request before reading the body and gives it back however the request ends', async () => {
+    const { sink, calls } = countingIngester();
+    const { gate, held, log } = memoryGate(1);
+    const { handle } = handler(sink, 1000, undefined, gate);
+    expect((await handle(post(jsonl(2), session('analyst')))).status).toBe(202);
+    // A multipart request counts once, however many files it carries.
+    const multi = await handle(post(form([['a', jsonl(1)], ['b', jsonl(1)]]), session('analyst')));
+    expect(multi.status).toBe(202);
+    // Too large while streaming, and refused by the parser's caller (unsupported encoding): released too.
+    const enc = new TextEncoder();
+    const big = await handle(post(streamOf([enc.encode(jsonl(10)), enc.encode(jsonl(10))]), session('analyst')));
+    expect(big.status).toBe(413);
+    expect((await handle(post(jsonl(1), { ...session('analyst'), 'content-encoding': 'br' }))).status).toBe(415);
+    expect(log).toEqual(Array.from({ length: 4 }, () => ['acquire u-analyst', 'release u-analyst']).flat());
+    expect([...held.values()]).toEqual([0]);
+    expect(calls).toHaveLength(3);
+  });
+
+  it('answers 429 with Retry-After when the caller has no slot left, without reading the body', async () => {
+    const { sink, calls } = countingIngester();
+    const { gate, logged } = memoryGate(1);
+    const { handle } = handler(sink, undefined, undefined, gate);
+    // Hold the only slot of the ingest token: the one held request is still reading its body.
+    const enc = new TextEncoder();
+    let finish!: () => void;
+    const held = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(enc.encode(jsonl(1)));
+        finish = () => c.close();
+      },
+    });
+    const first = handle(post(held, { authorization: 'Bearer ingest' }));
+    await logged('acquire token:ci');
+
+    let pulled = false;
+    const refusedBody = new ReadableStream<Uint8Array>(
+      {
+        pull() {
+          pulled = true;
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const refused = await handle(post(refusedBody, { authorization: 'Bearer ingest' }));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('7');
+    expect(await refused.json()).toEqual({
+      error: { code: 'RATE_LIMITED', message: expect.stringContaining('At most 1 upload') },
+    });
+    expect(pulled).toBe(false);
+    // Another caller is not affected.
+    expect((await handle(post(jsonl(1), session('admin')))).status).toBe(202);
+
+    finish();
+    expect((await first).status).toBe(202);
+    expect((await handle(post(jsonl(1), { authorization: 'Bearer ingest' }))).status).toBe(202);
+    expect(calls.map((c) => c.user)).toEqual(['u-admin', 'token:ci', 'token:ci']);
   });
 
   it('answers other methods with 405', async () => {

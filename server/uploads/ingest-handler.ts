@@ -8,8 +8,16 @@
  * Bodies are streamed straight into the ingester (records cut into chunks in Redis, announced to the
  * parse stage): nothing holds a whole upload in memory. The answer comes once every chunk is enqueued:
  *   202 { uploads: [{ id, name, records, chunks }] }
- * Errors: { error: { code, message } } with 400, 401, 403, 413, 415, 503 or 500 (and `uploads` listing
+ * Errors: { error: { code, message } } with 400, 401, 403, 413, 415, 429, 503 or 500 (and `uploads` listing
  * any upload already created by the same request, e.g. the first files of a multipart body).
+ *
+ * Concurrency (issue #10): each caller (API token, or account for session uploads) may have at most
+ * LENSGRAPH_MAX_CONCURRENT_UPLOADS requests in progress across every web process (upload-slots.ts). A
+ * request takes one slot after authentication and before reading any of its body, and gives it back in
+ * `finally` (success, error, client gone); one more answers 429 RATE_LIMITED with Retry-After and creates
+ * nothing. A multipart request counts once, whatever its number of files: its files are read one after
+ * another, so it never reads more than one upload at a time, and refusing it up front (rather than at its
+ * second file) means a 429 never leaves half a form ingested.
  */
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
@@ -20,6 +28,7 @@ import { hasCsrfHeader, needsCsrfHeader } from '../auth/csrf';
 import { requirePermission, type Viewer } from '../auth/roles';
 import type { AuthService } from '../auth/auth-service';
 import type { UploadService } from './upload-service';
+import type { UploadGate } from './upload-slots';
 import {
   bodyKind,
   byteLimit,
@@ -27,6 +36,7 @@ import {
   declaredLength,
   defaultUploadName,
   errorAnswer,
+  errorHeaders,
   MAX_FILES_PER_REQUEST,
   MAX_UPLOAD_BYTES,
   tooLarge,
@@ -48,6 +58,11 @@ export interface IngestHandlerDeps {
     log: Logger;
   };
   ingester: IngestSink;
+  /**
+   * Uploads in progress per caller (upload-slots.ts `UploadSlots`; the route wires it). Without it
+   * uploads are not limited: unit tests and the in-process test harness.
+   */
+  slots?: UploadGate;
   maxBytes?: number;
   maxFiles?: number;
   now?: () => number;
@@ -173,22 +188,22 @@ export function createIngestHandler(deps: IngestHandlerDeps): (request: Request)
       const viewer = requirePermission(await deps.services.auth.authenticate(request.headers), 'ingest');
       const length = declaredLength(request.headers);
       if (length !== null && length > maxBytes) throw tooLarge(maxBytes);
-      const uploads =
-        bodyKind(request.headers) === 'multipart'
-          ? await multipart(request, viewer)
-          : await raw(request, viewer, url);
-      return json(202, { uploads });
+      const kind = bodyKind(request.headers);
+      // Before the first byte of the body is read: over the limit, nothing is read or created.
+      const slot = await deps.slots?.acquire(viewer);
+      try {
+        const uploads = kind === 'multipart' ? await multipart(request, viewer) : await raw(request, viewer, url);
+        return json(202, { uploads });
+      } finally {
+        await slot?.release();
+      }
     } catch (err) {
       const uploads = err instanceof PartialFailure ? err.uploads : [];
       const cause = err instanceof PartialFailure ? err.reason : err;
       const { status, body } = errorAnswer(cause);
       if (status >= 500) log.error('ingest failed', { err: cause });
       else log.info('ingest refused', { code: body.error.code, message: body.error.message });
-      return json(
-        status,
-        uploads.length > 0 ? { ...body, uploads } : body,
-        status === 401 ? { 'www-authenticate': 'Bearer' } : {},
-      );
+      return json(status, uploads.length > 0 ? { ...body, uploads } : body, errorHeaders(cause, status));
     }
   };
 }

@@ -123,6 +123,20 @@ export function errorAnswer(err: unknown): ErrorAnswer {
   return { status: 500, body: { error: { code: 'INTERNAL', message: ErrorCodes.INTERNAL } } };
 }
 
+/**
+ * Headers that go with an error answer: the scheme to authenticate with (401), and when to ask again
+ * (429, from the error's `retryAfterSeconds`).
+ */
+export function errorHeaders(err: unknown, status: number): Record<string, string> {
+  if (status === 401) return { 'www-authenticate': 'Bearer' };
+  if (status === 429) {
+    const after = err instanceof AppError ? err.details?.['retryAfterSeconds'] : undefined;
+    const seconds = typeof after === 'number' && Number.isFinite(after) ? Math.max(1, Math.ceil(after)) : 1;
+    return { 'retry-after': String(seconds) };
+  }
+  return {};
+}
+
 export function formatBytes(n: number): string {
   const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = n;

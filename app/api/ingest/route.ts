@@ -1,13 +1,15 @@
 /**
  * POST /api/ingest: telemetry over HTTP (raw body or multipart files), streamed into the pipeline.
  * The handler is server/uploads/ingest-handler.ts; this file wires it to the process's services and one
- * process-wide ingester (its BullMQ queue shares the web process's Redis connection).
+ * process-wide ingester (its BullMQ queue shares the web process's Redis connection), and the per-caller
+ * limit of uploads in progress (LENSGRAPH_MAX_CONCURRENT_UPLOADS, kept in Redis across web processes).
  */
 import { Ingester } from '../../../pipeline/ingest';
 import { config } from '../../../lib/config';
 import { services } from '../../../server/context';
 import { createIngestHandler } from '../../../server/uploads/ingest-handler';
 import { errorAnswer } from '../../../server/uploads/ingest-request';
+import { UploadSlots } from '../../../server/uploads/upload-slots';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -25,7 +27,13 @@ function handler(): (request: Request) => Promise<Response> {
     payloadTtlSeconds: cfg.LENSGRAPH_PAYLOAD_TTL_HOURS * 3600,
     chunkRecords: cfg.LENSGRAPH_CHUNK_RECORDS,
   }));
-  return createIngestHandler({ services: svc, ingester });
+  const slots = new UploadSlots(
+    svc.redis,
+    svc.settings.prefix,
+    { limit: cfg.LENSGRAPH_MAX_CONCURRENT_UPLOADS },
+    svc.log.child({ component: 'ingest' }),
+  );
+  return createIngestHandler({ services: svc, ingester, slots });
 }
 
 export async function POST(request: Request): Promise<Response> {
