@@ -162,8 +162,15 @@ describe('docker-compose.yml', () => {
       fs.mkdirSync(path.join(dir, 'data', 'compose'), { recursive: true });
       for (const [name, { content }] of Object.entries(generated))
         fs.writeFileSync(path.join(dir, 'data', 'compose', name), content);
+      // Compose takes ${NAME} from its own environment before .env: run it without ours (the test harness
+      // exports NEO4J_PASSWORD and the like for the integration tests).
+      const ownEnv = {
+        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(NEO4J_|REDIS_|LENSGRAPH_)/.test(k))),
+        NODE_ENV: process.env.NODE_ENV,
+      } as NodeJS.ProcessEnv;
       const out = execFileSync('docker', ['compose', '--project-directory', dir, 'config', '--format', 'json'], {
         cwd: dir,
+        env: ownEnv,
         encoding: 'utf8',
         timeout: 60_000,
       });
