@@ -22,6 +22,7 @@ import { newPayloadKey, PayloadStore } from '../lib/payload-store';
 import { keys } from '../lib/redis';
 import { Uploads, type UploadProgress } from '../lib/uploads';
 import {
+  byteChunks,
   isFramingRejection,
   readRecords,
   readRecordsFromStream,
@@ -271,33 +272,3 @@ export async function withSpooledStream<T>(
   }
 }
 
-/** The bytes of a Node or web stream; stopping early (a failed write) releases the stream. */
-async function* byteChunks(stream: ByteStream): AsyncGenerator<Uint8Array> {
-  if ('getReader' in stream && typeof stream.getReader === 'function') {
-    const reader = stream.getReader();
-    let done = false;
-    try {
-      for (;;) {
-        const r = await reader.read();
-        if (r.done) {
-          done = true;
-          return;
-        }
-        yield r.value;
-      }
-    } finally {
-      if (!done) await reader.cancel().catch(() => undefined);
-      reader.releaseLock();
-    }
-  }
-  const node = stream as NodeJS.ReadableStream;
-  try {
-    for await (const c of node as AsyncIterable<unknown>) {
-      if (typeof c === 'string') yield Buffer.from(c, 'utf8');
-      else if (c instanceof Uint8Array) yield c;
-    }
-  } finally {
-    const d = (node as { destroy?: () => void }).destroy;
-    if (typeof d === 'function') d.call(node);
-  }
-}

@@ -27,7 +27,7 @@ export {
   isFramingRejection,
 } from './types';
 export { normalizeRecord, normalizeRecords, parseRawRecord } from './normalize-record';
-export { readRecords, readRecordsFromStream, type ByteStream } from './read-records';
+export { byteChunks, readRecords, readRecordsFromStream, type ByteStream } from './read-records';
 export { listInputFiles, looksLikeTelemetry } from './list-input-files';
 export { expandOsqueryBatch } from './osquery';
 export { GENERIC_EVENT_IDS } from './generic-event';

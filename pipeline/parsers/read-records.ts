@@ -36,8 +36,12 @@ export async function* readRecordsFromStream(
   stream: ByteStream,
   opts?: ReadOptions & { name?: string },
 ): AsyncGenerator<ReadItem> {
-  const chunks = isWebStream(stream) ? webChunks(stream) : nodeChunks(stream);
-  yield* readItems(chunks, resolveReadOptions(opts), opts?.name ?? 'stream');
+  yield* readItems(byteChunks(stream), resolveReadOptions(opts), opts?.name ?? 'stream');
+}
+
+/** The bytes of a Node or web stream as Buffers; stopping early releases the stream (descriptor, socket). */
+export function byteChunks(stream: ByteStream): AsyncGenerator<Buffer> {
+  return isWebStream(stream) ? webChunks(stream) : nodeChunks(stream);
 }
 
 function isWebStream(s: ByteStream): s is ReadableStream<Uint8Array> {
