@@ -2,7 +2,8 @@
  * The one Neo4j gateway (ENGINEERING.md §6). It owns the driver; everything else goes through
  * `read` / `write` with an operation name (sent as transaction metadata, visible in Neo4j's query log),
  * parameters always separate from query text, sessions closed in `finally`, and Neo4j errors mapped to
- * domain errors. Transient errors and deadlocks are retried by the driver's managed transactions.
+ * domain errors. Transient errors and deadlocks are retried by the driver's managed transactions, and a
+ * transaction that read a node another one deleted meanwhile is run again here (see `concurrentlyDeleted`).
  */
 import neo4j, { type Driver, type ManagedTransaction, type QueryResult, type RecordShape } from 'neo4j-driver';
 import { AppError } from '../domain/errors';
@@ -33,24 +34,33 @@ export class GraphGateway {
   }
 
   async read<T>(operation: string, work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
-    const session = this.driver.session({ database: this.database, defaultAccessMode: neo4j.session.READ });
-    try {
-      return await session.executeRead(work, { metadata: { op: operation }, timeout: 60_000 });
-    } catch (err) {
-      throw mapNeo4jError(err, operation);
-    } finally {
-      await session.close();
-    }
+    return this.managed(operation, 'READ', work);
   }
 
   async write<T>(operation: string, work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
-    const session = this.driver.session({ database: this.database, defaultAccessMode: neo4j.session.WRITE });
-    try {
-      return await session.executeWrite(work, { metadata: { op: operation }, timeout: 120_000 });
-    } catch (err) {
-      throw mapNeo4jError(err, operation);
-    } finally {
-      await session.close();
+    return this.managed(operation, 'WRITE', work);
+  }
+
+  private async managed<T>(
+    operation: string,
+    mode: 'READ' | 'WRITE',
+    work: (tx: ManagedTransaction) => Promise<T>,
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const session = this.driver.session({ database: this.database, defaultAccessMode: neo4j.session[mode] });
+      try {
+        const config = { metadata: { op: operation }, timeout: mode === 'READ' ? 60_000 : 120_000 };
+        return await (mode === 'READ' ? session.executeRead(work, config) : session.executeWrite(work, config));
+      } catch (err) {
+        // The failed transaction changed nothing, so running it again is as safe as the driver's own retries.
+        if (attempt < CONCURRENT_DELETE_ATTEMPTS && concurrentlyDeleted(err)) {
+          await new Promise((r) => setTimeout(r, 10 * attempt + Math.random() * 20));
+          continue;
+        }
+        throw mapNeo4jError(err, operation);
+      } finally {
+        await session.close();
+      }
     }
   }
 
@@ -92,6 +102,25 @@ export class GraphGateway {
 
 export function rows<T extends RecordShape>(result: QueryResult<T>): T[] {
   return result.records.map((r) => r.toObject() as T);
+}
+
+const CONCURRENT_DELETE_ATTEMPTS = 5;
+
+/**
+ * Neo4j reads at read-committed isolation: a statement that found a node and then writes to it (links it,
+ * sets a property) after another transaction deleted it (merge folding a duplicate process into its alias,
+ * say) fails with EntityNotFound "Unable to load NODE". The driver does not retry that; run again, the
+ * statement simply no longer finds the node. "... has been deleted in this transaction" is the same code for a statement's own mistake, and
+ * is not retried.
+ */
+export function concurrentlyDeleted(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  return (
+    code === 'Neo.ClientError.Statement.EntityNotFound' &&
+    typeof message === 'string' &&
+    message.startsWith('Unable to load ')
+  );
 }
 
 function mapNeo4jError(err: unknown, operation: string): Error {
