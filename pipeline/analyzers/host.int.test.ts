@@ -1,7 +1,7 @@
 /**
  * The host against a real Neo4j: a pattern completed by a later update is found when that update
  * changes only part of it; keys of unrelated nodes find nothing; environment rarity counts what the
- * graph holds; every analyzer's query is valid Cypher for Neo4j.
+ * graph holds; every analyzer's query is valid Cypher for Neo4j; the row limit never hides a match.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NormalizedEvent } from '../../domain/event';
@@ -11,6 +11,7 @@ import { MemorySessionStore } from '../identity';
 import { ensureGraphSchema } from '../merge';
 import { gatewayFromEnv } from '../merge/test-support';
 import { createAnalyzerHost, loadAnalyzers } from './host';
+import { defineAnalyzer, match } from './sdk';
 import { GraphRarity } from './sdk/rarity';
 import { ingestEvents, keysOfGuids, newTag } from './test-support';
 
@@ -169,6 +170,58 @@ describe('analyzer host on a real graph', () => {
     ]);
     expect(beacon).toEqual({ count: 1, hosts: 1 });
     expect(other).toEqual({ count: 0, hosts: 0 });
+  });
+
+  it('does not let the row limit hide a match: a cut query is run again in halves', async () => {
+    const tag = newTag();
+    const hostName = `WS-${tag}`;
+    const store = new MemorySessionStore();
+    const t0 = Date.UTC(2024, 0, 2);
+    // 40 children of one parent in one update; the one that matters is created last. With a limit of 5 a
+    // single query returns 5 of the 40 rows, and which 5 is up to Neo4j.
+    const parent = guid(tag, 0);
+    const events = Array.from({ length: 40 }, (_, i) =>
+      creation(hostName, t0 + i, guid(tag, i + 1), i === 39 ? 'C:\\Users\\bob\\needle.exe' : CMD, parent, 'C:\\Windows\\explorer.exe'),
+    );
+    const changed = await ingestEvents(gateway, events, { store });
+    const seen: string[] = [];
+    const needle = defineAnalyzer({
+      id: 'needle-child',
+      title: 'needle',
+      techniques: [],
+      score: 50,
+      limit: 5,
+      query: match('Process', 'child').parent('child', 'parent').anchor('child'),
+      hits(m) {
+        seen.push(m.child.key);
+        return /needle\.exe$/.test(String(m.child.image)) ? { risky: [m.child], summary: 'needle' } : null;
+      },
+    });
+    const host = createAnalyzerHost(gateway, [needle], log);
+    const hits = await host.run(changed);
+    const keys = await keysOfGuids(gateway, [guid(tag, 40)]);
+    expect(hits.map((h) => h.riskyNodes)).toEqual([[keys.get(guid(tag, 40))]]);
+    // Every child was evaluated once, none twice, and nothing was reported cut.
+    expect(new Set(seen).size).toBe(40);
+    expect(seen).toHaveLength(40);
+    const stats = host.lastRun.stats[0]!;
+    expect(stats.truncated).toBe(0);
+    expect(stats.queries).toBeGreaterThan(8);
+
+    // One anchor node whose own matches exceed the limit stays cut, and says so: the parent's 40 children.
+    const byParent = defineAnalyzer({
+      id: 'children-of',
+      title: 'children',
+      techniques: [],
+      score: 10,
+      limit: 5,
+      query: match('Process', 'parent').child('parent', 'child').anchor('parent'),
+      hits: () => null,
+    });
+    const parentKey = (await keysOfGuids(gateway, [parent])).get(parent)!;
+    const one = createAnalyzerHost(gateway, [byParent], log);
+    await one.run([parentKey]);
+    expect(one.lastRun.stats[0]).toMatchObject({ truncated: 1, firstTruncated: parentKey, rows: 5, queries: 1 });
   });
 
   it('runs every built-in query on Neo4j without error', async () => {

@@ -104,6 +104,20 @@ export function createAnalyzerHost(
         });
       }
       const found = dedupeHits(hits);
+      if (stats.length > 0) {
+        // Which analyzers an update cost most: the first place to look when analysis falls behind.
+        const slowest = [...stats]
+          .sort((a, b) => b.ms - a.ms)
+          .slice(0, 5)
+          .map((s) => ({ id: s.id, ms: s.ms, queries: s.queries, rows: s.rows }));
+        log.info('analyzers ran', {
+          analyzers: stats.length,
+          queries: stats.reduce((n, s) => n + s.queries, 0),
+          keys: changedKeys.length,
+          truncated: stats.reduce((n, s) => n + s.truncated, 0),
+          slowest,
+        });
+      }
       // Follow-ups of this run's own hits (follow.ts); Sigma hits are followed by the stage through follow().
       const followed = await follow(found, failed);
       lastRun.stats = stats;

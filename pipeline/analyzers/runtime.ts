@@ -31,6 +31,10 @@ export interface AnalyzerRunStats {
   rowErrors: number;
   /** First row error, for the log. */
   firstError?: string;
+  /** Anchor nodes whose matches alone reached the row limit, so some of them were not seen. */
+  truncated: number;
+  /** The first of those, for the log. */
+  firstTruncated?: string;
 }
 
 /** Changed keys by node kind (keys without a known kind are dropped). */
@@ -96,7 +100,7 @@ export function checkRow(compiled: CompiledQuery, row: Record<string, unknown>):
   return out;
 }
 
-/** Identity of a match: the keys of its nodes (UNION already removed identical rows). */
+/** Identity of a match: the keys of its nodes (branches may return the same match: UNION ALL). */
 function signature(compiled: CompiledQuery, row: MatchRow): string {
   return compiled.columns
     .filter((c) => c.type === 'node')
@@ -125,9 +129,8 @@ async function execute(
 ): Promise<MatchRow[]> {
   const seen = new Set<string>();
   const out: MatchRow[] = [];
-  for (const params of paramSets(compiled, byKind, limit, deps.chunkSize ?? 2000)) {
-    const rows = await deps.gateway.query<Record<string, unknown>>(op, compiled.cypher, params);
-    if (stats) stats.queries++;
+  const anchorParams = [...new Set(compiled.anchors.map((a) => a.param))];
+  const take = (rows: readonly Record<string, unknown>[]): void => {
     for (const r of rows) {
       const row = checkRow(compiled, r);
       if (!row) {
@@ -142,6 +145,30 @@ async function execute(
       seen.add(sig);
       out.push(row);
     }
+  };
+  // A branch stops at `limit` rows, so a query that returned that many may have been cut, and the cut
+  // could drop the one match that matters (an attacker can flood a batch with look-alike events to push
+  // theirs out). Such keys are run again in halves until every part returns fewer rows than the limit;
+  // only a single anchor node that alone reaches the limit is left cut, and that is counted and logged.
+  const cover = async (params: Record<string, unknown>, param: string, keys: readonly string[]): Promise<void> => {
+    const rows = await deps.gateway.query<Record<string, unknown>>(op, compiled.cypher, { ...params, [param]: keys });
+    if (stats) stats.queries++;
+    take(rows);
+    if (rows.length < limit) return;
+    if (keys.length === 1) {
+      if (stats) {
+        stats.truncated++;
+        stats.firstTruncated ??= keys[0];
+      }
+      return;
+    }
+    const mid = keys.length >> 1;
+    await cover(params, param, keys.slice(0, mid));
+    await cover(params, param, keys.slice(mid));
+  };
+  for (const params of paramSets(compiled, byKind, limit, deps.chunkSize ?? 2000)) {
+    const param = anchorParams.find((p) => (params[p] as readonly string[]).length > 0);
+    if (param) await cover(params, param, params[param] as readonly string[]);
   }
   return out;
 }
@@ -158,7 +185,7 @@ export async function runAnalyzer(
   compiled: CompiledQuery = analyzer.compiled,
 ): Promise<{ hits: Hit[]; stats: AnalyzerRunStats }> {
   const t0 = Date.now();
-  const stats: AnalyzerRunStats = { id: analyzer.id, ms: 0, queries: 0, rows: 0, hits: 0, rowErrors: 0 };
+  const stats: AnalyzerRunStats = { id: analyzer.id, ms: 0, queries: 0, rows: 0, hits: 0, rowErrors: 0, truncated: 0 };
   const relevant = compiled.anchors.some((a) => (byKind.get(a.kind)?.length ?? 0) > 0);
   if (!relevant) return { hits: [], stats };
   const log = deps.log.child({ analyzer: analyzer.id });
@@ -212,6 +239,12 @@ export async function runAnalyzer(
   stats.ms = Date.now() - t0;
   if (stats.rowErrors > 0)
     log.warn('analyzer match errors', { errors: stats.rowErrors, first: stats.firstError });
+  if (stats.truncated > 0)
+    log.warn('analyzer row limit reached by single nodes; some of their matches were not evaluated', {
+      nodes: stats.truncated,
+      first: stats.firstTruncated,
+      limit: analyzer.limit,
+    });
   return { hits, stats };
 }
 

@@ -1,14 +1,14 @@
 /**
  * Query DSL -> parameterised Cypher. Labels and relationship types come only from the model (checked when
  * the query was built); variable names are checked identifiers; every value is a parameter. The result is
- * a UNION of one branch per anchor variable, each starting from an index seek on the changed keys:
+ * a UNION ALL of one branch per anchor variable, each starting from an index seek on the changed keys:
  *
  *   MATCH (child:Process) USING INDEX child:Process(key) WHERE child.key IN $keys_Process
  *   MATCH (parent:Process)-[:PARENT_OF]->(child)
  *   WHERE <filters>
  *   WITH parent, child LIMIT $limit
  *   RETURN parent {.*} AS parent, child {.*} AS child
- *   UNION
+ *   UNION ALL
  *   MATCH (parent:Process) USING INDEX parent:Process(key) WHERE parent.key IN $keys_Process
  *   ...
  *
@@ -233,5 +233,7 @@ export function compileQuery(query: Query<never, never, never> | { spec: QuerySp
     lines.push(`RETURN ${ret}`);
     return lines.join('\n');
   });
-  return { cypher: branches.join('\nUNION\n'), params: P.values, intParams: P.ints, anchors, columns };
+  // UNION ALL: the runner drops repeated matches itself, and needs the raw row count to tell whether a
+  // branch reached its limit (UNION's de-duplication could hide that).
+  return { cypher: branches.join('\nUNION ALL\n'), params: P.values, intParams: P.ints, anchors, columns };
 }
