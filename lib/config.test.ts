@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STAGES } from '../domain/stages';
 import { ConfigError, NEO4J_STAGES, parseConfig, withRedisPassword, workerSettings } from './config';
@@ -39,6 +42,19 @@ describe('parseConfig', () => {
         /LENSGRAPH_MAX_CONCURRENT_UPLOADS/,
       );
     }
+  });
+
+  it('spools uploads in the OS temp dir unless LENSGRAPH_SPOOL_DIR names an existing directory', () => {
+    expect(parseConfig({}).LENSGRAPH_SPOOL_DIR).toBeUndefined();
+    expect(parseConfig({ LENSGRAPH_SPOOL_DIR: os.tmpdir() }).LENSGRAPH_SPOOL_DIR).toBe(os.tmpdir());
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lg-config-')), 'a-file');
+    fs.writeFileSync(file, '');
+    for (const bad of [file, path.join(os.tmpdir(), `no-such-dir-${process.pid}`)]) {
+      expect(() => parseConfig({ LENSGRAPH_SPOOL_DIR: bad }), bad).toThrow(
+        /LENSGRAPH_SPOOL_DIR: must name an existing directory/,
+      );
+    }
+    fs.rmSync(path.dirname(file), { recursive: true });
   });
 
   it('refuses unknown LENSGRAPH_ keys (typos)', () => {

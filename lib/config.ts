@@ -3,6 +3,7 @@
  * with the variable's name; unknown LENSGRAPH_* keys are an error so that a typo never silently becomes a
  * default. Secrets are kept out of `describeConfig`.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { STAGES, type StageName } from '../domain/stages';
@@ -12,6 +13,14 @@ const PREFIX = 'LENSGRAPH_';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 const optionalNonEmpty = z
   .string()
   .optional()
@@ -120,6 +129,15 @@ export const ConfigSchema = z.object({
    */
   LENSGRAPH_MAX_CONCURRENT_UPLOADS: positiveInt.max(1000).default(4),
   /**
+   * Where the web process keeps an HTTP upload while it reads it twice (clock pre-pass, then chunks): one
+   * private file per upload (mode 0600), removed when the upload ends. Default: the OS temp directory.
+   * Needs room for the largest uploads in progress at once, as sent (compressed uploads stay compressed).
+   */
+  LENSGRAPH_SPOOL_DIR: optionalNonEmpty.refine(
+    (v) => v === undefined || isDirectory(v),
+    'must name an existing directory',
+  ),
+  /**
    * Per-role Redis logins (JSON object role -> URL), for a Redis with per-stage ACL users (docs/security.md).
    * Unset: every process uses REDIS_URL. Set: a worker runs only the stages that have a login here.
    */
@@ -213,6 +231,7 @@ export function describeConfig(c: Config): Record<string, string | number | bool
     LENSGRAPH_REDIS_USERS: c.LENSGRAPH_REDIS_USERS ? Object.keys(c.LENSGRAPH_REDIS_USERS).join(',') : undefined,
     LENSGRAPH_WORKER_LOCK_MS: c.LENSGRAPH_WORKER_LOCK_MS,
     LENSGRAPH_MAX_CONCURRENT_UPLOADS: c.LENSGRAPH_MAX_CONCURRENT_UPLOADS,
+    LENSGRAPH_SPOOL_DIR: c.LENSGRAPH_SPOOL_DIR,
   };
 }
 

@@ -26,6 +26,7 @@ function handler(): (request: Request) => Promise<Response> {
     prefix: svc.settings.prefix,
     payloadTtlSeconds: cfg.LENSGRAPH_PAYLOAD_TTL_HOURS * 3600,
     chunkRecords: cfg.LENSGRAPH_CHUNK_RECORDS,
+    ...(cfg.LENSGRAPH_SPOOL_DIR ? { spoolDir: cfg.LENSGRAPH_SPOOL_DIR } : {}),
   }));
   const slots = new UploadSlots(
     svc.redis,
