@@ -78,7 +78,7 @@ export function useEditNote(lensId: string) {
   });
 }
 
-/** Adds nodes to the lens's scope (role context), a few requests at a time. */
+/** Adds nodes to the lens's scope as context (nodes already in it keep their role), a few at a time. */
 export function useAddToLens(lensId: string) {
   const refresh = useRefresh(lensId);
   return useMutation({
@@ -86,7 +86,7 @@ export function useAddToLens(lensId: string) {
       const CONCURRENCY = 4;
       for (let i = 0; i < keys.length; i += CONCURRENCY) {
         await Promise.all(
-          keys.slice(i, i + CONCURRENCY).map((node) => gql(ADD_TO_LENS, { lens: lensId, node, role: 'context' })),
+          keys.slice(i, i + CONCURRENCY).map((node) => gql(ADD_TO_LENS, { lens: lensId, node })),
         );
       }
       return keys.length;

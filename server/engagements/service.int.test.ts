@@ -143,6 +143,17 @@ describe('scope edits', () => {
     const back = await service.getLens(alice, eng);
     expect(back.nodes.find((n) => n.key === k(REG))).toMatchObject({ role: 'risky', addedBy: bob.username });
     expect(back.lens.riskyCount).toBe(before.lens.riskyCount);
+    // Adding it again without a role (search, neighbours) keeps it risky and changes nothing ...
+    await service.addToScope(alice, { lens: eng, node: k(REG) });
+    const kept = await service.getLens(alice, eng);
+    expect(kept.nodes.find((n) => n.key === k(REG))).toMatchObject({ role: 'risky', addedBy: bob.username });
+    expect(kept.audit[0]).toEqual(back.audit[0]);
+    // ... only an explicit role changes it, and that is audited.
+    await service.addToScope(alice, { lens: eng, node: k(REG), role: 'context' });
+    const demoted = await service.getLens(alice, eng);
+    expect(demoted.nodes.find((n) => n.key === k(REG))).toMatchObject({ role: 'context' });
+    expect(demoted.audit[0]).toMatchObject({ action: 'scope.role', before: { role: 'risky' }, after: { role: 'context' } });
+    await service.addToScope(bob, { lens: eng, node: k(REG), role: 'risky' });
   });
 });
 

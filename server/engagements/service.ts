@@ -410,7 +410,10 @@ export class EngagementService {
     });
   }
 
-  /** Adds a node to the lens's scope (role `context` unless told), or changes its role. */
+  /**
+   * Adds a node to the lens's scope, or changes its role. Without a role a new node joins as context and a
+   * node already in the scope keeps its role: adding what the pipeline marked risky must not demote it.
+   */
   async addToScope(actor: Actor | null, input: AddToScopeInput): Promise<LensSummary> {
     const who = requireWork(actor);
     const q = parse(AddToScopeInput, input);
@@ -419,15 +422,16 @@ export class EngagementService {
       const cur = await this.lockLive(tx, q.lens, now);
       if (!(await this.repo.nodeExistsTx(tx, q.node))) throw new AppError('NOT_FOUND', `No node ${q.node}.`);
       const prev = await this.repo.scopeOf(tx, cur.id, q.node);
-      if (prev?.role === q.role) return cur;
+      const role = q.role ?? prev?.role ?? 'context';
+      if (prev?.role === role) return cur;
       await this.repo.clearExclusion(tx, cur.id, q.node);
-      await this.repo.setScope(tx, cur.id, q.node, q.role, who, now);
+      await this.repo.setScope(tx, cur.id, q.node, role, who, now);
       await this.audit(tx, now, {
         target: cur.id,
         actor: who,
         action: prev ? 'scope.role' : 'scope.add',
         before: { node: q.node, role: prev?.role ?? null },
-        after: { node: q.node, role: q.role },
+        after: { node: q.node, role },
       });
       await recomputeLenses(tx, [cur.id], now);
       return (await this.repo.lockLens(tx, cur.id, now))!;

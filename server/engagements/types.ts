@@ -86,7 +86,7 @@ export type SetTagsInput = z.input<typeof SetTagsInput>;
 export const ScopeRole = z.enum(['risky', 'context']);
 export type ScopeRole = z.infer<typeof ScopeRole>;
 export const AddToScopeInput = z
-  .object({ lens: LensId, node: NodeKey, role: ScopeRole.default('context') })
+  .object({ lens: LensId, node: NodeKey, role: ScopeRole.optional() })
   .strict();
 export type AddToScopeInput = z.input<typeof AddToScopeInput>;
 export const RemoveFromScopeInput = z.object({ lens: LensId, node: NodeKey }).strict();

@@ -393,7 +393,7 @@ export const resolvers = {
         await services.engagements.addToScope(viewer, {
           lens: lensId,
           node: nodeKey,
-          role: role === 'risky' ? 'risky' : 'context',
+          ...(role ? { role: role === 'risky' ? 'risky' : 'context' } : {}),
         }),
       ),
     removeFromLens: async (

@@ -487,8 +487,8 @@ export const typeDefs = /* GraphQL */ `
     addNote(lens: ID, node: ID, text: String!): Note!
     "Analyst or admin. The previous text is kept (noteHistory)."
     editNote(id: ID!, text: String!): Note!
-    "Analyst or admin."
-    addToLens(lens: ID!, node: ID!, role: ScopeRole = context): Lens!
+    "Analyst or admin. Without role, a new node joins as context and a node already in the lens keeps its role."
+    addToLens(lens: ID!, node: ID!, role: ScopeRole): Lens!
     "Analyst or admin."
     removeFromLens(lens: ID!, node: ID!): Lens!
   }
