@@ -24,6 +24,8 @@ export interface StageSpec {
   readonly batchMax: number;
   /** Parallel batches per worker process. */
   readonly concurrency: number;
+  /** Talks to Neo4j: only these stages get Neo4j settings and credentials (least privilege). */
+  readonly usesNeo4j: boolean;
 }
 
 export const StageRegistry: Record<StageName, StageSpec> = {
@@ -35,6 +37,7 @@ export const StageRegistry: Record<StageName, StageSpec> = {
     backoffMs: 1000,
     batchMax: 1,
     concurrency: 1,
+    usesNeo4j: false,
   },
   identify: {
     name: 'identify',
@@ -44,6 +47,7 @@ export const StageRegistry: Record<StageName, StageSpec> = {
     backoffMs: 1000,
     batchMax: 4,
     concurrency: 1,
+    usesNeo4j: false,
   },
   merge: {
     name: 'merge',
@@ -53,6 +57,7 @@ export const StageRegistry: Record<StageName, StageSpec> = {
     backoffMs: 1000,
     batchMax: 8,
     concurrency: 1,
+    usesNeo4j: true,
   },
   analyze: {
     name: 'analyze',
@@ -62,6 +67,7 @@ export const StageRegistry: Record<StageName, StageSpec> = {
     backoffMs: 1000,
     batchMax: 8,
     concurrency: 1,
+    usesNeo4j: true,
   },
   engage: {
     name: 'engage',
@@ -71,6 +77,7 @@ export const StageRegistry: Record<StageName, StageSpec> = {
     backoffMs: 1000,
     batchMax: 16,
     concurrency: 1,
+    usesNeo4j: true,
   },
 };
 

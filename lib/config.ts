@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { STAGES, type StageName } from '../domain/stages';
+import { STAGES, StageRegistry, type StageName } from '../domain/stages';
 import type { Neo4jSettings } from './neo4j';
 
 const PREFIX = 'LENSGRAPH_';
@@ -251,10 +251,11 @@ export function redisUrlFor(c: Config, role: RedisRole): string {
 }
 
 /**
- * The stages that talk to Neo4j. parse and identify work on stored payloads and Redis only, so a worker
- * process running just those needs no Neo4j settings, and docker-compose gives them none (least privilege).
+ * The stages that talk to Neo4j (StageRegistry's usesNeo4j). parse and identify work on stored payloads and
+ * Redis only, so a worker process running just those needs no Neo4j settings, and docker-compose gives them
+ * none (least privilege).
  */
-export const NEO4J_STAGES: readonly StageName[] = ['merge', 'analyze', 'engage'];
+export const NEO4J_STAGES: readonly StageName[] = STAGES.filter((s) => StageRegistry[s].usesNeo4j);
 
 export interface WorkerSettings {
   /** LENSGRAPH_WORKER_STAGES, in the order given, without repeats (default: every stage). */
