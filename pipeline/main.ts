@@ -10,14 +10,14 @@
  */
 import type { Redis } from 'ioredis';
 import { AppError } from '../domain/errors';
-import type { StageName } from '../domain/stages';
+import { StageRegistry, type StageName } from '../domain/stages';
 import { config, ConfigError, workerSettings } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { GraphGateway } from '../lib/neo4j';
 import { createRedis } from '../lib/redis';
 import { loadAnalyzerHost, type RunningHost } from './analyzers/host';
 import { ensureEngagementSchema } from './engagement/repository';
-import { ensureGraphSchema } from './merge';
+import { ensureGraphSchemaOnce } from './merge';
 import { StageRunner, type StageDefinition } from './runner';
 import { loadRules } from './sigma';
 import { createAnalyzeStage, type AnalyzerHost } from './stages/analyze/handler';
@@ -82,8 +82,9 @@ async function main(): Promise<void> {
   // Every constraint and index, before the first job. Creating one clears Neo4j's whole plan cache, and
   // planning costs 0.2-1.5 s of CPU per statement: schema created lazily (engage's used to wait for its
   // first batch) made every statement planned before it be planned again (docs/benchmarks.md, e2e).
-  if (stages.some((s) => s === 'merge' || s === 'analyze' || s === 'engage')) {
-    await retry(() => ensureGraphSchema(graph()), 'graph schema');
+  // Once per gateway: the merge writer then does not run the statements again at its first write.
+  if (stages.some((s) => StageRegistry[s].usesNeo4j)) {
+    await retry(() => ensureGraphSchemaOnce(graph()), 'graph schema');
     await retry(() => ensureEngagementSchema(graph(), (msg, f) => log.warn(msg, f)), 'engagement schema');
   }
 

@@ -1,6 +1,7 @@
 /** The Neo4j merge writer: schema, exactly-once coalesced writes by per-property merge rules, aliases. */
 export {
   ensureGraphSchema,
+  ensureGraphSchemaOnce,
   mergeSubgraphs,
   type MergeBatch,
   type MergeOptions,

@@ -95,7 +95,8 @@ export async function ensureGraphSchema(gateway: GraphGateway): Promise<void> {
   await gateway.schema('CALL db.awaitIndexes(300)');
 }
 
-function ensureSchemaOnce(gateway: GraphGateway): Promise<void> {
+/** ensureGraphSchema once per gateway (a failed attempt is forgotten, so the next call tries again). */
+export function ensureGraphSchemaOnce(gateway: GraphGateway): Promise<void> {
   let p = schemaReady.get(gateway);
   if (!p) {
     p = ensureGraphSchema(gateway);
@@ -165,7 +166,7 @@ export async function mergeSubgraphs(
     changedKeys: [],
   };
   if (batches.length === 0) return empty;
-  if (opts.ensureSchema !== false) await ensureSchemaOnce(gateway);
+  if (opts.ensureSchema !== false) await ensureGraphSchemaOnce(gateway);
   const size = Math.max(1, opts.chunkSize ?? 5000);
 
   return gateway.write('merge.subgraphs', async (tx) => {
