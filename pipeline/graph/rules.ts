@@ -95,7 +95,11 @@ export function edgeSpecs(kind: EdgeKind): Record<string, PropSpec> {
 }
 
 export function edgeId(e: { kind: string; from: string; to: string }): string {
-  return `${e.from}\u0000${e.kind}\u0000${e.to}`;
+  return edgeIdOf(e.kind, e.from, e.to);
+}
+
+function edgeIdOf(kind: string, from: string, to: string): string {
+  return `${from}\u0000${kind}\u0000${to}`;
 }
 
 /**
@@ -113,29 +117,34 @@ export class GraphAccumulator {
   }
 
   addNode(node: GraphNode): void {
-    const specs = nodeSpecs(node.kind);
-    const cur = this.nodes.get(node.key);
+    this.addNodeParts(node.kind, node.key, node.props);
+  }
+
+  /** addNode without a node object to build first (identity resolution calls this per process reference). */
+  addNodeParts(kind: NodeKind, key: string, props: Props): void {
+    const specs = nodeSpecs(kind);
+    const cur = this.nodes.get(key);
     if (!cur) {
-      this.nodes.set(node.key, { kind: node.kind, key: node.key, props: this.clean(specs, node.props) });
+      this.nodes.set(key, { kind, key, props: this.clean(specs, props) });
       return;
     }
-    mergePropsInto(specs, cur.props, this.trusted ? node.props : sanitizeProps(specs, node.props));
+    mergePropsInto(specs, cur.props, this.trusted ? props : sanitizeProps(specs, props));
   }
 
   addEdge(edge: GraphEdge): void {
-    const specs = edgeSpecs(edge.kind);
-    const id = edgeId(edge);
+    this.addEdgeParts(edge.kind, edge.from, edge.to, edge.props);
+  }
+
+  /** addEdge without an edge object to build first. */
+  addEdgeParts(kind: EdgeKind, from: string, to: string, props: Props): void {
+    const specs = edgeSpecs(kind);
+    const id = edgeIdOf(kind, from, to);
     const cur = this.edges.get(id);
     if (!cur) {
-      this.edges.set(id, {
-        kind: edge.kind,
-        from: edge.from,
-        to: edge.to,
-        props: this.clean(specs, edge.props),
-      });
+      this.edges.set(id, { kind, from, to, props: this.clean(specs, props) });
       return;
     }
-    mergePropsInto(specs, cur.props, this.trusted ? edge.props : sanitizeProps(specs, edge.props));
+    mergePropsInto(specs, cur.props, this.trusted ? props : sanitizeProps(specs, props));
   }
 
   toSubgraph(): { nodes: GraphNode[]; edges: GraphEdge[] } {

@@ -11,7 +11,7 @@
  * Duplicate nodes and edges are coalesced by the merge rules, so the merge stage writes each once.
  */
 import { AppError } from '../../domain/errors';
-import type { GraphNode, Subgraph } from '../../domain/model';
+import type { Subgraph } from '../../domain/model';
 import { ACTOR, refName, type EventFacts, type ProcessRefName } from '../graph/build';
 import { isSessionProcessKey, processGuidKey } from '../graph/keys';
 import { GraphAccumulator } from '../graph/rules';
@@ -58,8 +58,10 @@ export async function resolveIdentities(
 ): Promise<Resolution> {
   const ids = new Set<string>();
   for (const f of facts) {
-    for (const ref of Object.values(f.refs))
+    for (const name in f.refs) {
+      const ref = f.refs[name as ProcessRefName];
       if (ref && ref.pid !== undefined) ids.add(timelineId(ref.asset, ref.pid));
+    }
   }
   const idList = [...ids];
   const attempts = opts.maxAttempts ?? 10;
@@ -111,37 +113,42 @@ export function resolveWithState(
     return tl;
   };
 
+  // The passes below walk each event's refs with `for...in` (insertion order, as Object.entries would give)
+  // and plain loops rather than entry arrays and callbacks: they run several times per event.
+
   // Pass 1: hard facts (GUID sightings, creations, terminations of GUID processes).
-  const refKeys: Array<Partial<Record<ProcessRefName, string>>> = facts.map(() => ({}));
-  facts.forEach((f, i) => {
-    for (const [name, ref] of Object.entries(f.refs) as Array<
-      [ProcessRefName, EventFacts['refs']['actor']]
-    >) {
+  const refKeys: Array<Partial<Record<ProcessRefName, string>>> = [];
+  for (let i = 0; i < facts.length; i++) {
+    const f = facts[i]!;
+    const keys: Partial<Record<ProcessRefName, string>> = {};
+    refKeys.push(keys);
+    for (const n in f.refs) {
+      const name = n as ProcessRefName;
+      const ref = f.refs[name];
       if (!ref) continue;
       if (ref.guid !== undefined) {
-        refKeys[i]![name] =
+        // The ref carries its own created / terminated flags.
+        keys[name] =
           ref.pid !== undefined
-            ? timeline(ref.asset, ref.pid).observeGuid(ref.guid, f.time, {
-                created: ref.created,
-                terminated: ref.terminated,
-              })
+            ? timeline(ref.asset, ref.pid).observeGuid(ref.guid, f.time, ref)
             : processGuidKey(ref.guid);
       } else if (ref.pid !== undefined && ref.created) {
-        refKeys[i]![name] = timeline(ref.asset, ref.pid).observeCreate(f.time);
+        keys[name] = timeline(ref.asset, ref.pid).observeCreate(f.time);
       }
     }
-  });
+  }
   // Pass 2: terminations known by pid alone (Security 4689) — boundaries too; pass 3: other pid-only refs.
   for (const terminations of [true, false]) {
-    facts.forEach((f, i) => {
-      for (const [name, ref] of Object.entries(f.refs) as Array<
-        [ProcessRefName, EventFacts['refs']['actor']]
-      >) {
+    for (let i = 0; i < facts.length; i++) {
+      const f = facts[i]!;
+      for (const n in f.refs) {
+        const name = n as ProcessRefName;
+        const ref = f.refs[name];
         if (!ref || ref.guid !== undefined || ref.pid === undefined || ref.created) continue;
         if (!!ref.terminated !== terminations) continue;
         refKeys[i]![name] = timeline(ref.asset, ref.pid).observeRef(f.time, ref.terminated);
       }
-    });
+    }
   }
 
   // Final keys: follow this call's aliases to their end.
@@ -172,12 +179,13 @@ export function resolveWithState(
   // Facts come from the builder: well-formed, copied but not re-validated.
   const acc = new GraphAccumulator(true);
   const eventNodes: EventNodes[] = [];
-  facts.forEach((f, i) => {
+  for (let i = 0; i < facts.length; i++) {
+    const f = facts[i]!;
     const keys = refKeys[i]!;
     const resolvedRefs: Partial<Record<ProcessRefName, string>> = {};
-    for (const [name, ref] of Object.entries(f.refs) as Array<
-      [ProcessRefName, EventFacts['refs']['actor']]
-    >) {
+    for (const n in f.refs) {
+      const name = n as ProcessRefName;
+      const ref = f.refs[name];
       const k = keys[name];
       if (!ref || k === undefined) continue;
       const key = final(k);
@@ -185,28 +193,23 @@ export function resolveWithState(
       let props = ref.props;
       if (props.process_guid === undefined && GUID_KEY.test(key))
         props = { ...props, process_guid: key.slice('Process:'.length) };
-      const node: GraphNode = { kind: 'Process', key, props };
-      acc.addNode(node);
+      acc.addNodeParts('Process', key, props);
     }
-    for (const n of f.nodes) acc.addNode(n);
-    const endpoint = (e: string): string | undefined => {
-      const r = refName(e);
-      return r ? resolvedRefs[r] : e;
-    };
+    for (const node of f.nodes) acc.addNode(node);
     for (const e of f.edges) {
-      const from = endpoint(e.from);
-      const to = endpoint(e.to);
+      const from = resolveEndpoint(e.from, resolvedRefs);
+      const to = resolveEndpoint(e.to, resolvedRefs);
       if (from === undefined || to === undefined) continue;
-      acc.addEdge({ kind: e.kind, from, to, props: e.props });
+      acc.addEdgeParts(e.kind, from, to, e.props);
     }
     const en: EventNodes = {};
     if (f.process === ACTOR && resolvedRefs.actor) en.process = resolvedRefs.actor;
     if (f.target !== undefined) {
-      const t = endpoint(f.target);
+      const t = resolveEndpoint(f.target, resolvedRefs);
       if (t !== undefined) en.target = t;
     }
     eventNodes.push(en);
-  });
+  }
 
   const writes: TimelineWrite[] = [];
   for (const [id, tl] of timelines) {
@@ -214,4 +217,10 @@ export function resolveWithState(
   }
   const aliases = [...aliasMap].map(([from, to]) => ({ from, to }));
   return { resolution: { subgraph: acc.toSubgraph(), aliases, eventNodes }, writes };
+}
+
+/** An edge endpoint of the facts: a process reference (resolved key, undefined if unresolved) or a key. */
+function resolveEndpoint(endpoint: string, resolved: Partial<Record<ProcessRefName, string>>): string | undefined {
+  const r = refName(endpoint);
+  return r ? resolved[r] : endpoint;
 }

@@ -86,9 +86,11 @@ export class PidTimeline {
 
   /** A process with a Sysmon GUID seen at `time` with this pid. Returns its key (always the GUID key). */
   observeGuid(guid: string, time: number, flags: { created?: boolean; terminated?: boolean } = {}): string {
+    let s = this.sessions.find((x) => x.guid === guid);
+    // The common case, most events of a known process: nothing new, and nothing to compute.
+    if (s && isHard(s) && !flags.created && !flags.terminated) return s.key;
     const key = processGuidKey(guid);
     const guidStart = guidStartTime(guid, time);
-    let s = this.sessions.find((x) => x.guid === guid);
     if (!s) {
       const start = flags.created ? time : guidStart;
       if (start !== undefined) {
@@ -109,7 +111,7 @@ export class PidTimeline {
         }
       }
     }
-    if (s && isHard(s) && !flags.created && !flags.terminated) return s.key; // the common case: nothing new
+    if (s && isHard(s) && !flags.created && !flags.terminated) return s.key; // matched a creation: nothing more
     if (!s) {
       s = { key, guid, lo: time, hi: time };
       if (flags.created) {

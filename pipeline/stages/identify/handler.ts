@@ -62,38 +62,37 @@ export function createIdentifyStage(deps: IdentifyDeps): StageDefinition<EventsP
           const resolved = await resolveIdentities(facts, store, {});
           const hits: Hit[] = [];
           const extraNodes: GraphNode[] = [];
-          const evaluate = async (event: NormalizedEvent, riskyKey: () => string, contextKey?: string) => {
-            if (!sigma) return;
-            const matches = sigma.evaluate(event);
-            if (matches.length === 0) return;
-            for (const m of matches) hits.push(sigmaHit(m, event.time, riskyKey(), contextKey));
-            const corr = await sigma.evaluateCorrelations(matches, event, correlations!);
-            for (const c of corr) {
-              const group = Object.entries(c.group)
-                .map(([f, v]) => `${f}=${v}`)
-                .join(', ');
-              hits.push(
-                sigmaHit(c, c.time, riskyKey(), contextKey, `Sigma correlation "${c.title}" (${c.type}, ${c.count} in window${group ? `; ${group}` : ''})`),
-              );
-            }
-          };
-          for (let i = 0; i < part.events.length; i++) {
-            const event = part.events[i]!;
-            const refs = resolved.eventNodes[i];
-            const processKey = refs?.process ?? refs?.target;
-            await evaluate(
-              event,
-              () => processKey ?? pushAsset(event),
-              refs?.target,
-            );
-          }
-          for (const event of part.sigmaOnly) await evaluate(event, () => pushAsset(event));
-
-           
-          function pushAsset(e: NormalizedEvent): string {
+          const pushAsset = (e: NormalizedEvent): string => {
             const node = assetNode(e);
             extraNodes.push(node);
             return node.key;
+          };
+          if (sigma) {
+            // Hits on `riskyKey`, or (without one) on the event's Asset node, pushed once per hit.
+            const report = async (event: NormalizedEvent, matches: SigmaMatch[], riskyKey?: string, contextKey?: string) => {
+              for (const m of matches) hits.push(sigmaHit(m, event.time, riskyKey ?? pushAsset(event), contextKey));
+              const corr = await sigma.evaluateCorrelations(matches, event, correlations!);
+              for (const c of corr) {
+                const group = Object.entries(c.group)
+                  .map(([f, v]) => `${f}=${v}`)
+                  .join(', ');
+                hits.push(
+                  sigmaHit(c, c.time, riskyKey ?? pushAsset(event), contextKey, `Sigma correlation "${c.title}" (${c.type}, ${c.count} in window${group ? `; ${group}` : ''})`),
+                );
+              }
+            };
+            // Most events match nothing: those cost one evaluate call, and no closure, promise or await.
+            for (let i = 0; i < part.events.length; i++) {
+              const event = part.events[i]!;
+              const matches = sigma.evaluate(event);
+              if (matches.length === 0) continue;
+              const refs = resolved.eventNodes[i];
+              await report(event, matches, refs?.process ?? refs?.target, refs?.target);
+            }
+            for (const event of part.sigmaOnly) {
+              const matches = sigma.evaluate(event);
+              if (matches.length > 0) await report(event, matches);
+            }
           }
 
           parts.push({
