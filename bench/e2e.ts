@@ -36,6 +36,8 @@ export interface E2eOptions {
    */
   warmup: boolean;
   keep: boolean;
+  /** Worker processes write CPU profiles into the kept data directory. */
+  cpuProf?: boolean;
   log: (line: string) => void;
   /** Registers the stack's stop for the signal handler of run.ts. */
   onStack?: (stop: () => Promise<void>) => void;
@@ -103,6 +105,7 @@ export async function benchE2e(opts: E2eOptions) {
       sigmaDirs: opts.sigma ? [SIGMA_WINDOWS_DIR] : [],
       log: opts.log,
       keep: opts.keep,
+      cpuProf: opts.cpuProf,
     });
     opts.onStack?.(stack.stop);
     const s = stack;

@@ -46,6 +46,8 @@ export interface HostileOptions {
   chunkRecords: number;
   sigma: boolean;
   keep: boolean;
+  /** Worker processes write CPU profiles into the kept data directory. */
+  cpuProf?: boolean;
   log: (line: string) => void;
   /** Registers stops (the stack, the temporary inputs) for the signal handler of run.ts. */
   onStack?: (stop: () => Promise<void>) => void;
@@ -616,6 +618,7 @@ export async function benchHostile(opts: HostileOptions) {
       sigmaDirs: opts.sigma ? [SIGMA_WINDOWS_DIR] : [],
       log: opts.log,
       keep: opts.keep,
+      cpuProf: opts.cpuProf,
     });
     opts.onStack?.(stack.stop);
     const s = stack;

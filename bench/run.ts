@@ -88,6 +88,7 @@ async function runOne(name: BenchName, a: BenchArgs): Promise<unknown> {
         ceiling: a.ceiling,
         warmup: a.warmup > 0,
         keep: a.keep,
+        cpuProf: a.cpuProf,
         log,
         onStack: register,
       });
@@ -100,6 +101,7 @@ async function runOne(name: BenchName, a: BenchArgs): Promise<unknown> {
         window: a.scaleWindow,
         maxMinutes: a.scaleMinutes,
         keep: a.keep,
+        cpuProf: a.cpuProf,
         log,
         onStack: register,
       });
@@ -127,6 +129,7 @@ async function runOne(name: BenchName, a: BenchArgs): Promise<unknown> {
         chunkRecords: a.chunkRecords,
         sigma: a.sigma,
         keep: a.keep,
+        cpuProf: a.cpuProf,
         log,
         onStack: register,
       });

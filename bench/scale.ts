@@ -29,6 +29,8 @@ export interface ScaleOptions {
   window: number;
   maxMinutes: number;
   keep: boolean;
+  /** Worker processes write CPU profiles into the kept data directory. */
+  cpuProf?: boolean;
   log: (line: string) => void;
   onStack?: (stop: () => Promise<void>) => void;
   /** Give up waiting for the last uploads after this long. Default 60 min. */
@@ -58,7 +60,7 @@ export async function benchScale(opts: ScaleOptions) {
   let gateway: GraphGateway | undefined;
   let ingester: Ingester | undefined;
   try {
-    stack = await startBenchStack({ workers: opts.workers, sigmaDirs: opts.sigma ? [SIGMA_WINDOWS_DIR] : [], log: opts.log, keep: opts.keep });
+    stack = await startBenchStack({ workers: opts.workers, sigmaDirs: opts.sigma ? [SIGMA_WINDOWS_DIR] : [], log: opts.log, keep: opts.keep, cpuProf: opts.cpuProf });
     opts.onStack?.(stack.stop);
     const s = stack;
     const r = (redis = createRedis(s.redisUrl, { connectionName: 'lensgraph-bench' }));

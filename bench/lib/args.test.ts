@@ -23,6 +23,12 @@ describe('bench arguments', () => {
     expect(a.runs).toBe(5);
   });
 
+  it('keeps the data directory when asked to, and always with --cpu-prof (the profiles are written there)', () => {
+    expect(parseArgs([])).toMatchObject({ keep: false, cpuProf: false });
+    expect(parseArgs(['--keep'])).toMatchObject({ keep: true, cpuProf: false });
+    expect(parseArgs(['--cpu-prof'])).toMatchObject({ keep: true, cpuProf: true });
+  });
+
   it('selects benchmarks in canonical order and takes --flag=value', () => {
     const a = parseArgs([
       '--only',

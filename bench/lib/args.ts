@@ -20,6 +20,8 @@ export interface BenchArgs {
   ceiling: boolean;
   sigma: boolean;
   keep: boolean;
+  /** Worker processes write V8 CPU profiles into the kept data directory. */
+  cpuProf: boolean;
   outDir: string;
   e2eTimeoutMin: number;
   scaleEvents: number;
@@ -53,7 +55,9 @@ export const USAGE = `npm run bench -- [options]
   --api-nodes N        api: grow the graph to about N nodes before measuring (default 1000000; quick 20000)
   --api-requests N     api: measured requests per query (default 200; quick 30)
   --ui-nodes N         ui: nodes in the engagement lens's scope (default 1000; quick 300); --runs page loads
-  --keep               keep the temporary Redis/Neo4j data directory
+  --keep               keep the temporary data directory (Redis, Neo4j, each worker's log)
+  --cpu-prof           e2e/scale/hostile: worker processes write V8 CPU profiles (.cpuprofile) into
+                       <data dir>/profiles; implies --keep
   --out DIR            results folder (default bench/results)
 `;
 
@@ -80,6 +84,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     ceiling: true,
     sigma: true,
     keep: false,
+    cpuProf: false,
     outDir: 'bench/results',
     e2eTimeoutMin: 20,
     scaleEvents: -1,
@@ -140,6 +145,10 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         a.sigma = false;
         break;
       case '--keep':
+        a.keep = true;
+        break;
+      case '--cpu-prof':
+        a.cpuProf = true;
         a.keep = true;
         break;
       case '--out':

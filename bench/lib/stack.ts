@@ -39,8 +39,10 @@ export interface BenchStackOptions {
   log: (line: string) => void;
   neo4jHeapMb?: number;
   neo4jPageCacheMb?: number;
-  /** Keep the temporary directory (for a look at the logs). */
+  /** Keep the temporary directory, with each worker's log (`<worker>.log`). */
   keep?: boolean;
+  /** Workers write V8 CPU profiles into `<dir>/profiles` (written when they exit; needs keep to be read). */
+  cpuProf?: boolean | undefined;
   readyTimeoutMs?: number;
 }
 
@@ -137,17 +139,22 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
       let onReady: () => void = () => undefined;
       const ready = new Promise<void>((resolve) => (onReady = resolve));
       const sink: Pick<WorkerProc, 'batches' | 'warnings'> = { batches: [], warnings: [] };
+      const name = `worker${i + 1}`;
+      const logFile = opts.keep ? fs.createWriteStream(path.join(dir, `${name}.log`)) : undefined;
+      const profile = opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(dir, 'profiles')}`] : [];
       const proc = spawnOwned({
         command: cmd!,
-        args,
+        args: [...profile, ...args],
         cwd: REPO_ROOT,
         env: { ...cleanEnv(), ...env, ...(stages ? { LENSGRAPH_WORKER_STAGES: stages } : {}) },
         onLine: (line) => {
+          logFile?.write(`${line}\n`);
           if (line.startsWith('WORKERS READY')) onReady();
           else parseLogLine(line, sink);
         },
       });
-      const w: WorkerProc = { name: `worker${i + 1}`, stages: stages || 'all', pid: proc.pid, proc, ...sink };
+      void proc.exited.then(() => logFile?.end());
+      const w: WorkerProc = { name, stages: stages || 'all', pid: proc.pid, proc, ...sink };
       workers.push(w);
       await waitUntilReady(proc, ready, opts.readyTimeoutMs ?? 300_000, (reason) => `${w.name} ${reason}:\n${proc.tail()}`);
       void proc.exited.then((info) => {
