@@ -208,20 +208,26 @@ describe('analyzer host on a real graph', () => {
     expect(stats.truncated).toBe(0);
     expect(stats.queries).toBeGreaterThan(8);
 
-    // One anchor node whose own matches exceed the limit stays cut, and says so: the parent's 40 children.
-    const byParent = defineAnalyzer({
-      id: 'children-of',
-      title: 'children',
-      techniques: [],
-      score: 10,
-      limit: 5,
-      query: match('Process', 'parent').child('parent', 'child').anchor('parent'),
-      hits: () => null,
-    });
+    // One anchor node whose own matches reach the limit is run again with a larger one: the parent's 40
+    // children are all seen with a limit of 5 (50 for one node) ...
+    const childrenOf = (limit: number) =>
+      defineAnalyzer({
+        id: `children-of-${limit}`,
+        title: 'children',
+        techniques: [],
+        score: 10,
+        limit,
+        query: match('Process', 'parent').child('parent', 'child').anchor('parent'),
+        hits: () => null,
+      });
     const parentKey = (await keysOfGuids(gateway, [parent])).get(parent)!;
-    const one = createAnalyzerHost(gateway, [byParent], log);
-    await one.run([parentKey]);
-    expect(one.lastRun.stats[0]).toMatchObject({ truncated: 1, firstTruncated: parentKey, rows: 5, queries: 1 });
+    const five = createAnalyzerHost(gateway, [childrenOf(5)], log);
+    await five.run([parentKey]);
+    expect(five.lastRun.stats[0]).toMatchObject({ truncated: 0, rows: 40, queries: 2 });
+    // ... and stay cut beyond that, which is counted and names the node: 20 of 40 with a limit of 2.
+    const two = createAnalyzerHost(gateway, [childrenOf(2)], log);
+    await two.run([parentKey]);
+    expect(two.lastRun.stats[0]).toMatchObject({ truncated: 1, firstTruncated: parentKey, rows: 20, queries: 2 });
   });
 
   it('runs every built-in query on Neo4j without error', async () => {

@@ -108,6 +108,9 @@ function signature(compiled: CompiledQuery, row: MatchRow): string {
     .join('\u0000');
 }
 
+/** How many times its analyzer's limit one anchor node's matches may reach before they are cut. */
+export const SINGLE_NODE_LIMIT_FACTOR = 10;
+
 const compiledCache = new WeakMap<QuerySpec, CompiledQuery>();
 
 function compiledOf(query: Query<NodeVars, EdgeVars, NodeVars>): CompiledQuery {
@@ -148,23 +151,34 @@ async function execute(
   };
   // A branch stops at `limit` rows, so a query that returned that many may have been cut, and the cut
   // could drop the one match that matters (an attacker can flood a batch with look-alike events to push
-  // theirs out). Such keys are run again in halves until every part returns fewer rows than the limit;
-  // only a single anchor node that alone reaches the limit is left cut, and that is counted and logged.
-  const cover = async (params: Record<string, unknown>, param: string, keys: readonly string[]): Promise<void> => {
-    const rows = await deps.gateway.query<Record<string, unknown>>(op, compiled.cypher, { ...params, [param]: keys });
+  // theirs out). Such keys are run again in halves until every part returns fewer rows than the limit. A
+  // single anchor node that alone reaches the limit (one process padding its own accesses with harmless
+  // ones) is run once more with SINGLE_NODE_LIMIT_FACTOR times the limit; only beyond that is it left cut,
+  // counted and logged.
+  const cover = async (
+    params: Record<string, unknown>,
+    param: string,
+    keys: readonly string[],
+    rowLimit = limit,
+  ): Promise<void> => {
+    const rows = await deps.gateway.query<Record<string, unknown>>(op, compiled.cypher, {
+      ...params,
+      [param]: keys,
+      ...(rowLimit === limit ? {} : { limit: neo4j.int(rowLimit) }),
+    });
     if (stats) stats.queries++;
     take(rows);
-    if (rows.length < limit) return;
-    if (keys.length === 1) {
-      if (stats) {
-        stats.truncated++;
-        stats.firstTruncated ??= keys[0];
-      }
-      return;
+    if (rows.length < rowLimit) return;
+    if (keys.length > 1) {
+      const mid = keys.length >> 1;
+      await cover(params, param, keys.slice(0, mid));
+      await cover(params, param, keys.slice(mid));
+    } else if (rowLimit === limit) {
+      await cover(params, param, keys, limit * SINGLE_NODE_LIMIT_FACTOR);
+    } else if (stats) {
+      stats.truncated++;
+      stats.firstTruncated ??= keys[0];
     }
-    const mid = keys.length >> 1;
-    await cover(params, param, keys.slice(0, mid));
-    await cover(params, param, keys.slice(mid));
   };
   for (const params of paramSets(compiled, byKind, limit, deps.chunkSize ?? 2000)) {
     const param = anchorParams.find((p) => (params[p] as readonly string[]).length > 0);
@@ -243,7 +257,7 @@ export async function runAnalyzer(
     log.warn('analyzer row limit reached by single nodes; some of their matches were not evaluated', {
       nodes: stats.truncated,
       first: stats.firstTruncated,
-      limit: analyzer.limit,
+      limit: analyzer.limit * SINGLE_NODE_LIMIT_FACTOR,
     });
   return { hits, stats };
 }
