@@ -3,11 +3,14 @@
  * ingester cuts them) beside plain `JSON.parse` of the same lines in the same process (the physical
  * ceiling: every record is one JSON value that must at least be decoded). Lines are read into memory
  * first, so file I/O and gunzip are excluded from both; they are reported apart as `framing`.
- * Runs alternate between the two so that drift in machine load hits both alike; medians are reported.
+ * `parseWorker` adds what the worker pays before parseChunk: decoding each chunk's stored payload (gunzip,
+ * UTF-8, JSON, schema; lib/payload-store.ts), all of its CPU per chunk apart from Redis.
+ * Runs rotate between the three so that drift in machine load hits them alike; medians are reported.
  */
 import path from 'node:path';
+import { decodePayload, encodePayload } from '../lib/payload-store';
 import type { RawItem } from '../pipeline/payloads';
-import { parseChunk } from '../pipeline/stages/parse/handler';
+import { parseChunk, parseStage } from '../pipeline/stages/parse/handler';
 import { KILL_CHAIN_FILE, cutChunks, readRawItems } from './lib/data';
 import { collectGarbage, perSecond, round, summarize, timed, timedAsync, type Timing } from './lib/stats';
 
@@ -56,26 +59,40 @@ export async function benchParse(opts: ParseBenchOptions) {
     return ev;
   };
 
+  // Stored as the ingester stores them (not timed: the ingester's work).
+  const bodies = chunks.map((c) => encodePayload(c));
+  const payloadBytes = bodies.reduce((a, b) => a + b.length, 0);
+  const worker = (): number => {
+    let ev = 0;
+    for (const body of bodies) {
+      ev += parseChunk(decodePayload('bench', body, parseStage.payload)).events.length;
+    }
+    return ev;
+  };
+
   for (let i = 0; i < opts.warmup; i++) {
     sink += jsonParse();
     sink += stage();
+    sink += worker();
   }
-  const jsonRuns: Timing[] = [];
-  const stageRuns: Timing[] = [];
+  const kinds = ['json', 'stage', 'worker'] as const;
+  const fns = { json: jsonParse, stage, worker };
+  const runs: Record<(typeof kinds)[number], Timing[]> = { json: [], stage: [], worker: [] };
   for (let i = 0; i < opts.runs; i++) {
-    const order = i % 2 === 0 ? (['json', 'stage'] as const) : (['stage', 'json'] as const);
-    for (const which of order) {
+    for (let k = 0; k < kinds.length; k++) {
+      const which = kinds[(i + k) % kinds.length]!;
       collectGarbage();
-      const t = timed(which === 'json' ? jsonParse : stage);
+      const t = timed(fns[which]);
       sink += t.value;
-      (which === 'json' ? jsonRuns : stageRuns).push({ ms: t.ms, cpuMs: t.cpuMs });
+      runs[which].push({ ms: t.ms, cpuMs: t.cpuMs });
     }
   }
   if (sink < 0) opts.log('unreachable');
 
   const records = items.length;
-  const j = summarize(jsonRuns);
-  const s = summarize(stageRuns);
+  const j = summarize(runs.json);
+  const s = summarize(runs.stage);
+  const w = summarize(runs.worker);
   const rate = (ms: number) => round(perSecond(records, ms));
   return {
     file: path.basename(file),
@@ -94,6 +111,13 @@ export async function benchParse(opts: ParseBenchOptions) {
     },
     jsonParse: { ...j, recordsPerSec: rate(j.medianMs), recordsPerCpuSec: rate(j.medianCpuMs) },
     parseChunk: { ...s, recordsPerSec: rate(s.medianMs), recordsPerCpuSec: rate(s.medianCpuMs) },
+    parseWorker: {
+      note: 'decodePayload (gunzip, UTF-8, JSON.parse, schema) of each stored chunk + parseChunk',
+      payloadBytes,
+      ...w,
+      recordsPerSec: rate(w.medianMs),
+      recordsPerCpuSec: rate(w.medianCpuMs),
+    },
     /** parseChunk throughput as a fraction of JSON.parse throughput (1 = no cost beyond decoding). */
     ratio: round(j.medianMs / s.medianMs, 3),
     ratioCpu: round(j.medianCpuMs / s.medianCpuMs, 3),

@@ -10,6 +10,7 @@
  * gzip-compressed. Pure code: no Redis, no Neo4j.
  */
 export type {
+  ClockSample,
   FramingRejection,
   InputFormat,
   NormalizeOptions,
@@ -26,7 +27,7 @@ export {
   DEFAULT_MAX_LINE_BYTES,
   isFramingRejection,
 } from './types';
-export { normalizeRecord, normalizeRecords, parseRawRecord } from './normalize-record';
+export { normalizeRecord, normalizeRecords, parseClockSample, parseRawRecord } from './normalize-record';
 export { byteChunks, readRecords, readRecordsFromStream, type ByteStream } from './read-records';
 export { listInputFiles, looksLikeTelemetry } from './list-input-files';
 export { expandOsqueryBatch } from './osquery';

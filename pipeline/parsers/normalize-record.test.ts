@@ -2,8 +2,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { NormalizedEvent } from '../../domain/event';
 import { NormalizedEvent as NormalizedEventSchema } from '../../domain/event';
-import { normalizeRecord, parseRawRecord } from './normalize-record';
-import { FIXTURES, readFile } from './test-support';
+import { normalizeRecord, parseClockSample, parseRawRecord } from './normalize-record';
+import { readRecords } from './read-records';
+import { FIXTURES, readFile, SHARED_DATA } from './test-support';
+import type { ClockSample, RawRecord } from './types';
 
 function event(r: ReturnType<typeof normalizeRecord>): NormalizedEvent {
   if (r.kind !== 'event') throw new Error(`expected an event, got ${JSON.stringify(r)}`);
@@ -445,5 +447,98 @@ describe("the record's own time stamp (clock), next to the event", () => {
     const results = [...s.outcomes, ...g.outcomes].map((o) => o.result).filter((r) => r.kind === 'event');
     expect(results.length).toBeGreaterThan(0);
     for (const r of results) expect(r).not.toHaveProperty('clock');
+  });
+});
+
+describe('parseClockSample: the sample of parseRawRecord, without the event where possible', () => {
+  /** What the parse stage takes from parseRawRecord's result (ClockSamples.observe). */
+  function sampleOfParse(raw: RawRecord): ClockSample | undefined {
+    const r = parseRawRecord(raw, { keepUnsupported: true });
+    if (r.kind !== 'event' || r.clock?.from !== 'UtcTime') return undefined;
+    return { host: r.event.host, record: r.clock.record, utc: r.event.time };
+  }
+
+  function expectSame(raw: RawRecord): void {
+    expect(parseClockSample(raw, { keepUnsupported: true }), raw.text.slice(0, 300)).toEqual(
+      sampleOfParse(raw),
+    );
+  }
+
+  it('agrees on every record of the fixtures and of a shared Sysmon file', async () => {
+    const files = [
+      ...['sysmon-flat.jsonl', 'winlogbeat6.jsonl', 'evtx-json.jsonl', 'events.xml', 'evtx-dump.concat'].map(
+        (f) => path.join(FIXTURES, f),
+      ),
+      path.join(SHARED_DATA, 'sysmon-json', 'cmd_lsass_memory_dumpert_syscalls.jsonl'),
+    ];
+    let samples = 0;
+    for (const file of files) {
+      for await (const item of readRecords(file)) {
+        if (!('text' in item)) continue;
+        expectSame(item);
+        if (sampleOfParse(item) !== undefined) samples++;
+      }
+    }
+    expect(samples).toBeGreaterThan(100);
+  });
+
+  it('agrees on flat records whose envelope, UtcTime or time stamp is odd', () => {
+    const base: Record<string, unknown> = {
+      Hostname: 'WS1.corp.local',
+      EventID: 1,
+      Channel: 'Microsoft-Windows-Sysmon/Operational',
+      SourceName: 'Microsoft-Windows-Sysmon',
+      TimeCreated: '2020-10-18 07:56:14.300',
+      UtcTime: '2020-10-18 11:56:14.283',
+      ProcessGuid: '{39e4a257-004e-5f8d-4304-000000000700}',
+    };
+    const variants: Array<Record<string, unknown>> = [
+      {},
+      { UtcTime: undefined },
+      { UtcTime: null },
+      { UtcTime: 1603022174283 },
+      { UtcTime: ['2020-10-18 11:56:14.283'] },
+      { UtcTime: { '#text': '2020-10-18 11:56:14.283' } },
+      { UtcTime: '2020-10-18T11:56:14.283Z' },
+      { UtcTime: 'yesterday' },
+      { UtcTime: '' },
+      { TimeCreated: undefined },
+      { TimeCreated: undefined, '@timestamp': '2020-10-18T07:56:14.300Z' },
+      { TimeCreated: null, '@timestamp': '2020-10-18T07:56:14.300Z' },
+      { TimeCreated: 1603007774300 },
+      { TimeCreated: 1e300 },
+      { TimeCreated: { SystemTime: '2020-10-18T07:56:14.300Z' } },
+      { TimeCreated: 'garbage' },
+      { TimeCreated: true },
+      { EventID: '1' },
+      { EventID: 99 },
+      { EventID: 'x' },
+      { EventID: 4688, Channel: 'Security' },
+      { Channel: 'microsoft-windows-sysmon/operational' },
+      { Channel: undefined },
+      { Channel: undefined, SourceName: 'Microsoft-Windows-Sysmon' },
+      { Channel: 'Application' },
+      { Hostname: undefined },
+      { Hostname: undefined, Computer: 'WS2' },
+      { Hostname: undefined, computer_name: 'WS3' },
+      { Hostname: '   ' },
+      { Hostname: 'x'.repeat(300) },
+      { Hostname: 42 },
+    ];
+    for (const v of variants) {
+      const record = { ...base, ...v };
+      expectSame({ recordNo: 1, format: 'jsonl', text: JSON.stringify(record) });
+    }
+    // UtcTime spelled twice (the last wins, in both), deep nesting, broken JSON, not an object.
+    for (const text of [
+      JSON.stringify(base).replace('"UtcTime"', '"UtcTime":"bad","UtcTime"'),
+      JSON.stringify(base).replace(/}$/, ',"UtcTime":"2020-10-18 11:00:00.000"}'),
+      `{"x":${'['.repeat(70)}${']'.repeat(70)},${JSON.stringify(base).slice(1)}`,
+      JSON.stringify(base).slice(0, -5),
+      `[${JSON.stringify(base)}]`,
+      'null',
+    ]) {
+      expectSame({ recordNo: 1, format: 'jsonl', text });
+    }
   });
 });

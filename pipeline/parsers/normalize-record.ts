@@ -6,9 +6,15 @@
 import { errorMessage } from './field-values';
 import { isGenericRecord, normalizeGeneric } from './generic-event';
 import { expandOsqueryBatch, isOsqueryRecord, normalizeOsquery } from './osquery';
-import { DEFAULT_MAX_JSON_DEPTH, type NormalizeOptions, type ParseResult, type RawRecord } from './types';
+import {
+  DEFAULT_MAX_JSON_DEPTH,
+  type ClockSample,
+  type NormalizeOptions,
+  type ParseResult,
+  type RawRecord,
+} from './types';
 import { rejected } from './windows-event';
-import { normalizeEvtxJson, normalizeFlat, normalizeWinlogbeat } from './windows-json';
+import { flatClockSample, normalizeEvtxJson, normalizeFlat, normalizeWinlogbeat } from './windows-json';
 import { normalizeXmlEvent } from './xml-event';
 import { jsonNestingExceeds } from './field-values';
 
@@ -60,4 +66,33 @@ export function parseRawRecord(raw: RawRecord, opts?: NormalizeOptions): ParseRe
     return rejected(`invalid JSON: ${errorMessage(err).slice(0, 120)}`);
   }
   return normalizeRecord(record, opts);
+}
+
+/**
+ * The clock sample of one raw record: exactly what parseRawRecord(raw, opts) tells of it, a Sysmon event
+ * (host, time from UtcTime) with a `UtcTime` clock (the record's time stamp), or undefined for any other
+ * result. For the flat JSON shape (by far the most common) the event itself is not built: only the envelope,
+ * UtcTime and the time stamp are read. Every other shape is parsed in full. Like parseRawRecord, it may throw
+ * on a parser bug.
+ */
+export function parseClockSample(raw: RawRecord, opts?: NormalizeOptions): ClockSample | undefined {
+  let result: ParseResult;
+  if (raw.format === 'xml' || raw.format === 'evtx') {
+    result = normalizeXmlEvent(raw.text, opts);
+  } else {
+    const text = raw.text;
+    if (jsonNestingExceeds(text, opts?.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH)) return undefined;
+    let record: unknown;
+    try {
+      record = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    if (record === null || typeof record !== 'object' || Array.isArray(record)) return undefined;
+    // normalizeRecord's first choice: the flat shape.
+    if ((record as Obj).EventID !== undefined) return flatClockSample(record as Obj, opts);
+    result = normalizeRecord(record, opts);
+  }
+  if (result.kind !== 'event' || result.clock?.from !== 'UtcTime') return undefined;
+  return { host: result.event.host, record: result.clock.record, utc: result.event.time };
 }

@@ -24,6 +24,18 @@ export interface RecordClock {
   from: 'UtcTime' | 'record';
 }
 
+/**
+ * What a Sysmon event tells of its shipper's clock: the event as parseRawRecord makes it has `host`, its time
+ * is `utc` (from UtcTime) and its clock is `{ record, from: 'UtcTime' }`. See parseClockSample.
+ */
+export interface ClockSample {
+  host: string;
+  /** The record's own time stamp, epoch ms, as written. */
+  record: number;
+  /** The event's time: Sysmon's UtcTime, epoch ms. */
+  utc: number;
+}
+
 export type InputFormat = 'jsonl' | 'json-array' | 'xml' | 'evtx';
 
 /**

@@ -5,7 +5,7 @@
  */
 import { Channels, type EventSource, type NormalizedEvent } from '../../domain/event';
 import { hexOrDecimalToDecimal, isEventTime, parseTimestamp } from './field-values';
-import type { NormalizeOptions, ParseResult, RecordClock } from './types';
+import type { ClockSample, NormalizeOptions, ParseResult, RecordClock } from './types';
 
 /** Longest channel or host name accepted (Windows caps channel paths at 255, DNS names at 253). */
 const MAX_NAME_LENGTH = 255;
@@ -202,6 +202,24 @@ export function finishWindowsEvent(
     fields,
   };
   return clock === undefined ? { kind: 'event', event } : { kind: 'event', event, clock };
+}
+
+/**
+ * The clock sample finishWindowsEvent's event would carry, without building the event: for a Sysmon
+ * envelope whose UtcTime (`utc`, the field as normalised) parses, next to a readable time stamp of the
+ * record (`fallback`); undefined whenever finishWindowsEvent would reject the record or give it no
+ * `UtcTime` clock. Keep the two in step (parseClockSample's tests compare them).
+ */
+export function windowsClockSample(
+  env: WindowsEnvelope,
+  utc: string | undefined,
+  fallback: unknown,
+): ClockSample | undefined {
+  if (env.source !== 'sysmon' || utc === undefined) return undefined;
+  const time = parseTimestamp(utc);
+  if (Number.isNaN(time)) return undefined;
+  const record = fallback === undefined || fallback === null ? Number.NaN : fallbackTime(fallback);
+  return Number.isNaN(record) ? undefined : { host: env.host, record, utc: time };
 }
 
 /**

@@ -2,9 +2,9 @@
  * The JSON shapes of Windows events: flat NXLog/Logstash, winlogbeat (6 and 7+), and the EVTX JSON of
  * converters (`{"Event":{"System":{..},"EventData":{..}}}`, python-evtx and Rust evtx_dump alike).
  */
-import { setField } from './field-values';
-import type { NormalizeOptions, ParseResult } from './types';
-import { finishWindowsEvent, rejected, windowsEnvelope } from './windows-event';
+import { fieldString, setField } from './field-values';
+import type { ClockSample, NormalizeOptions, ParseResult } from './types';
+import { finishWindowsEvent, rejected, windowsClockSample, windowsEnvelope } from './windows-event';
 
 type Obj = Record<string, unknown>;
 
@@ -82,6 +82,19 @@ export function normalizeFlat(r: Obj, opts: NormalizeOptions | undefined): Parse
     setField(fields, k, v);
   }
   return finishWindowsEvent(env, fields, r.TimeCreated ?? r['@timestamp']);
+}
+
+/**
+ * normalizeFlat's clock sample (windowsClockSample) without building the fields: of every field only
+ * UtcTime matters, and normalizeFlat stores it as fieldString makes it (no other key is stored under that
+ * name; a JSON value is never undefined, so an absent key is the only undefined).
+ */
+export function flatClockSample(r: Obj, opts: NormalizeOptions | undefined): ClockSample | undefined {
+  const host = r.Hostname ?? r.Computer ?? r.computer_name;
+  const env = windowsEnvelope(r.EventID, r.Channel, r.SourceName, host, r.RecordNumber, opts);
+  if (env.kind !== 'envelope' || env.source !== 'sysmon') return undefined;
+  const utc = r.UtcTime === undefined ? undefined : fieldString('UtcTime', r.UtcTime);
+  return windowsClockSample(env, utc, r.TimeCreated ?? r['@timestamp']);
 }
 
 /** winlogbeat 6 (`event_id`, `log_name`, `computer_name`, `event_data{}`) and 7+ (`winlog{...}`). */

@@ -33,7 +33,7 @@ import { parseHost } from '../../graph/keys';
 import {
   isEventTime,
   isFramingRejection,
-  parseRawRecord,
+  parseClockSample,
   type ReadItem,
   type RecordClock,
 } from '../../parsers';
@@ -169,7 +169,8 @@ export class ClockSamples {
 
 /**
  * The ingester's pre-pass over a whole upload: the same samples the parse stage would collect (records
- * parsed by the same parser with the same options), decided by the same rules, for the upload at once.
+ * parsed by the same parser with the same options: parseClockSample), decided by the same rules, for the
+ * upload at once.
  * Only records whose text contains `UtcTime` can be samples (every shape spells the field so: flat and
  * winlogbeat JSON, EVTX JSON, `<Data Name="UtcTime">` in XML and EVTX), so only they are parsed. Rejected
  * and unparseable records are no samples. At most MAX_UPLOAD_HOSTS hosts, the first in file order.
@@ -178,14 +179,15 @@ export async function learnUploadOffsets(records: AsyncIterable<ReadItem>): Prom
   const samples = new ClockSamples(MAX_UPLOAD_HOSTS);
   for await (const r of records) {
     if (isFramingRejection(r) || !r.text.includes('UtcTime')) continue;
-    let result;
+    let sample;
     try {
-      result = parseRawRecord(r, { keepUnsupported: true });
+      // The sample parseRawRecord's event would give, without building the event where that can be avoided.
+      sample = parseClockSample(r, { keepUnsupported: true });
     } catch {
       // A parser bug costs this record its sample; the parse stage reports the record itself.
       continue;
     }
-    if (result.kind === 'event') samples.observe(result.event, result.clock);
+    if (sample) samples.addSample(sample.host, sample.record, sample.utc);
   }
   return samples.decisions();
 }

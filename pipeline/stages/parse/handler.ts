@@ -79,9 +79,10 @@ export function parseChunk(chunk: RawChunk): {
   // records that reveal its host's offset.
   const events: NormalizedEvent[] = [];
   const sigmaOnly: NormalizedEvent[] = [];
+  const replayedGuids = new Map<string, string>();
   for (const p of parsed) {
     const corrected = clocks.correct(p.event, p.clock);
-    const event = chunk.replay ? replayEvent(corrected, chunk.replay) : corrected;
+    const event = chunk.replay ? replayEvent(corrected, chunk.replay, replayedGuids) : corrected;
     if (isGraphEvent(event)) {
       stats.accepted++;
       events.push(event);

@@ -33,4 +33,23 @@ describe('replay', () => {
     expect(r.fields.Image).toBe('C:\\x.exe');
     expect(ev.fields.ProcessGuid).toBe('D273D0F0-1111-2222-3333-444455556666');
   });
+
+  it('gives the same event with a cache of mapped GUIDs, in any spelling of the field name', () => {
+    const g = 'D273D0F0-1111-2222-3333-444455556666';
+    const e: NormalizedEvent = {
+      ...ev,
+      fields: { ...ev.fields, parentprocessguid: g, SourceGuId: g, Guid: g, guidx: g, uid: g, NotAGuid: 'x' },
+    };
+    const cache = new Map<string, string>();
+    const first = replayEvent(e, 't', cache);
+    expect(first).toEqual(replayEvent(e, 't'));
+    expect(replayEvent(e, 't', cache)).toEqual(first);
+    expect(cache.get(g)).toBe(replayGuid(g, 't'));
+    expect(first.fields.parentprocessguid).toBe(replayGuid(g, 't'));
+    expect(first.fields.SourceGuId).toBe(replayGuid(g, 't'));
+    expect(first.fields.Guid).toBe(replayGuid(g, 't'));
+    expect(first.fields.guidx).toBe(g);
+    expect(first.fields.uid).toBe(g);
+    expect(first.fields.NotAGuid).toBe('x');
+  });
 });
