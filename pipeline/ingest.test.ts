@@ -232,6 +232,33 @@ describe('cutUpload', () => {
   });
 });
 
+describe('cutUpload progress', () => {
+  it('reports the pre-pass as it reads, before the first chunk, then the total', async () => {
+    const lines = Array.from({ length: 12_001 }, (_, i) =>
+      JSON.stringify({ EventID: 4688, Computer: 'PC1', TimeCreated: iso(T + i * 1000), NewProcessId: '0x10' }),
+    );
+    const source: RecordSource = () =>
+      (async function* (): AsyncGenerator<ReadItem> {
+        for (let i = 0; i < lines.length; i++) yield { recordNo: i + 1, format: 'jsonl', text: lines[i]! };
+      })();
+    const seen: Array<{ scanned: number; chunksSoFar: number }> = [];
+    let chunks = 0;
+    const it = cutUpload(source, {
+      uploadId: UPLOAD,
+      source: 't',
+      chunkRecords: 5000,
+      onScan: (scanned) => seen.push({ scanned, chunksSoFar: chunks }),
+    });
+    for await (const _ of it) chunks++;
+    expect(chunks).toBe(3);
+    expect(seen).toEqual([
+      { scanned: 5000, chunksSoFar: 0 },
+      { scanned: 10_000, chunksSoFar: 0 },
+      { scanned: 12_001, chunksSoFar: 0 },
+    ]);
+  });
+});
+
 // ---- the shared dev set, read in place --------------------------------------------------------------
 
 describe('metasploit_out-minidump_lsass_memory_dump: Security records in one block ahead of Sysmon', () => {

@@ -44,6 +44,11 @@ export interface IngestDeps {
 
 export interface IngestProgress {
   uploadId: string;
+  /**
+   * `scanning`: the pre-pass reading the whole input for shipper clock offsets (records = read so far, no
+   * chunk queued yet); `queueing`: records cut into chunks and queued.
+   */
+  phase: 'scanning' | 'queueing';
   records: number;
   bytes?: number;
   chunks: number;
@@ -134,13 +139,19 @@ export class Ingester {
       await withInput(async (source) => {
         const cut = cutUpload(
           source,
-          { uploadId, source: opts.name, chunkRecords: this.deps.chunkRecords, replay: opts.replay },
+          {
+            uploadId,
+            source: opts.name,
+            chunkRecords: this.deps.chunkRecords,
+            replay: opts.replay,
+            onScan: (scanned) => opts.onProgress?.({ uploadId, phase: 'scanning', records: scanned, chunks: 0 }),
+          },
           read,
         );
         for await (const chunk of cut) {
           await this.enqueue(chunk);
           chunks++;
-          opts.onProgress?.({ uploadId, records: read.records, chunks });
+          opts.onProgress?.({ uploadId, phase: 'queueing', records: read.records, chunks });
         }
       });
       await this.uploads.seal(uploadId, chunks);
@@ -193,10 +204,17 @@ export class Ingester {
  */
 export async function* cutUpload(
   source: RecordSource,
-  opts: { uploadId: string; source: string; chunkRecords: number; replay?: string | undefined },
+  opts: {
+    uploadId: string;
+    source: string;
+    chunkRecords: number;
+    replay?: string | undefined;
+    /** Progress of the pre-pass: records read so far. */
+    onScan?: ((scanned: number) => void) | undefined;
+  },
   read: { records: number } = { records: 0 },
 ): AsyncGenerator<RawChunk> {
-  const learned = await learnUploadOffsets(source());
+  const learned = await learnUploadOffsets(source(), opts.onScan);
   const clockOffsets = Object.keys(learned).length > 0 ? learned : undefined;
   let items: RawItem[] = [];
   let n = 0;

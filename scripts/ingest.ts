@@ -140,7 +140,8 @@ async function main(): Promise<number> {
         const { uploadId, records } = await ingester.ingestFile(file, {
           name,
           user: 'cli',
-          onProgress: (p) => bar?.update(p.records, { stage: 'reading' }),
+          onProgress: (p) =>
+            bar?.update(p.records, { stage: p.phase === 'scanning' ? 'scanning clocks' : 'reading' }),
         });
         bar?.setTotal(records);
         bar?.update(records, { stage: 'queued' });

@@ -174,10 +174,16 @@ export class ClockSamples {
  * Only records whose text contains `UtcTime` can be samples (every shape spells the field so: flat and
  * winlogbeat JSON, EVTX JSON, `<Data Name="UtcTime">` in XML and EVTX), so only they are parsed. Rejected
  * and unparseable records are no samples. At most MAX_UPLOAD_HOSTS hosts, the first in file order.
+ * `onProgress` hears the number of records read so far, every SCAN_PROGRESS_EVERY records and at the end.
  */
-export async function learnUploadOffsets(records: AsyncIterable<ReadItem>): Promise<Record<string, number>> {
+export async function learnUploadOffsets(
+  records: AsyncIterable<ReadItem>,
+  onProgress?: (scanned: number) => void,
+): Promise<Record<string, number>> {
   const samples = new ClockSamples(MAX_UPLOAD_HOSTS);
+  let scanned = 0;
   for await (const r of records) {
+    if (++scanned % SCAN_PROGRESS_EVERY === 0) onProgress?.(scanned);
     if (isFramingRejection(r) || !r.text.includes('UtcTime')) continue;
     let sample;
     try {
@@ -189,8 +195,12 @@ export async function learnUploadOffsets(records: AsyncIterable<ReadItem>): Prom
     }
     if (sample) samples.addSample(sample.host, sample.record, sample.utc);
   }
+  onProgress?.(scanned);
   return samples.decisions();
 }
+
+/** How often the pre-pass reports progress (records). */
+const SCAN_PROGRESS_EVERY = 5000;
 
 /**
  * The offsets that apply to one chunk: the upload's (RawChunk.clockOffsets) where it names the host, else
