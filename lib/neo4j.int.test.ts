@@ -40,7 +40,18 @@ describe('Neo4j gateway', () => {
         throw err;
       }
     });
-    await new Promise((r) => setTimeout(r, 300));
+    // Delete once the writer's statement is running (it finds the node first thing), whatever the load.
+    let seen = false;
+    for (let i = 0; i < 200 && !seen; i++) {
+      const running = await gateway.query<{ n: number }>(
+        'test.race.watch',
+        `SHOW TRANSACTIONS YIELD currentQuery WHERE currentQuery CONTAINS 'GatewayRace {k: $k}' AND currentQuery CONTAINS 'spin' RETURN count(*) AS n`,
+      );
+      seen = (running[0]?.n ?? 0) > 0;
+      if (!seen) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(seen).toBe(true);
+    await new Promise((r) => setTimeout(r, 100));
     await gateway.mutate('test.race.delete', 'MATCH (n:GatewayRace {k: $k}) DETACH DELETE n', { k });
     expect(await writer).toEqual([]);
     expect(attempts).toBe(2);
