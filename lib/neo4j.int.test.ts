@@ -20,19 +20,32 @@ afterAll(async () => {
 describe('Neo4j gateway', () => {
   it('runs a transaction again when a node it writes to was deleted by another one meanwhile', async () => {
     const k = randomUUID();
-    await gateway.mutate('test.race.create', 'CREATE (:GatewayRace {k: $k})-[:HAS]->(:GatewayRace {x: 1})', { k });
+    const lock = randomUUID();
+    await gateway.mutate('test.race.create', 'CREATE (:GatewayRace {k: $k}), (:GatewayRace {k: $lock})', { k, lock });
+    // A transaction holds the write lock of a second node until the test lets it go.
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((r) => (release = r));
+    let locked: () => void = () => undefined;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = gateway.write('test.race.hold', async (tx) => {
+      await tx.run('MATCH (l:GatewayRace {k: $lock}) SET l.held = true', { lock });
+      locked();
+      await released;
+    });
+    await isLocked;
     let attempts = 0;
     const errors: unknown[] = [];
-    // The writer finds the node, then spends a while counting before it links a new node to it; the deleter
-    // commits in between (it waits for no lock: the writer locks the node only when it links). Neo4j reads at
-    // read-committed isolation, so the first attempt fails with "Unable to load NODE"; the second one no
-    // longer finds the node and links nothing.
+    // The writer finds the node, then waits for the held lock before it links a new node to it. The node is
+    // deleted meanwhile (the deleter waits for no lock: the writer has only read the node). Neo4j reads at
+    // read-committed isolation, so once the lock is free the first attempt fails with "Unable to load NODE";
+    // the second one no longer finds the node and links nothing.
     const writer = gateway.write('test.race.write', async (tx) => {
       attempts++;
       try {
         const r = await tx.run(
-          'MATCH (n:GatewayRace {k: $k}) WITH n UNWIND range(1, $spin) AS i WITH n, count(i) AS c CREATE (n)-[:SEEN]->(s:GatewayRace {x: 2}) RETURN s.x AS x',
-          { k, spin: 4_000_000 },
+          `MATCH (n:GatewayRace {k: $k}) MATCH (l:GatewayRace {k: $lock}) SET l.touched = true
+           WITH n CREATE (n)-[:SEEN]->(s:GatewayRace {x: 2}) RETURN s.x AS x`,
+          { k, lock },
         );
         return r.records.map((rec) => rec.get('x') as unknown);
       } catch (err) {
@@ -40,21 +53,24 @@ describe('Neo4j gateway', () => {
         throw err;
       }
     });
-    // Delete once the writer's statement is running (it finds the node first thing), whatever the load.
-    let seen = false;
-    for (let i = 0; i < 200 && !seen; i++) {
-      const running = await gateway.query<{ n: number }>(
+    // The writer is waiting for the lock once Neo4j lists its statement as blocked.
+    let blocked = false;
+    for (let i = 0; i < 400 && !blocked; i++) {
+      const rows = await gateway.query<{ n: number }>(
         'test.race.watch',
-        `SHOW TRANSACTIONS YIELD currentQuery WHERE currentQuery CONTAINS 'GatewayRace {k: $k}' AND currentQuery CONTAINS 'spin' RETURN count(*) AS n`,
+        `SHOW TRANSACTIONS YIELD currentQuery, status
+         WHERE currentQuery CONTAINS 'l.touched' AND status STARTS WITH 'Blocked' RETURN count(*) AS n`,
       );
-      seen = (running[0]?.n ?? 0) > 0;
-      if (!seen) await new Promise((r) => setTimeout(r, 25));
+      blocked = (rows[0]?.n ?? 0) > 0;
+      if (!blocked) await new Promise((r) => setTimeout(r, 25));
     }
-    expect(seen).toBe(true);
-    await new Promise((r) => setTimeout(r, 100));
+    expect(blocked).toBe(true);
     await gateway.mutate('test.race.delete', 'MATCH (n:GatewayRace {k: $k}) DETACH DELETE n', { k });
+    release();
+    await holder;
     expect(await writer).toEqual([]);
     expect(attempts).toBe(2);
+    expect(errors.length).toBe(1);
     expect(errors.every(concurrentlyDeleted)).toBe(true);
   });
 
