@@ -21,6 +21,8 @@ import {
   renderAclFile,
   type RedisPasswords,
 } from '../lib/redis-acl';
+import { ensureEngagementSchema } from '../pipeline/engagement/repository';
+import { ensureGraphSchema } from '../pipeline/merge';
 import { ensureSchemaAndAdmin } from '../server/auth/bootstrap';
 import { buildNeo4jLauncher, startNeo4j, type Neo4jHandle } from './stack/neo4j';
 import { freePort } from './stack/ports';
@@ -172,11 +174,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       LENSGRAPH_QUEUE_PREFIX: prefix,
     };
 
-    // Schema and the first admin, before anything can log in.
+    // Schema and the first admin, before anything can log in. The graph and engagement schema too, from this
+    // one process: the workers still make sure of it, but then find everything in place, instead of three of
+    // them creating the same constraints at once (which Neo4j answers with transient errors and, once in a
+    // while, a stall until db.awaitIndexes times out).
     const gateway = new GraphGateway({ uri: neo4jUri, user: neo4jUser, password: neo4jPassword });
     let admin: { created: boolean; password?: string };
     try {
       admin = await ensureSchemaAndAdmin(gateway, opts.adminPassword ?? cfg.LENSGRAPH_ADMIN_PASSWORD);
+      await ensureGraphSchema(gateway);
+      await ensureEngagementSchema(gateway, (msg, f) => log(`${msg}: ${JSON.stringify(f)}`));
     } finally {
       await gateway.close();
     }
