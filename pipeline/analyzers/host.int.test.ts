@@ -230,6 +230,66 @@ describe('analyzer host on a real graph', () => {
     expect(two.lastRun.stats[0]).toMatchObject({ truncated: 1, firstTruncated: parentKey, rows: 20, queries: 2 });
   });
 
+  it('process-tampering-access: the same verdict whether an access to a new process comes before its creation or after', async () => {
+    const { analyzers } = await loadAnalyzers(undefined);
+    const host = createAnalyzerHost(
+      gateway,
+      analyzers.filter((a) => a.id === 'process-tampering-access'),
+      log,
+    );
+    const tag = newTag();
+    const hostName = `WS-${tag}`;
+    const store = new MemorySessionStore();
+    const t0 = Date.UTC(2024, 0, 3, 10);
+    /** A Sysmon GUID whose start-time field says `ms`. */
+    const born = (n: number, ms: number) => {
+      const secs = Math.floor(ms / 1000).toString(16).toUpperCase().padStart(8, '0');
+      return `${guid(tag, n).slice(0, 8)}-${secs.slice(4)}-${secs.slice(0, 4)}-${guid(tag, n).slice(19)}`;
+    };
+    const PS = 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe';
+    const WHOAMI = 'C:\\Windows\\System32\\whoami.exe';
+    const access = (src: string, srcImage: string, target: string, t: number): NormalizedEvent => ({
+      source: 'sysmon',
+      channel: 'Microsoft-Windows-Sysmon/Operational',
+      eventId: 10,
+      host: hostName,
+      time: t,
+      recordId: ++seq,
+      fields: {
+        SourceProcessGuid: src,
+        SourceProcessId: '4000',
+        SourceImage: srcImage,
+        TargetProcessGuid: target,
+        TargetProcessId: String(5000 + seq),
+        TargetImage: WHOAMI,
+        GrantedAccess: '0x1FFFFF',
+        // PowerShell's own JIT code shows as UNKNOWN frames.
+        CallTrace: 'C:\\Windows\\SYSTEM32\\ntdll.dll+9d8e4|C:\\Windows\\System32\\KERNELBASE.dll+5f2ea|UNKNOWN(00007FF8A1B2C3D4)',
+      },
+    });
+    const ps = born(1, t0);
+    const child = born(2, t0 + 60_000);
+    const stranger = born(3, t0);
+    const other = born(4, t0 + 90_000);
+    await ingestEvents(gateway, [creation(hostName, t0, ps, PS, guid(tag, 0), 'C:\\Windows\\explorer.exe')], { store });
+    await ingestEvents(gateway, [creation(hostName, t0, stranger, 'C:\\Users\\bob\\AppData\\Local\\Temp\\x.exe', guid(tag, 0), 'C:\\Windows\\explorer.exe')], { store });
+    const run = async (events: NormalizedEvent[]) => {
+      const hits = await host.run(await ingestEvents(gateway, events, { store }));
+      expect(host.lastRun.failed).toEqual([]);
+      return hits;
+    };
+    // PowerShell opens the child it is starting, logged before the child's creation: nothing yet ...
+    expect(await run([access(ps, PS, child, t0 + 60_400)])).toEqual([]);
+    // ... and nothing once the creation shows it is PowerShell's own child (as when both come together).
+    expect(await run([creation(hostName, t0 + 60_000, child, WHOAMI, ps, PS)])).toEqual([]);
+    // A process from a user folder opening someone else's new process from memory: found when the
+    // target's creation arrives, though its own access came first.
+    expect(await run([access(stranger, 'C:\\Users\\bob\\AppData\\Local\\Temp\\x.exe', other, t0 + 90_300)])).toEqual([]);
+    const hits = await run([creation(hostName, t0 + 90_000, other, WHOAMI, guid(tag, 0), 'C:\\Windows\\explorer.exe')]);
+    const keys = await keysOfGuids(gateway, [stranger]);
+    expect(hits.map((h) => [h.detection, h.riskyNodes[0]])).toEqual([['analyzer:process-tampering-access', keys.get(stranger)]]);
+  });
+
   it('runs every built-in query on Neo4j without error', async () => {
     const { analyzers } = await loadAnalyzers(undefined);
     const host = createAnalyzerHost(gateway, analyzers, log);

@@ -12,8 +12,16 @@
  * A parent handling its own children (browsers, installers, shells) is normal and left out, and so are
  * programs from the system folders without UNKNOWN frames (csrss, conhost, services, AV, WER, Task
  * Manager), except shells, script hosts and LOLBins, which spoof parents for attackers.
+ *
+ * Whether the target is the opener's own child is known only once the target's creation is in the graph,
+ * and Sysmon often logs a parent's access to a new child before the child's creation. An access to a
+ * process that started within two seconds before it (by its Sysmon GUID's start time) and whose creation
+ * is not in the graph yet is therefore left for later: the query is anchored on the target too, so the
+ * creation's update evaluates it again with the parent known. The result is then the same in whatever
+ * order and batches the events arrive.
  */
 import type { PropValue } from '../../../domain/model';
+import { guidStartTime } from '../../graph/keys';
 import { basename, defineAnalyzer, describeProcess, imageIs, imageName, list, match, not, num, quote, text } from '../sdk';
 import { isSystemPath, parseAccessMask, PROCESS_ACCESS } from '../sdk/windows';
 import { EXECUTION_TOOLS } from './_lists';
@@ -49,10 +57,11 @@ export default defineAnalyzer({
       'kid',
       3,
     )
-    .anchor('src'),
+    .anchor('src', 'target'),
   hits(m) {
     const mask = maskOf(m.access.granted_access);
     if ((mask & TAMPER) === 0) return null;
+    if (newbornOfUnknownParent(m.target.key, m.target.create_time, m.access.first_seen)) return null;
     const srcPath = text(m.src.image);
     const trace = text(m.access.call_trace);
     const unbacked = /unknown\(/i.test(trace);
@@ -102,3 +111,15 @@ export default defineAnalyzer({
     };
   },
 });
+
+/**
+ * The target started at most two seconds before the access (its GUID's start time, one-second resolution)
+ * and its creation is not in the graph: it may be the opener's own child being set up, which the creation
+ * will tell (see the header).
+ */
+function newbornOfUnknownParent(key: string, createTime: PropValue | undefined, accessAt: PropValue | undefined): boolean {
+  const at = num(accessAt);
+  if (num(createTime) !== undefined || at === undefined || !key.startsWith('Process:')) return false;
+  const started = guidStartTime(key.slice('Process:'.length), at);
+  return started !== undefined && started >= at - 2_000 && started <= at + 1_000;
+}
