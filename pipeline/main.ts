@@ -10,7 +10,7 @@
  */
 import type { Redis } from 'ioredis';
 import { AppError } from '../domain/errors';
-import { StageRegistry, type StageName } from '../domain/stages';
+import type { StageName } from '../domain/stages';
 import { config, ConfigError, workerSettings } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { GraphGateway } from '../lib/neo4j';
@@ -83,9 +83,9 @@ async function main(): Promise<void> {
   // planning costs 0.2-1.5 s of CPU per statement: schema created lazily (engage's used to wait for its
   // first batch) made every statement planned before it be planned again (docs/benchmarks.md, e2e).
   // Once per gateway: the merge writer then does not run the statements again at its first write.
-  if (stages.some((s) => StageRegistry[s].usesNeo4j)) {
-    await retry(() => ensureGraphSchemaOnce(graph()), 'graph schema');
-    await retry(() => ensureEngagementSchema(graph(), (msg, f) => log.warn(msg, f)), 'engagement schema');
+  if (gateway) {
+    await retry(() => ensureGraphSchemaOnce(gateway), 'graph schema');
+    await retry(() => ensureEngagementSchema(gateway, (msg, f) => log.warn(msg, f)), 'engagement schema');
   }
 
   const defs: StageDefinition<unknown, unknown>[] = [];

@@ -183,7 +183,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     try {
       admin = await ensureSchemaAndAdmin(gateway, opts.adminPassword ?? cfg.LENSGRAPH_ADMIN_PASSWORD);
       await ensureGraphSchema(gateway);
-      await ensureEngagementSchema(gateway, (msg, f) => log(`${msg}: ${JSON.stringify(f)}`));
+      await ensureEngagementSchema(gateway, (msg, f) =>
+        log(`${msg}: ${String(f.stmt)} (${f.err instanceof Error ? f.err.message : String(f.err)})`),
+      );
     } finally {
       await gateway.close();
     }

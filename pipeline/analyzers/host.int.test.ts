@@ -67,14 +67,19 @@ function guid(tag: string, n: number): string {
 const WORD = 'C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE';
 const CMD = 'C:\\Windows\\System32\\cmd.exe';
 
+/** A host running only the built-in analyzer `id`. */
+async function builtinHost(id: string) {
+  const { analyzers } = await loadAnalyzers(undefined);
+  return createAnalyzerHost(
+    gateway,
+    analyzers.filter((a) => a.id === id),
+    log,
+  );
+}
+
 describe('analyzer host on a real graph', () => {
   it('finds a pattern completed by a later update that changes only the new child', async () => {
-    const { analyzers } = await loadAnalyzers(undefined);
-    const host = createAnalyzerHost(
-      gateway,
-      analyzers.filter((a) => a.id === 'office-child'),
-      log,
-    );
+    const host = await builtinHost('office-child');
     const tag = newTag();
     const hostName = `WS-${tag}`;
     const word = guid(tag, 1);
@@ -231,12 +236,7 @@ describe('analyzer host on a real graph', () => {
   });
 
   it('process-tampering-access: the same verdict whether an access to a new process comes before its creation or after', async () => {
-    const { analyzers } = await loadAnalyzers(undefined);
-    const host = createAnalyzerHost(
-      gateway,
-      analyzers.filter((a) => a.id === 'process-tampering-access'),
-      log,
-    );
+    const host = await builtinHost('process-tampering-access');
     const tag = newTag();
     const hostName = `WS-${tag}`;
     const store = new MemorySessionStore();

@@ -178,11 +178,11 @@ export function finishWindowsEvent(
   let clock: RecordClock | undefined;
   const utc = env.source === 'sysmon' ? fields.UtcTime : undefined;
   if (utc !== undefined) {
-    time = parseTimestamp(utc);
+    const c = utcClock(utc, fallback);
+    time = c.time;
     if (Number.isNaN(time)) return rejected(`invalid time: UtcTime "${utc.slice(0, 40)}"`);
     // An unreadable time stamp costs nothing here: UtcTime is the event's time.
-    const record = fallback === undefined || fallback === null ? Number.NaN : fallbackTime(fallback);
-    if (!Number.isNaN(record)) clock = { record, from: 'UtcTime' };
+    if (!Number.isNaN(c.record)) clock = { record: c.record, from: 'UtcTime' };
   } else {
     if (fallback === undefined || fallback === null)
       return rejected('missing time: no UtcTime or TimeCreated');
@@ -216,10 +216,16 @@ export function windowsClockSample(
   fallback: unknown,
 ): ClockSample | undefined {
   if (env.source !== 'sysmon' || utc === undefined) return undefined;
-  const time = parseTimestamp(utc);
-  if (Number.isNaN(time)) return undefined;
-  const record = fallback === undefined || fallback === null ? Number.NaN : fallbackTime(fallback);
-  return Number.isNaN(record) ? undefined : { host: env.host, record, utc: time };
+  const c = utcClock(utc, fallback);
+  return Number.isNaN(c.time) || Number.isNaN(c.record) ? undefined : { host: env.host, record: c.record, utc: c.time };
+}
+
+/** A Sysmon record's clock: UtcTime (the event's time) and the record's own time stamp; NaN where unreadable. */
+function utcClock(utc: string, fallback: unknown): { time: number; record: number } {
+  return {
+    time: parseTimestamp(utc),
+    record: fallback === undefined || fallback === null ? Number.NaN : fallbackTime(fallback),
+  };
 }
 
 /**
