@@ -76,6 +76,28 @@ describe('DSL -> Cypher', () => {
     expect(compile(q).cypher).not.toContain('UNION');
   });
 
+  it('compares nodes, not their keys, and reads compared node numbers through toFloat (no index lookup)', () => {
+    const q = match('Process', 'src')
+      .accessed('src', 'target', {}, { edgeAs: 'access' })
+      .notExists((s) => s.child('src', 'own').compare(['own', 'key'], '=', ['target', 'key']))
+      .collect(
+        'kids',
+        (s) => s.child('target', 'kid').compare(['kid', 'create_time'], '>=', ['access', 'first_seen'], -1_000),
+        'kid',
+        3,
+      )
+      .compare(['src', 'key'], '<>', ['target', 'key'])
+      .compare(['src', 'create_time'], '<', ['target', 'create_time']);
+    const c = compile(q);
+    expect(c.cypher).toContain('WHERE own = target');
+    expect(c.cypher).toContain('WHERE src <> target');
+    expect(c.cypher).not.toMatch(/\.key (=|<>) (?!anchor_key)/);
+    expect(c.cypher).toContain('toFloat(kid.create_time) >= access.first_seen + $');
+    expect(c.cypher).toContain('toFloat(src.create_time) < toFloat(target.create_time)');
+    // Every branch seeks its anchor key by key, before the pattern is planned.
+    expect(c.cypher.match(/UNWIND \$keys_Process AS anchor_key\nMATCH \((src|target):Process\) USING INDEX \1:Process\(key\) WHERE \1\.key = anchor_key\nWITH \1\n/g)).toHaveLength(2);
+  });
+
   it('compiles variable-length and reverse hops', () => {
     const q = match('Process', 'proc', { image: imageIs('whoami.exe') })
       .ancestor('proc', 'anc', 4, { image: imageIs('wmiprvse.exe') })

@@ -165,9 +165,24 @@ function kindsOf(spec: QuerySpec): Record<string, NodeKind> {
 /** WHERE conditions of a (sub)pattern: filters, comparisons, distinctness, existence subqueries. */
 function conditions(spec: QuerySpec, P: Params, indent: string): string[] {
   const out: string[] = spec.filters.map((f) => filterPredicate(f, P));
+  const nodes = kindsOf(spec);
   for (const c of spec.compares) {
-    const left = `${c.a.var}.${c.a.prop}`;
-    let right = 'value' in c.b ? P.add(c.b.value + c.offset) : `${c.b.var}.${c.b.prop}`;
+    // Keys are unique, so two nodes with equal keys are one node: compare the nodes themselves. `a.key =
+    // b.key` lets Neo4j look `a` up in the key index, and a reader sees a committing transaction's new
+    // nodes and relationships in the store before its index entries: a NOT EXISTS that looked the node up
+    // there found nothing, and a match was flagged on a graph that never existed (process-tampering-access
+    // flagged a parent's access to its own new child that way). Node identity is checked on the store.
+    const sameNode = !('value' in c.b) && c.a.prop === 'key' && c.b.prop === 'key' && c.offset === 0;
+    if (sameNode && (c.op === '=' || c.op === '<>') && nodes[c.a.var] && nodes[c.b.var]) {
+      out.push(`${c.a.var} ${c.op} ${c.b.var}`);
+      continue;
+    }
+    // A node's property compared with another variable's is read through toFloat(): Neo4j could otherwise
+    // find the node through a property index (Process.create_time has one), which has the same blind spot.
+    const prop = (r: { var: string; prop: string }) =>
+      nodes[r.var] && c.op !== '=' && c.op !== '<>' ? `toFloat(${r.var}.${r.prop})` : `${r.var}.${r.prop}`;
+    const left = prop(c.a);
+    let right = 'value' in c.b ? P.add(c.b.value + c.offset) : prop(c.b);
     if (!('value' in c.b) && c.offset !== 0) right = `${right} + ${P.add(c.offset)}`;
     out.push(`${left} ${c.op} ${right}`);
   }
@@ -194,12 +209,16 @@ function collectExpr(c: CollectDecl, P: Params): string {
   return `COLLECT {\n${body}\n    RETURN DISTINCT ${c.ret} {.*} AS ${c.ret} LIMIT ${P.addInt(c.limit)}\n  } AS ${c.name}`;
 }
 
+/** The variable each branch unwinds its anchor keys into. */
+const ANCHOR_KEY = 'anchor_key';
+
 /** Compiles a query; throws on a query that cannot be anchored. */
 export function compileQuery(query: Query<never, never, never> | { spec: QuerySpec }): CompiledQuery {
   const spec = query.spec;
   if (Object.keys(spec.outer).length > 0)
     throw new Error('analyzer query: a sub-pattern cannot be compiled on its own');
   const kinds = kindsOf(spec);
+  if (ANCHOR_KEY in spec.vars) throw new Error(`analyzer query: ${ANCHOR_KEY} is a reserved name`);
   const anchors = anchorsOf(spec).map((v) => {
     const kind = kinds[v];
     if (!kind) throw new Error(`analyzer query: anchor ${v} is not a node`);
@@ -225,10 +244,18 @@ export function compileQuery(query: Query<never, never, never> | { spec: QuerySp
     // The hint keeps the anchor an index seek whatever the statistics say: a plan made while the graph was
     // still empty (as every analyzer's first one is) may otherwise scan the label, and Neo4j keeps a plan
     // for minutes (min_replan_interval) while the label grows to tens of thousands of nodes.
-    const lines = [`MATCH (${a.var}:${a.kind}) USING INDEX ${a.var}:${a.kind}(key) WHERE ${a.var}.key IN $${a.param}`];
+    //
+    // One seek per anchor key, and the rest planned after it (WITH): with `key IN $keys` in the same MATCH
+    // as the pattern, Neo4j was free to satisfy the hint with a scan of the whole index, run the pattern's
+    // EXISTS for every node of the label, and filter on the keys last (seen on cmd-child-network).
+    const lines = [
+      `UNWIND $${a.param} AS ${ANCHOR_KEY}`,
+      `MATCH (${a.var}:${a.kind}) USING INDEX ${a.var}:${a.kind}(key) WHERE ${a.var}.key = ${ANCHOR_KEY}`,
+      `WITH ${a.var}`,
+    ];
     const segs = segments(spec.hops, labelled, kinds);
     if (segs.length > 0) lines.push(`MATCH ${segs.join(', ')}${whereClause(conds, '')}`);
-    else if (conds.length > 0) lines[0] += `\n  AND ${conds.join('\n  AND ')}`;
+    else if (conds.length > 0) lines.push(`WHERE ${conds.join('\n  AND ')}`);
     lines.push(`WITH ${visible.join(', ')} LIMIT $limit`);
     lines.push(`RETURN ${ret}`);
     return lines.join('\n');
