@@ -53,6 +53,7 @@ describe('docker-compose.yml', () => {
       'neo4j',
       'parse',
       'redis',
+      'setup',
       'web',
     ]);
     for (const stage of STAGES) {
@@ -115,7 +116,11 @@ describe('docker-compose.yml', () => {
     // password); the stages take only the Neo4j password from it, by name, with the shared settings.
     for (const name of ['web', ...NEO4J_STAGES]) {
       expect(doc.services[name]!.environment).toMatchObject({ NEO4J_URI: 'bolt://neo4j:7687', NEO4J_USER: 'neo4j' });
-      expect(Object.keys(doc.services[name]!.depends_on ?? {}).sort()).toEqual(['neo4j', 'redis']);
+      expect(doc.services[name]!.depends_on).toEqual({
+        neo4j: { condition: 'service_healthy' },
+        redis: { condition: 'service_healthy' },
+        setup: { condition: 'service_completed_successfully' },
+      });
     }
     expect(envFiles('web')).toContain('.env');
     for (const name of NEO4J_STAGES) {
@@ -125,6 +130,22 @@ describe('docker-compose.yml', () => {
       expect(Object.keys(env).filter((k) => /PASSWORD|AUTH/.test(k))).toEqual(['NEO4J_PASSWORD']);
       expect(env.LENSGRAPH_QUEUE_PREFIX).toBe('${LENSGRAPH_QUEUE_PREFIX:-}');
     }
+  });
+
+  it('prepares Neo4j once, before web and the Neo4j stages, with only the two passwords it needs', () => {
+    const setup = doc.services.setup!;
+    expect(setup.command).toEqual(['node', '--import', 'tsx', 'scripts/setup.ts']);
+    expect((setup as { restart?: string }).restart).toBe('no');
+    expect(setup.depends_on).toEqual({ neo4j: { condition: 'service_healthy' } });
+    expect(envFiles('setup')).toEqual([]);
+    const env = setup.environment ?? {};
+    expect(env).toMatchObject({ NEO4J_URI: 'bolt://neo4j:7687', NEO4J_PASSWORD: '${NEO4J_PASSWORD:-}' });
+    expect(Object.keys(env).filter((k) => /PASSWORD|AUTH|REDIS/.test(k)).sort()).toEqual([
+      'LENSGRAPH_ADMIN_PASSWORD',
+      'NEO4J_PASSWORD',
+    ]);
+    expect(env.LENSGRAPH_ADMIN_PASSWORD).toBe('${LENSGRAPH_ADMIN_PASSWORD:-}');
+    expect((setup as { ports?: unknown }).ports).toBeUndefined();
   });
 
   it('gives Neo4j and Redis only their own secret, by name, and not the env file', () => {
@@ -192,6 +213,13 @@ describe('docker-compose.yml', () => {
         expect(JSON.stringify(resolved.services[name])).not.toContain('first-admin-0123456789');
       }
       expect(env('web').LENSGRAPH_ADMIN_PASSWORD).toBe('first-admin-0123456789');
+      expect(env('setup')).toMatchObject({
+        NEO4J_URI: 'bolt://neo4j:7687',
+        NEO4J_PASSWORD: neo4jPassword,
+        LENSGRAPH_ADMIN_PASSWORD: 'first-admin-0123456789',
+      });
+      expect(JSON.stringify(resolved.services.setup)).not.toContain('admin-password-0123456789');
+      expect(Object.keys(env('setup')).filter((k) => k.startsWith('REDIS') || k === 'NEO4J_AUTH')).toEqual([]);
       expect(env('neo4j')).toMatchObject({ NEO4J_AUTH: `neo4j/${neo4jPassword}` });
       for (const secret of ['admin-password-0123456789', 'first-admin-0123456789'])
         expect(JSON.stringify(resolved.services.neo4j)).not.toContain(secret);

@@ -21,9 +21,7 @@ import {
   renderAclFile,
   type RedisPasswords,
 } from '../lib/redis-acl';
-import { ensureEngagementSchema } from '../pipeline/engagement/repository';
-import { ensureGraphSchema } from '../pipeline/merge';
-import { ensureSchemaAndAdmin } from '../server/auth/bootstrap';
+import { setupDatabase, type DatabaseSetup } from './stack/database';
 import { buildNeo4jLauncher, startNeo4j, type Neo4jHandle } from './stack/neo4j';
 import { freePort } from './stack/ports';
 import { startRedis, type RedisHandle } from './stack/redis';
@@ -174,18 +172,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       LENSGRAPH_QUEUE_PREFIX: prefix,
     };
 
-    // Schema and the first admin, before anything can log in. The graph and engagement schema too, from this
-    // one process: the workers still make sure of it, but then find everything in place, instead of three of
-    // them creating the same constraints at once (which Neo4j answers with transient errors and, once in a
-    // while, a stall until db.awaitIndexes times out).
+    // Schema and the first admin, before anything can log in or write (scripts/stack/database.ts).
     const gateway = new GraphGateway({ uri: neo4jUri, user: neo4jUser, password: neo4jPassword });
-    let admin: { created: boolean; password?: string };
+    let setup: DatabaseSetup;
     try {
-      admin = await ensureSchemaAndAdmin(gateway, opts.adminPassword ?? cfg.LENSGRAPH_ADMIN_PASSWORD);
-      await ensureGraphSchema(gateway);
-      await ensureEngagementSchema(gateway, (msg, f) =>
-        log(`${msg}: ${String(f.stmt)} (${f.err instanceof Error ? f.err.message : String(f.err)})`),
-      );
+      setup = await setupDatabase(gateway, opts.adminPassword ?? cfg.LENSGRAPH_ADMIN_PASSWORD, log);
     } finally {
       await gateway.close();
     }
@@ -235,8 +226,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       baseUrl,
       env,
       ...(redisAdminUrl ? { redisAdminUrl } : {}),
-      adminCreated: admin.created,
-      ...(admin.password ? { adminPassword: admin.password } : {}),
+      adminCreated: setup.adminCreated,
+      ...(setup.adminPassword ? { adminPassword: setup.adminPassword } : {}),
       stop: stopAll,
     };
   } catch (err) {

@@ -218,7 +218,9 @@ describe('execution', () => {
     expect(s.fired('lsass-access', s.key(payload))).toBe(true);
     expect(s.fired('lsass-dump-file', s.key(payload))).toBe(true);
     // The dumper holds its Meterpreter channel open: the dump can leave by it.
-    const dump = s.hits.find((h) => h.detection === 'analyzer:lsass-dump-file' && h.riskyNodes.includes(s.key(payload)));
+    const dump = s.hits.find(
+      (h) => h.detection === 'analyzer:lsass-dump-file' && h.riskyNodes.includes(s.key(payload)),
+    );
     expect(dump?.techniques).toContain('T1041');
     expect(s.fired('discovery-tools', s.key(whoami))).toBe(true);
     expect(s.fired('discovery-tools', s.key(cmd))).toBe(true);
@@ -494,7 +496,9 @@ describe('labelled attack samples', () => {
     },
   ];
   it('account-registry-change: a hidden local account is a risky SAM key, written by lsass as context', async () => {
-    const s = await scenario([EVTX('Persistence/persistence_hidden_local_account_sysmon.jsonl')], { all: true });
+    const s = await scenario([EVTX('Persistence/persistence_hidden_local_account_sysmon.jsonl')], {
+      all: true,
+    });
     const hit = s.hits.find((h) => h.detection === 'analyzer:account-registry-change');
     expect(hit?.riskyNodes.every((k) => k.startsWith('RegistryKey:'))).toBe(true);
     expect(hit?.techniques).toContain('T1564.002');
@@ -516,7 +520,11 @@ describe('labelled attack samples', () => {
 });
 
 /** Operators of a plan, depth first, with the details Neo4j gives for each. */
-function operators(plan: { operatorType: string; arguments: Record<string, unknown>; children: unknown[] }): string[] {
+function operators(plan: {
+  operatorType: string;
+  arguments: Record<string, unknown>;
+  children: unknown[];
+}): string[] {
   const details = typeof plan.arguments.Details === 'string' ? plan.arguments.Details : '';
   return [
     `${plan.operatorType.replace(/@.*$/, '')} ${details}`,
@@ -535,7 +543,9 @@ describe('query plans', () => {
     expect(all.length).toBeGreaterThan(40);
     const offenders: string[] = [];
     for (const a of all) {
-      const byKind = new Map<NodeKind, string[]>(a.compiled.anchors.map((x) => [x.kind, [`${x.kind}:plan-check`]]));
+      const byKind = new Map<NodeKind, string[]>(
+        a.compiled.anchors.map((x) => [x.kind, [`${x.kind}:plan-check`]]),
+      );
       for (const params of paramSets(a.compiled, byKind, a.limit, 2000)) {
         const plan = await gateway.read('test.analyzers.explain', async (tx) => {
           const res = await tx.run(`EXPLAIN ${a.compiled.cypher}`, params);
@@ -543,8 +553,13 @@ describe('query plans', () => {
         });
         if (!plan) throw new Error(`${a.id}: no plan`);
         const ops = operators(plan as unknown as Parameters<typeof operators>[0]);
-        expect(ops.some((o) => /Index/.test(o)), `${a.id} does not seek its anchors`).toBe(true);
-        for (const o of ops) if (/Index|LabelScan|AllNodesScan/.test(o) && !/WHERE key = anchor_key\b/.test(o)) offenders.push(`${a.id}: ${o}`);
+        expect(
+          ops.some((o) => /Index/.test(o)),
+          `${a.id} does not seek its anchors`,
+        ).toBe(true);
+        for (const o of ops)
+          if (/Index|LabelScan|AllNodesScan/.test(o) && !/WHERE key = anchor_key\b/.test(o))
+            offenders.push(`${a.id}: ${o}`);
       }
     }
     expect(offenders).toEqual([]);

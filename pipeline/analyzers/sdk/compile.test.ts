@@ -82,7 +82,8 @@ describe('DSL -> Cypher', () => {
       .notExists((s) => s.child('src', 'own').compare(['own', 'key'], '=', ['target', 'key']))
       .collect(
         'kids',
-        (s) => s.child('target', 'kid').compare(['kid', 'create_time'], '>=', ['access', 'first_seen'], -1_000),
+        (s) =>
+          s.child('target', 'kid').compare(['kid', 'create_time'], '>=', ['access', 'first_seen'], -1_000),
         'kid',
         3,
       )
@@ -95,7 +96,11 @@ describe('DSL -> Cypher', () => {
     expect(c.cypher).toContain('toFloat(kid.create_time) >= access.first_seen + $');
     expect(c.cypher).toContain('toFloat(src.create_time) < toFloat(target.create_time)');
     // Every branch seeks its anchor key by key, before the pattern is planned.
-    expect(c.cypher.match(/UNWIND \$keys_Process AS anchor_key\nMATCH \((src|target):Process\) USING INDEX \1:Process\(key\) WHERE \1\.key = anchor_key\nWITH \1\n/g)).toHaveLength(2);
+    expect(
+      c.cypher.match(
+        /UNWIND \$keys_Process AS anchor_key\nMATCH \((src|target):Process\) USING INDEX \1:Process\(key\) WHERE \1\.key = anchor_key\nWITH \1\n/g,
+      ),
+    ).toHaveLength(2);
   });
 
   it('compiles variable-length and reverse hops', () => {
