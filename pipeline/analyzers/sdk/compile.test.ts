@@ -98,7 +98,7 @@ describe('DSL -> Cypher', () => {
     // Every branch seeks its anchor key by key, before the pattern is planned.
     expect(
       c.cypher.match(
-        /UNWIND \$keys_Process AS anchor_key\nMATCH \((src|target):Process\) USING INDEX \1:Process\(key\) WHERE \1\.key = anchor_key\nWITH \1\n/g,
+        /UNWIND \$keys_Process AS anchor_key\nMATCH \((src|target):Process\) USING INDEX SEEK \1:Process\(key\) WHERE \1\.key = anchor_key\nWITH \1\n/g,
       ),
     ).toHaveLength(2);
   });
