@@ -5,12 +5,15 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { NormalizedEvent } from '../../domain/event';
+import type { NodeKind } from '../../domain/model';
 import type { GraphGateway } from '../../lib/neo4j';
 import { buildEvent } from '../graph/build';
 import { MemorySessionStore, resolveIdentities, type SessionStore } from '../identity';
 import { mergeSubgraphs } from '../merge';
 import { normalizeRecord, readRecords } from '../parsers';
 import { replayEvent } from '../stages/parse/replay';
+import { paramSets } from './runtime';
+import type { Analyzer } from './sdk/define';
 
 /** Every event of a telemetry file (records that do not parse are skipped). */
 export async function readEvents(
@@ -109,4 +112,57 @@ export async function keysOfGuids(
     { guids: norm },
   );
   return new Map(rows.map((r) => [r.guid, r.key]));
+}
+
+interface PlanNode {
+  operatorType: string;
+  arguments: Record<string, unknown>;
+  children: PlanNode[];
+}
+
+/** Operators of a plan, depth first, with the details Neo4j gives for each. */
+function operators(plan: PlanNode): string[] {
+  const details = typeof plan.arguments.Details === 'string' ? plan.arguments.Details : '';
+  return [`${plan.operatorType.replace(/@.*$/, '')} ${details}`, ...plan.children.flatMap(operators)];
+}
+
+/**
+ * The operators of the analyzers' plans (EXPLAIN, every anchor branch) that find nodes other than by a seek
+ * of an anchor key: index lookups elsewhere, index and label scans. Two reasons to have none:
+ *   - a reader sees a committing transaction's new nodes and relationships in the store before their index
+ *     entries, so a lookup past the anchors (whose keys belong to an update already committed) can miss a
+ *     node that is in the graph, and a NOT EXISTS or an empty collection then gives a verdict on a graph
+ *     that never existed;
+ *   - Neo4j keeps a plan for minutes while the graph grows, so a scan planned on a small graph reads every
+ *     node of the label for every batch later.
+ * Also lists a plan that seeks no anchor at all.
+ */
+export async function planOffenders(
+  gateway: GraphGateway,
+  analyzers: readonly Analyzer[],
+): Promise<string[]> {
+  const offenders: string[] = [];
+  for (const a of analyzers) {
+    const byKind = new Map<NodeKind, string[]>(
+      a.compiled.anchors.map((x) => [x.kind, [`${x.kind}:plan-check`]]),
+    );
+    for (const params of paramSets(a.compiled, byKind, a.limit, 2000)) {
+      const plan = await gateway.read('test.analyzers.explain', async (tx) => {
+        // Planned now, for this graph: not a plan cached when the graph was smaller.
+        const res = await tx.run(`CYPHER replan=force EXPLAIN ${a.compiled.cypher}`, params);
+        return res.summary.plan;
+      });
+      if (!plan) throw new Error(`${a.id}: no plan`);
+      const ops = operators(plan as unknown as PlanNode);
+      if (!ops.some((o) => /^NodeUniqueIndexSeek .*WHERE key = anchor_key\b/.test(o)))
+        offenders.push(`${a.id}: no anchor seek`);
+      for (const o of ops)
+        if (
+          /Index|LabelScan|AllNodesScan/.test(o) &&
+          !/^NodeUniqueIndexSeek .*WHERE key = anchor_key\b/.test(o)
+        )
+          offenders.push(`${a.id}: ${o}`);
+    }
+  }
+  return offenders;
 }

@@ -1,0 +1,58 @@
+/**
+ * The plans Neo4j makes for the analyzers on a nearly empty graph, which is where every analyzer's first
+ * plan is made, and Neo4j keeps a plan for minutes while the graph grows (min_replan_interval). A scan
+ * planned there reads every node of its label for every batch later: with a plain USING INDEX hint, a
+ * graph of 50 processes was enough for Neo4j to satisfy the hint with a scan of the whole key index on
+ * nine analyzers. This file owns its Neo4j, so that the graph is as small as it needs to be.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { GraphGateway } from '../../lib/neo4j';
+import { startNeo4j, type Neo4jHandle } from '../../scripts/stack/neo4j';
+import { freePort } from '../../scripts/stack/ports';
+import { ensureGraphSchema } from '../merge';
+import { FOLLOWERS } from './follow';
+import { loadAnalyzers } from './host';
+import { planOffenders } from './test-support';
+
+let dir: string;
+let server: Neo4jHandle;
+let gateway: GraphGateway;
+const password = randomBytes(16).toString('hex');
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lg-plans-'));
+  server = await startNeo4j({
+    dataDir: dir,
+    boltPort: await freePort(),
+    password,
+    heapMb: 512,
+    pageCacheMb: 64,
+  });
+  gateway = new GraphGateway({ uri: server.uri, user: server.user, password });
+  await ensureGraphSchema(gateway);
+}, 300_000);
+
+afterAll(async () => {
+  await gateway?.close();
+  await server?.stop();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}, 120_000);
+
+it('every analyzer seeks its anchors and nothing else, on an empty graph and on one of 50 processes', async () => {
+  const { analyzers } = await loadAnalyzers(undefined);
+  const all = [...analyzers, ...FOLLOWERS];
+  expect(all.length).toBeGreaterThan(40);
+  expect(await planOffenders(gateway, all)).toEqual([]);
+  await gateway.mutate(
+    'test.plans.seed',
+    `UNWIND range(1, 50) AS i
+     CREATE (p:Process {key: 'Process:plan-' + i, image: 'C:\\\\x' + i + '.exe', create_time: i})
+     CREATE (p)-[:SET_VALUE]->(:RegistryKey {key: 'RegistryKey:plan-' + i, path: 'HKLM\\\\x' + i})
+     CREATE (p)-[:CREATED]->(:File {key: 'File:plan-' + i, path: 'C:\\\\f' + i})`,
+  );
+  expect(await planOffenders(gateway, all)).toEqual([]);
+}, 300_000);
