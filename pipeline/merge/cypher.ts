@@ -23,6 +23,7 @@ import {
 /** Book-keeping labels of the merge writer (not graph entities). */
 export const APPLIED_BATCH = 'AppliedBatch';
 export const ALIASED_KEY = 'AliasedKey';
+export const MERGE_LOCK = 'MergeLock';
 
 const IDENT = /^[A-Za-z][A-Za-z0-9_]*$/;
 
@@ -185,6 +186,15 @@ export const RECORD_ALIASES = [
   'SET y.to = al.to',
 ].join('\n');
 
+/**
+ * Taken, before the aliases are looked up, by every merge transaction that looks up or applies an alias
+ * (one whose rows carry a session process key, or that folds one). Without it, with two merge workers, a
+ * transaction could look up a session key, find no alias yet, and write that key back as a node after
+ * another transaction had folded it into its canonical process and committed: a duplicate process. With it,
+ * the second one waits, then finds the alias. Merges of Sysmon-only rows (GUID keys) do not take it.
+ */
+export const ALIAS_LOCK = `MERGE (l:${ident(MERGE_LOCK)} {id: 'aliases'}) SET l.at = $now`;
+
 export const LOOKUP_ALIASES = [
   'UNWIND $keys AS k',
   `MATCH (x:${ident(ALIASED_KEY)} {key: k})`,
@@ -214,6 +224,7 @@ export function schemaCypher(): string[] {
     `CREATE CONSTRAINT lg_appliedbatch_id IF NOT EXISTS FOR (n:${ident(APPLIED_BATCH)}) REQUIRE n.id IS UNIQUE`,
     `CREATE CONSTRAINT lg_aliasedkey_key IF NOT EXISTS FOR (n:${ident(ALIASED_KEY)}) REQUIRE n.key IS UNIQUE`,
     `CREATE INDEX lg_aliasedkey_to IF NOT EXISTS FOR (n:${ident(ALIASED_KEY)}) ON (n.to)`,
+    `CREATE CONSTRAINT lg_mergelock_id IF NOT EXISTS FOR (n:${ident(MERGE_LOCK)}) REQUIRE n.id IS UNIQUE`,
     'CREATE INDEX lg_process_guid IF NOT EXISTS FOR (n:`Process`) ON (n.process_guid)',
     'CREATE INDEX lg_process_host_pid IF NOT EXISTS FOR (n:`Process`) ON (n.host, n.pid)',
     'CREATE INDEX lg_process_create_time IF NOT EXISTS FOR (n:`Process`) ON (n.create_time)',
@@ -231,7 +242,9 @@ export function searchableFields(): { labels: NodeKind[]; props: string[] } {
   const labels: NodeKind[] = [];
   const props = new Set<string>();
   for (const kind of NODE_KINDS) {
-    const own = Object.entries(NodeKinds[kind].props as Record<string, PropSpec>).filter(([, p]) => p.searchable);
+    const own = Object.entries(NodeKinds[kind].props as Record<string, PropSpec>).filter(
+      ([, p]) => p.searchable,
+    );
     if (own.length === 0) continue;
     labels.push(kind);
     for (const [name] of own) props.add(name);

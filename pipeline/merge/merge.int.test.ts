@@ -352,6 +352,86 @@ describe('mergeSubgraphs', () => {
     expect(got.nodes[0]!.props).toMatchObject({ first_seen: 5, last_seen: 10 });
   });
 
+  it('two merge workers: a batch that looked up a session key before another folded it does not bring it back', async () => {
+    const t = newTag();
+    const asset = `Asset:T${t}`;
+    const provisional = `Process:T${t}:7256:~1000`;
+    const created = `Process:T${t}:7256:900`;
+    await mergeSubgraphs(gateway, [
+      {
+        id: `${t}-1`,
+        subgraph: {
+          nodes: [
+            node('Asset', asset, { hostname: `T${t}`, first_seen: 900, last_seen: 900 }),
+            node('Process', provisional, { pid: 7256, provisional: 1, first_seen: 1000, last_seen: 1500 }),
+            node('Process', created, {
+              pid: 7256,
+              provisional: 0,
+              create_time: 900,
+              first_seen: 900,
+              last_seen: 900,
+            }),
+          ],
+          edges: [],
+        },
+        aliases: [],
+      },
+    ]);
+    // Another transaction holds the asset's lock, so that `late` (a batch still carrying the provisional key)
+    // stops at its first node statement (assets are written first): after it looked the key's alias up.
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const holder = gateway.write('test.merge.hold', async (tx) => {
+      await tx.run('MATCH (a:Asset {key: $asset}) SET a.held = true', { asset });
+      locked();
+      await released;
+    });
+    await isLocked;
+    const late = mergeSubgraphs(gateway, [
+      {
+        id: `${t}-late`,
+        subgraph: {
+          nodes: [
+            node('Asset', asset, { last_seen: 3000 }),
+            node('Process', provisional, { pid: 7256, first_seen: 3000, last_seen: 3000 }),
+          ],
+          edges: [],
+        },
+        aliases: [],
+      },
+    ]);
+    let blocked = false;
+    for (let i = 0; i < 400 && !blocked; i++) {
+      const rows = await gateway.query<{ n: number }>(
+        'test.merge.watch',
+        `SHOW TRANSACTIONS YIELD currentQuery, status
+         WHERE currentQuery CONTAINS 'MERGE (n:\`Asset\`' AND status STARTS WITH 'Blocked' RETURN count(*) AS n`,
+      );
+      blocked = (rows[0]?.n ?? 0) > 0;
+      if (!blocked) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(blocked).toBe(true);
+    // Meanwhile the creation's alias arrives in another worker's batch. Without the alias lock it folds the
+    // provisional node and commits at once, and `late` then writes the provisional key back as a node.
+    const fold = mergeSubgraphs(gateway, [
+      { id: `${t}-fold`, subgraph: { nodes: [], edges: [] }, aliases: [{ from: provisional, to: created }] },
+    ]);
+    await new Promise((r) => setTimeout(r, 1000));
+    release();
+    await holder;
+    await late;
+    expect((await fold).aliasesApplied).toBe(1);
+
+    const got = await readTagged(gateway, t);
+    expect(got.nodes.map((n) => n.key).sort()).toEqual([asset, created].sort());
+    expect(got.nodes.find((n) => n.key === created)!.props).toMatchObject({
+      create_time: 900,
+      last_seen: 3000,
+    });
+  });
+
   it('drops rows that do not fit the model', async () => {
     const t = newTag();
     const r = await mergeSubgraphs(gateway, [

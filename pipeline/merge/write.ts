@@ -5,7 +5,8 @@
  *   1. claim the batch ids (AppliedBatch markers, MERGE under a unique constraint): ids already applied
  *      are skipped, so a retried or replayed payload never doubles a counter
  *   2. rewrite keys through the batch aliases and the aliases applied earlier (AliasedKey records), then
- *      coalesce everything by the merge rules (coalesce.ts)
+ *      coalesce everything by the merge rules (coalesce.ts); a transaction that looks up or applies an
+ *      alias first takes the alias lock (ALIAS_LOCK), so two merge workers cannot miss each other's folds
  *   3. fold every aliased node into its canonical node (properties by the rules, relationships re-pointed,
  *      old node deleted) and record the alias
  *   4. MERGE nodes label by label, then relationships type by type, in large UNWIND batches of constant
@@ -31,6 +32,7 @@ import { isSessionProcessKey } from '../graph/keys';
 import type { Alias } from '../identity/resolve';
 import { coalesce, resolveAliasMap } from './coalesce';
 import {
+  ALIAS_LOCK,
   CLAIM_BATCHES,
   LOOKUP_ALIASES,
   RECORD_ALIASES,
@@ -204,6 +206,8 @@ export async function mergeSubgraphs(
       }
     }
     for (const a of batchAliases) consider(a.to);
+    if (lookup.size > 0 || batchAliases.length > 0)
+      await tx.run(ALIAS_LOCK, { now: neo4j.int(opts.now ?? Date.now()) });
     const known: Alias[] = [];
     if (lookup.size > 0) {
       for (const part of chunks([...lookup], size)) {
