@@ -22,8 +22,22 @@
  */
 import type { PropValue } from '../../../domain/model';
 import { guidStartTime } from '../../graph/keys';
-import { basename, defineAnalyzer, describeProcess, imageIs, imageName, list, match, not, num, quote, text } from '../sdk';
-import { isSystemPath, parseAccessMask, PROCESS_ACCESS } from '../sdk/windows';
+import {
+  basename,
+  contains,
+  defineAnalyzer,
+  describeProcess,
+  imageIs,
+  imageName,
+  list,
+  match,
+  not,
+  num,
+  quote,
+  regex,
+  text,
+} from '../sdk';
+import { isSystemPath, parseAccessMask, PROCESS_ACCESS, SYSTEM_PATH_PATTERN } from '../sdk/windows';
 import { EXECUTION_TOOLS } from './_lists';
 import { isDropLocation } from './_util';
 
@@ -45,6 +59,14 @@ export default defineAnalyzer({
   query: match('Process', 'src')
     .accessed('src', 'target', { image: not(imageIs('lsass.exe')) }, { edgeAs: 'access' })
     .distinct('src', 'target')
+    // What hits() drops first, dropped in the query instead: a Windows or installed program that is not a
+    // shell, script host or LOLBin and runs no code from memory (csrss, conhost, services, AV ...). These
+    // are most accesses, and each row costs a projection and the `spawned` collection.
+    .whereAny(
+      { src: { image: not(regex(SYSTEM_PATH_PATTERN)) } },
+      { access: { call_trace: contains('unknown(') } },
+      { src: { image: imageIs(...EXECUTION_TOOLS) } },
+    )
     // Its own child: a parent managing what it started.
     .notExists((s) => s.child('src', 'own').compare(['own', 'key'], '=', ['target', 'key']))
     .collect(
@@ -74,7 +96,8 @@ export default defineAnalyzer({
     const accessAt = num(m.access.first_seen);
     const established = targetStart === undefined || accessAt === undefined || targetStart < accessAt - 1_000;
     const spawned = established ? m.spawned : [];
-    if (isSystemPath(srcPath) && !unbacked && ((mask & A.CREATE_PROCESS) === 0 || spawned.length === 0)) return null;
+    if (isSystemPath(srcPath) && !unbacked && ((mask & A.CREATE_PROCESS) === 0 || spawned.length === 0))
+      return null;
     const how: string[] = [];
     const techniques: string[] = [];
     let score = 0;
@@ -117,7 +140,11 @@ export default defineAnalyzer({
  * and its creation is not in the graph: it may be the opener's own child being set up, which the creation
  * will tell (see the header).
  */
-function newbornOfUnknownParent(key: string, createTime: PropValue | undefined, accessAt: PropValue | undefined): boolean {
+function newbornOfUnknownParent(
+  key: string,
+  createTime: PropValue | undefined,
+  accessAt: PropValue | undefined,
+): boolean {
   const at = num(accessAt);
   if (num(createTime) !== undefined || at === undefined || !key.startsWith('Process:')) return false;
   const started = guidStartTime(key.slice('Process:'.length), at);

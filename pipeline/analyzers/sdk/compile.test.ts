@@ -103,6 +103,21 @@ describe('DSL -> Cypher', () => {
     ).toHaveLength(2);
   });
 
+  it('compiles whereAny to one OR of conjunctions across nodes and edges', () => {
+    const q = match('Process', 'src')
+      .accessed('src', 't', {}, { edgeAs: 'access' })
+      .whereAny(
+        { src: { image: not(endsWith('\\system32\\csrss.exe')) } },
+        { access: { call_trace: contains('unknown('), count: gt(2) }, t: { image: exists() } },
+      );
+    const c = compile(q);
+    expect(c.cypher).toContain(
+      'WHERE ((NOT coalesce(toLower(src.image) ENDS WITH $p0, false)) OR ' +
+        '(toLower(access.call_trace) CONTAINS $p1 AND access.count > $p2 AND t.image IS NOT NULL))',
+    );
+    expect(c.params).toMatchObject({ p0: '\\system32\\csrss.exe', p1: 'unknown(', p2: 2 });
+  });
+
   it('compiles variable-length and reverse hops', () => {
     const q = match('Process', 'proc', { image: imageIs('whoami.exe') })
       .ancestor('proc', 'anc', 4, { image: imageIs('wmiprvse.exe') })
@@ -170,6 +185,20 @@ describe('query validation', () => {
     expect(() => regex('(')).toThrow(/invalid pattern/);
     expect(() => regex('(?i)x')).toThrow(/inline flags/);
     expect(() => contains()).toThrow(/at least one/);
+  });
+
+  it('checks whereAny: at least two alternatives, each with a filter on a bound variable', () => {
+    const q = match('Process', 'src').accessed('src', 't', {}, { edgeAs: 'access' });
+    const loose = q as unknown as { whereAny: (...a: unknown[]) => Query };
+    expect(() => loose.whereAny({ src: { image: 'x' } })).toThrow(/at least two/);
+    expect(() => loose.whereAny({ src: { image: 'x' } }, {})).toThrow(/has no filter/);
+    expect(() => loose.whereAny({ src: { image: 'x' } }, { nobody: { image: 'x' } })).toThrow(/nobody/);
+    expect(() => loose.whereAny({ src: { imgae: 'x' } }, { access: { count: gt(1) } })).toThrow(
+      /no property "imgae"/,
+    );
+    expect(() => loose.whereAny({ src: { pid: contains('1') } }, { access: { count: gt(1) } })).toThrow(
+      /needs a string property/,
+    );
   });
 
   it('checks comparisons, sub-patterns and anchors', () => {

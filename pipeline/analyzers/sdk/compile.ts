@@ -165,6 +165,10 @@ function kindsOf(spec: QuerySpec): Record<string, NodeKind> {
 /** WHERE conditions of a (sub)pattern: filters, comparisons, distinctness, existence subqueries. */
 function conditions(spec: QuerySpec, P: Params, indent: string): string[] {
   const out: string[] = spec.filters.map((f) => filterPredicate(f, P));
+  for (const group of spec.anyOf)
+    out.push(
+      `(${group.map((alt) => `(${alt.map((f) => filterPredicate(f, P)).join(' AND ')})`).join(' OR ')})`,
+    );
   const nodes = kindsOf(spec);
   for (const c of spec.compares) {
     // Keys are unique, so two nodes with equal keys are one node: compare the nodes themselves. `a.key =

@@ -126,6 +126,8 @@ export interface QuerySpec {
   readonly order: readonly string[];
   readonly hops: readonly HopDecl[];
   readonly filters: readonly PropFilter[];
+  /** Each entry: at least one of its alternatives holds; an alternative holds when all its filters do. */
+  readonly anyOf: readonly (readonly (readonly PropFilter[])[])[];
   readonly compares: readonly CompareDecl[];
   readonly distinct: readonly (readonly [string, string])[];
   readonly subs: readonly SubDecl[];
@@ -269,6 +271,7 @@ function emptySpec(outer: Record<string, VarInfo>): QuerySpec {
     order: [],
     hops: [],
     filters: [],
+    anyOf: [],
     compares: [],
     distinct: [],
     subs: [],
@@ -305,6 +308,33 @@ export class Query<V extends NodeVars = NoVars, E extends EdgeVars = NoVars, O e
     const v = varInfo(this.spec, name);
     if (v.type !== 'edge') fail(`${name} is a node, not an edge`);
     return new Query(this.next({ filters: [...this.spec.filters, ...edgeFilters(v.kind, name, where)] }));
+  }
+
+  /**
+   * At least one of `alternatives` holds. Each alternative names filters on bound nodes and edges, which
+   * must all hold; one alternative may mix variables (`{ src: {...} }` or `{ access: {...} }`), which
+   * `where` and `whereEdge` cannot. A filter on a missing value does not hold, as everywhere.
+   */
+  whereAny(
+    ...alternatives: Array<
+      { [N in keyof V & string]?: Where<V[N]> } & { [N in keyof E & string]?: EdgeWhere<E[N]> }
+    >
+  ): Query<V, E, O> {
+    if (alternatives.length < 2) fail('whereAny() needs at least two alternatives');
+    const group = alternatives.map((alt) => {
+      if (typeof alt !== 'object' || alt === null) fail('whereAny(): each alternative must be an object');
+      const filters: PropFilter[] = [];
+      for (const [name, where] of Object.entries(alt)) {
+        if (where === undefined) continue;
+        const v = varInfo(this.spec, name);
+        filters.push(
+          ...(v.type === 'node' ? nodeFilters(v.kind, name, where) : edgeFilters(v.kind, name, where)),
+        );
+      }
+      if (filters.length === 0) fail('whereAny(): an alternative has no filter (it would always hold)');
+      return filters;
+    });
+    return new Query(this.next({ anyOf: [...this.spec.anyOf, group] }));
   }
 
   /** Generic hop along an edge leaving `from`. */

@@ -5,6 +5,7 @@ import {
   isSystemPath,
   isUserWritablePath,
   parseAccessMask,
+  SYSTEM_PATH_PATTERN,
 } from './windows';
 
 const enc = (s: string) => Buffer.from(s, 'utf16le').toString('base64');
@@ -45,5 +46,29 @@ describe('windows helpers', () => {
     expect(isUserWritablePath('C:\\ProgramData\\Microsoft\\Windows Defender\\x.exe')).toBe(false);
     expect(isSystemPath('C:\\Windows\\System32\\cmd.exe')).toBe(true);
     expect(isSystemPath('C:\\Windows\\PSEXESVC.exe')).toBe(false);
+  });
+
+  it('has one pattern for system folders that finds exactly what isSystemPath finds', () => {
+    const re = new RegExp(SYSTEM_PATH_PATTERN, 'i');
+    const paths = [
+      'C:\\Windows\\System32\\cmd.exe',
+      'c:\\windows\\syswow64\\rundll32.exe',
+      'C:\\Windows\\explorer.exe',
+      'C:\\Windows\\explorer.exe.bak',
+      'C:\\Windows\\PSEXESVC.exe',
+      'C:\\Program Files (x86)\\App\\a.exe',
+      'C:\\Program Files\\App\\a.exe',
+      'C:\\Program Filesx\\a.exe',
+      'D:\\ProgramData\\Microsoft\\Windows Defender\\MsMpEng.exe',
+      'C:\\ProgramData\\x.exe',
+      'C:\\Users\\bob\\Downloads\\C:\\Windows\\System32\\x.exe',
+      '\\\\server\\share\\Windows\\System32\\x.exe',
+      '',
+    ];
+    expect(paths.filter((p) => isSystemPath(p)).length).toBeGreaterThan(4);
+    for (const p of paths) expect(re.test(p), p).toBe(isSystemPath(p));
+    // Unlike isSystemPath, the pattern sees the value untrimmed: a padded path is never called a system one.
+    expect(isSystemPath(' C:\\Windows\\System32\\cmd.exe')).toBe(true);
+    expect(re.test(' C:\\Windows\\System32\\cmd.exe')).toBe(false);
   });
 });

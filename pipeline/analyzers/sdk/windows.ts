@@ -38,6 +38,12 @@ export function isSystemPath(path: string | undefined): boolean {
   return SYSTEM_DIRS.some((re) => re.test(path.trim()));
 }
 
+/**
+ * isSystemPath as one pattern, for a query filter (`regex(SYSTEM_PATH_PATTERN)`): the same directories,
+ * matched on the value as stored (untrimmed), so it never finds a system path isSystemPath would not.
+ */
+export const SYSTEM_PATH_PATTERN = SYSTEM_DIRS.map((re) => `(?:${re.source})`).join('|');
+
 /** Executable content by extension (what a browser or mail client should not be writing). */
 export const EXECUTABLE_EXTENSIONS = [
   '.exe',
