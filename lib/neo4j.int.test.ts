@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gatewayFromEnv } from '../pipeline/merge/test-support';
+import { gatewayFromEnv, holdLock, waitUntilBlocked } from '../pipeline/merge/test-support';
 import { concurrentlyDeleted, type GraphGateway } from './neo4j';
 
 let gateway: GraphGateway;
@@ -21,18 +21,12 @@ describe('Neo4j gateway', () => {
   it('runs a transaction again when a node it writes to was deleted by another one meanwhile', async () => {
     const k = randomUUID();
     const lock = randomUUID();
-    await gateway.mutate('test.race.create', 'CREATE (:GatewayRace {k: $k}), (:GatewayRace {k: $lock})', { k, lock });
-    // A transaction holds the write lock of a second node until the test lets it go.
-    let release: () => void = () => undefined;
-    const released = new Promise<void>((r) => (release = r));
-    let locked: () => void = () => undefined;
-    const isLocked = new Promise<void>((r) => (locked = r));
-    const holder = gateway.write('test.race.hold', async (tx) => {
-      await tx.run('MATCH (l:GatewayRace {k: $lock}) SET l.held = true', { lock });
-      locked();
-      await released;
+    await gateway.mutate('test.race.create', 'CREATE (:GatewayRace {k: $k}), (:GatewayRace {k: $lock})', {
+      k,
+      lock,
     });
-    await isLocked;
+    // A transaction holds the write lock of a second node until the test lets it go.
+    const holder = await holdLock(gateway, 'MATCH (l:GatewayRace {k: $lock}) SET l.held = true', { lock });
     let attempts = 0;
     const errors: unknown[] = [];
     // The writer finds the node, then waits for the held lock before it links a new node to it. The node is
@@ -54,20 +48,10 @@ describe('Neo4j gateway', () => {
       }
     });
     // The writer is waiting for the lock once Neo4j lists its statement as blocked.
-    let blocked = false;
-    for (let i = 0; i < 400 && !blocked; i++) {
-      const rows = await gateway.query<{ n: number }>(
-        'test.race.watch',
-        `SHOW TRANSACTIONS YIELD currentQuery, status
-         WHERE currentQuery CONTAINS 'l.touched' AND status STARTS WITH 'Blocked' RETURN count(*) AS n`,
-      );
-      blocked = (rows[0]?.n ?? 0) > 0;
-      if (!blocked) await new Promise((r) => setTimeout(r, 25));
-    }
-    expect(blocked).toBe(true);
+    expect(await waitUntilBlocked(gateway, 'l.touched')).toBe(true);
     await gateway.mutate('test.race.delete', 'MATCH (n:GatewayRace {k: $k}) DETACH DELETE n', { k });
-    release();
-    await holder;
+    holder.release();
+    await holder.done;
     expect(await writer).toEqual([]);
     expect(attempts).toBe(2);
     expect(errors.length).toBe(1);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphEdge, GraphNode, Subgraph } from '../../domain/model';
 import type { GraphGateway } from '../../lib/neo4j';
 import { MemoryGraph } from './memory-graph';
-import { gatewayFromEnv, newTag, readTagged, tagged } from './test-support';
+import { gatewayFromEnv, holdLock, newTag, readTagged, tagged, waitUntilBlocked } from './test-support';
 import { ensureGraphSchema, mergeSubgraphs, type MergeBatch } from './write';
 
 let gateway: GraphGateway;
@@ -379,16 +379,7 @@ describe('mergeSubgraphs', () => {
     ]);
     // Another transaction holds the asset's lock, so that `late` (a batch still carrying the provisional key)
     // stops at its first node statement (assets are written first): after it looked the key's alias up.
-    let locked!: () => void;
-    const isLocked = new Promise<void>((r) => (locked = r));
-    let release!: () => void;
-    const released = new Promise<void>((r) => (release = r));
-    const holder = gateway.write('test.merge.hold', async (tx) => {
-      await tx.run('MATCH (a:Asset {key: $asset}) SET a.held = true', { asset });
-      locked();
-      await released;
-    });
-    await isLocked;
+    const holder = await holdLock(gateway, 'MATCH (a:Asset {key: $asset}) SET a.held = true', { asset });
     const late = mergeSubgraphs(gateway, [
       {
         id: `${t}-late`,
@@ -402,25 +393,22 @@ describe('mergeSubgraphs', () => {
         aliases: [],
       },
     ]);
-    let blocked = false;
-    for (let i = 0; i < 400 && !blocked; i++) {
-      const rows = await gateway.query<{ n: number }>(
-        'test.merge.watch',
-        `SHOW TRANSACTIONS YIELD currentQuery, status
-         WHERE currentQuery CONTAINS 'MERGE (n:\`Asset\`' AND status STARTS WITH 'Blocked' RETURN count(*) AS n`,
-      );
-      blocked = (rows[0]?.n ?? 0) > 0;
-      if (!blocked) await new Promise((r) => setTimeout(r, 25));
-    }
-    expect(blocked).toBe(true);
+    expect(await waitUntilBlocked(gateway, 'MERGE (n:`Asset`')).toBe(true);
     // Meanwhile the creation's alias arrives in another worker's batch. Without the alias lock it folds the
-    // provisional node and commits at once, and `late` then writes the provisional key back as a node.
+    // provisional node and commits, and `late` then writes the provisional key back as a node. With it, it
+    // waits for `late`'s lock. Release `late` only once the fold has done one or the other (a fixed pause
+    // raced the fold's first planning: released early, `late` took the provisional node's lock first and the
+    // fold then folded its update in, lock or not).
     const fold = mergeSubgraphs(gateway, [
       { id: `${t}-fold`, subgraph: { nodes: [], edges: [] }, aliases: [{ from: provisional, to: created }] },
     ]);
-    await new Promise((r) => setTimeout(r, 1000));
-    release();
-    await holder;
+    const foldState = await Promise.race([
+      fold.then(() => 'committed'),
+      waitUntilBlocked(gateway, 'MergeLock').then((b) => (b ? 'waiting' : 'neither')),
+    ]);
+    expect(foldState).not.toBe('neither');
+    holder.release();
+    await holder.done;
     await late;
     expect((await fold).aliasesApplied).toBe(1);
 

@@ -122,3 +122,40 @@ function normalizeView(v: GraphView): GraphView {
     edges: [...v.edges].sort((a, b) => (edgeId(a) < edgeId(b) ? -1 : edgeId(a) > edgeId(b) ? 1 : 0)),
   };
 }
+
+/**
+ * A transaction that takes the write lock of the nodes `lockCypher` writes to and holds it until
+ * `release()`: for tests that stop another transaction at a chosen statement.
+ */
+export async function holdLock(
+  gateway: GraphGateway,
+  lockCypher: string,
+  params: Record<string, unknown>,
+): Promise<{ release: () => void; done: Promise<void> }> {
+  let locked!: () => void;
+  const isLocked = new Promise<void>((r) => (locked = r));
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const done = gateway.write('test.hold-lock', async (tx) => {
+    await tx.run(lockCypher, params);
+    locked();
+    await released;
+  });
+  await Promise.race([isLocked, done]);
+  return { release, done };
+}
+
+/** Waits (up to 10 s) until Neo4j lists a statement containing `fragment` as blocked on a lock. */
+export async function waitUntilBlocked(gateway: GraphGateway, fragment: string): Promise<boolean> {
+  for (let i = 0; i < 400; i++) {
+    const rows = await gateway.query<{ n: number }>(
+      'test.watch-blocked',
+      `SHOW TRANSACTIONS YIELD currentQuery, status
+       WHERE currentQuery CONTAINS $fragment AND status STARTS WITH 'Blocked' RETURN count(*) AS n`,
+      { fragment },
+    );
+    if ((rows[0]?.n ?? 0) > 0) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return false;
+}
