@@ -233,6 +233,67 @@ export async function upsertRisks(tx: ManagedTransaction, rows: Map<NodeKind, Ri
   return n;
 }
 
+// ------------------------------------------------------------------------------------------------ folds
+
+/** The engagement state of a node that the merge stage folds into its canonical node (see foldEngagementCypher). */
+export interface FoldEngagementCypher {
+  /** Its risks, re-keyed onto the canonical node; a detection the canonical node already has is combined. */
+  risks: string;
+  /** Its place in lens scopes (`risky` wins, the first `added_by` stays), except where the lens excludes the canonical node. */
+  scope: string;
+  /** Analysts' exclusions of it. */
+  excludes: string;
+  /** Notes written on it (`moved_from` remembers the old key). */
+  notes: string;
+}
+
+/**
+ * The merge stage folds a provisional process into its canonical node when the creation event arrives
+ * (pipeline/merge: the old node is DETACH DELETEd). By then the engage stage may have given the provisional
+ * node risks and a place in lenses, and an analyst notes or exclusions: a Security 4688 upload that arrives
+ * before the Sysmon upload of the same host is enough. These statements carry all of that to the canonical
+ * node inside the fold, before the old node is deleted, so a detection never disappears from its lens. Each
+ * takes `$aliases` ({from, to}) and matches nothing once the old node is gone. A combined risk counts the
+ * distinct occurrences of both (as riskCypher does), takes the higher score, the wider time span and every
+ * technique.
+ */
+export function foldEngagementCypher(kind: NodeKind): FoldEngagementCypher {
+  const k = label(kind);
+  return {
+    risks: `UNWIND $aliases AS al
+MATCH (old:${k} {key: al.from})-[:HAS_RISK]->(r:Risk)
+MATCH (new:${k} {key: al.to})
+WITH new, r, r.detection + '|' + new.key AS key
+MERGE (x:Risk {key: key})
+  ON CREATE SET x.detection = r.detection, x.source = r.source, x.title = r.title, x.summary = r.summary,
+                x.first_seen = r.first_seen, x.last_seen = r.last_seen, x.count = r.count, x.score = r.score,
+                x.techniques = coalesce(r.techniques, []), x.occurrences = coalesce(r.occurrences, []), x.moved_from = r.key
+  ON MATCH SET x.count = x.count + size([t IN coalesce(r.occurrences, []) WHERE NOT t IN coalesce(x.occurrences, [])]),
+               x.occurrences = (coalesce(x.occurrences, []) + [t IN coalesce(r.occurrences, []) WHERE NOT t IN coalesce(x.occurrences, [])])[..${RISK_OCCURRENCES_KEPT}],
+               x.score = CASE WHEN r.score > x.score THEN r.score ELSE x.score END,
+               x.first_seen = CASE WHEN r.first_seen < x.first_seen THEN r.first_seen ELSE x.first_seen END,
+               x.last_seen = CASE WHEN r.last_seen > x.last_seen THEN r.last_seen ELSE x.last_seen END,
+               x.techniques = x.techniques + [t IN coalesce(r.techniques, []) WHERE NOT t IN x.techniques]
+MERGE (new)-[:HAS_RISK]->(x)
+DETACH DELETE r`,
+    scope: `UNWIND $aliases AS al
+MATCH (l:${LENS})-[s:SCOPE]->(old:${k} {key: al.from})
+MATCH (new:${k} {key: al.to})
+WITH l, s, new WHERE NOT (l)-[:EXCLUDES]->(new)
+MERGE (l)-[s2:SCOPE]->(new)
+  ON CREATE SET s2.role = s.role, s2.added_by = s.added_by, s2.added_at = s.added_at
+SET s2.role = CASE WHEN s.role = 'risky' OR s2.role = 'risky' THEN 'risky' ELSE s2.role END`,
+    excludes: `UNWIND $aliases AS al
+MATCH (l:${LENS})-[x:EXCLUDES]->(old:${k} {key: al.from})
+MATCH (new:${k} {key: al.to})
+MERGE (l)-[x2:EXCLUDES]->(new)
+  ON CREATE SET x2.by = x.by, x2.at = x.at`,
+    notes: `UNWIND $aliases AS al
+MATCH (n:Note {target: al.from})
+SET n.target = al.to, n.moved_from = al.from`,
+  };
+}
+
 // ------------------------------------------------------------------------------------------ node facts
 
 export interface NodeFacts {

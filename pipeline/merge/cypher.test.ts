@@ -11,6 +11,7 @@ import {
   ruleExpr,
   schemaCypher,
 } from './cypher';
+import { foldEngagementCypher } from '../engagement/repository';
 
 describe('generated Cypher', () => {
   it('node MERGE per label (snapshot)', () => {
@@ -23,6 +24,8 @@ describe('generated Cypher', () => {
   });
   it('alias folding (snapshot)', () => {
     expect(foldCypher('Process')).toMatchSnapshot();
+    // what the engage stage and analysts attached to the folded node moves with it
+    expect(foldEngagementCypher('Process')).toMatchSnapshot();
   });
   it('book-keeping and schema (snapshot)', () => {
     expect({ CLAIM_BATCHES, LOOKUP_ALIASES, RECORD_ALIASES, schema: schemaCypher() }).toMatchSnapshot();

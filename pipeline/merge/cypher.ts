@@ -161,6 +161,11 @@ export function foldCypher(kind: NodeKind): FoldCypher {
     probe: [
       'UNWIND $aliases AS al',
       `MATCH (old:${k} {key: al.from})`,
+      // The old node's write lock, before anything is read from it: a concurrent engage transaction that is
+      // adding a risk to it finishes first (and is moved below), or waits and then finds it gone (and is
+      // re-run by the gateway against the alias), so nothing is added to it between the move and the delete.
+      'SET old.folding = true',
+      'WITH old',
       'OPTIONAL MATCH (old)-[r]-()',
       'RETURN DISTINCT type(r) AS type, startNode(r) = old AS out',
     ].join('\n'),

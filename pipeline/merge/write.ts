@@ -8,7 +8,8 @@
  *      coalesce everything by the merge rules (coalesce.ts); a transaction that looks up or applies an
  *      alias first takes the alias lock (ALIAS_LOCK), so two merge workers cannot miss each other's folds
  *   3. fold every aliased node into its canonical node (properties by the rules, relationships re-pointed,
- *      old node deleted) and record the alias
+ *      the engagement state attached to it moved: risks, lens scope, exclusions, notes; old node deleted)
+ *      and record the alias
  *   4. MERGE nodes label by label, then relationships type by type, in large UNWIND batches of constant
  *      shape (cypher.ts), every property by its rule
  *
@@ -28,6 +29,7 @@ import {
   type Subgraph,
 } from '../../domain/model';
 import type { GraphGateway } from '../../lib/neo4j';
+import { foldEngagementCypher } from '../engagement/repository';
 import { isSessionProcessKey } from '../graph/keys';
 import type { Alias } from '../identity/resolve';
 import { coalesce, resolveAliasMap } from './coalesce';
@@ -251,6 +253,14 @@ export async function mergeSubgraphs(
           if (present.has(`${rel.edge}:${String(rel.out)}`))
             await runChunked(tx, rel.cypher, 'aliases', part, size, counters);
         }
+        // What the engage stage and analysts attached to the old node (risks, lens scope, exclusions,
+        // notes) moves too: the delete below would drop it.
+        const eng = foldEngagementCypher(kind);
+        if (present.has('HAS_RISK:true')) await runChunked(tx, eng.risks, 'aliases', part, size, counters);
+        if (present.has('SCOPE:false')) await runChunked(tx, eng.scope, 'aliases', part, size, counters);
+        if (present.has('EXCLUDES:false'))
+          await runChunked(tx, eng.excludes, 'aliases', part, size, counters);
+        await runChunked(tx, eng.notes, 'aliases', part, size, counters);
         await runChunked(tx, fold.remove, 'aliases', part, size, counters);
       }
     }
