@@ -33,7 +33,7 @@ import {
   ensureAssetLenses,
   expandNeighbours,
   lensMemberships,
-  lensRisks,
+  lensAggregates,
   lockEngagement,
   lockLenses,
   lookupAliases,
@@ -48,7 +48,7 @@ import {
   type LockedLens,
 } from './repository';
 import { rewriteHits, riskRows } from './risks';
-import { summarizeLens, type LensRisk } from './summary';
+import { summarizeAggregates, type LensRisk } from './summary';
 import { scoreRisks } from './score';
 
 export interface EngageReport {
@@ -188,11 +188,11 @@ export async function applyHits(tx: ManagedTransaction, input: readonly Hit[], c
 
 /** Score, title, hosts, techniques, counts and time span of lenses, from their risky scope. */
 export async function recomputeLenses(tx: ManagedTransaction, keys: string[], now: number): Promise<void> {
-  const rows = await lensRisks(tx, keys);
+  const rows = await lensAggregates(tx, keys);
   await setAggregates(
     tx,
     rows.map((l) => {
-      const s = summarizeLens(l.type, l.risks, l.type === 'asset' ? l.key.slice('asset:'.length) : undefined);
+      const s = summarizeAggregates(l.type, l.aggregates, l.type === 'asset' ? l.key.slice('asset:'.length) : undefined);
       return { key: l.key, ...s, nodeCount: l.nodeCount };
     }),
     now,

@@ -20,7 +20,7 @@ import { AppError } from '../../domain/errors';
 import { NODE_KINDS, kindOfKey, type NodeKind } from '../../domain/model';
 import type { GraphGateway } from '../../lib/neo4j';
 import type { Direction, JoinOptions, Neighbour } from './join';
-import type { LensRisk } from './summary';
+import { strongerRisk, type LensRisk, type LensRiskAggregates } from './summary';
 
 export const LENS = 'Lens';
 export const PIPELINE_ACTOR = 'pipeline';
@@ -741,31 +741,96 @@ export async function risksOfNodes(tx: ManagedTransaction, keys: Iterable<string
   return out;
 }
 
-export interface LensRisks {
+export interface LensAggregateRow {
   key: string;
   type: 'engagement' | 'asset';
   nodeCount: number;
-  risks: LensRisk[];
+  aggregates: LensRiskAggregates;
 }
 
-export async function lensRisks(tx: ManagedTransaction, keys: string[]): Promise<LensRisks[]> {
+const AggregatesRow = z.object({
+  key: z.string(),
+  type: z.string().nullable().catch(null),
+  nodeCount: z.number().catch(0),
+  risks: z.number().catch(0),
+  nodes: z.number().catch(0),
+  hits: z.number().nullable().catch(null),
+  firstSeen: num,
+  lastSeen: num,
+  hosts: z.array(z.unknown()).catch([]),
+  detections: z
+    .array(
+      z.object({
+        detection: z.string(),
+        score: num,
+        techniques: z.array(z.unknown()).catch([]),
+        top: z.tuple([z.unknown(), z.unknown(), z.unknown()]),
+      }),
+    ),
+});
+
+/**
+ * What a lens's summary needs (summary.ts LensRiskAggregates), aggregated by Neo4j over the risks of its
+ * risky scope: a few rows per lens however many risks it has. Reading every risk of every lens a batch
+ * touched cost the engage stage 0.1 s per 1,000 risks, inside the engagement lock, so one busy host's asset
+ * lens slowed every batch (docs/engagements.md, "Aggregates"). Each value is read as summary.ts reads a risk:
+ * a missing count is 1, a missing title empty, a missing score no score; pipeline/engagement/aggregates.int.test.ts
+ * checks the result against aggregateRisks over the same risks read one by one.
+ */
+export async function lensAggregates(tx: ManagedTransaction, keys: string[]): Promise<LensAggregateRow[]> {
   if (keys.length === 0) return [];
+  const risky = `(l)-[:SCOPE {role: 'risky'}]->(n)-[:HAS_RISK]->(r:Risk) WHERE r.detection IS NOT NULL`;
+  // Two passes over the risks: the lens's totals, then per detection its highest score, its techniques and
+  // its strongest risk (max of [score, last seen, title] is that order, as summary.ts strongerRisk).
   const res = await tx.run(
     `UNWIND $keys AS k
      MATCH (l:Lens {key: k})
      CALL (l) {
-       OPTIONAL MATCH (l)-[:SCOPE {role: 'risky'}]->(n)-[:HAS_RISK]->(r:Risk)
-       RETURN [x IN collect(${RISK_PROJECTION}) WHERE x.node IS NOT NULL AND x.detection IS NOT NULL] AS risks
+       OPTIONAL MATCH ${risky}
+       RETURN count(r) AS risks, count(DISTINCT n) AS nodes, sum(CASE WHEN r IS NULL THEN 0 ELSE coalesce(r.count, 1) END) AS hits,
+              min(r.first_seen) AS firstSeen, max(r.last_seen) AS lastSeen,
+              collect(DISTINCT coalesce(n.host, CASE WHEN n:Asset THEN substring(n.key, 6) END)) AS hosts
      }
-     RETURN l.key AS key, l.type AS type, COUNT { (l)-[:SCOPE]->() } AS nodeCount, risks`,
+     CALL (l) {
+       OPTIONAL MATCH ${risky}
+       WITH r.detection AS detection, max(r.score) AS score, collect(DISTINCT r.techniques) AS techniques,
+            max([coalesce(r.score, 0), coalesce(r.last_seen, 0), coalesce(r.title, '')]) AS top
+       WHERE detection IS NOT NULL
+       RETURN collect({detection: detection, score: score, techniques: techniques, top: top}) AS detections
+     }
+     RETURN l.key AS key, l.type AS type, COUNT { (l)-[:SCOPE]->() } AS nodeCount, risks, nodes, hits, firstSeen,
+            lastSeen, hosts, detections`,
     { keys },
   );
-  return res.records.map((r) => ({
-    key: String(r.get('key')),
-    type: r.get('type') === 'asset' ? 'asset' : 'engagement',
-    nodeCount: Number(r.get('nodeCount') ?? 0),
-    risks: (r.get('risks') as unknown[]).map(parseLensRisk),
-  }));
+  return res.records.map((rec) => {
+    const r = AggregatesRow.parse(rec.toObject());
+    const best = new Map<string, number>();
+    const techniques = new Set<string>();
+    let top: { score: number; lastSeen: number; title: string } | undefined;
+    for (const d of r.detections) {
+      best.set(d.detection, typeof d.score === 'number' && Number.isFinite(d.score) ? d.score : 0);
+      for (const list of d.techniques) if (Array.isArray(list)) for (const t of list) if (typeof t === 'string') techniques.add(t);
+      const [score, lastSeen, title] = d.top;
+      const candidate = { score: Number(score) || 0, lastSeen: Number(lastSeen) || 0, title: String(title) };
+      if (!top || strongerRisk(candidate, top) < 0) top = candidate;
+    }
+    return {
+      key: r.key,
+      type: r.type === 'asset' ? 'asset' : 'engagement',
+      nodeCount: r.nodeCount,
+      aggregates: {
+        best,
+        techniques: [...techniques],
+        hosts: r.hosts.filter((h): h is string => typeof h === 'string' && h !== ''),
+        nodes: r.nodes,
+        risks: r.risks,
+        hits: r.hits ?? 0,
+        firstSeen: r.firstSeen,
+        lastSeen: r.lastSeen,
+        topTitle: top ? top.title : null,
+      },
+    };
+  });
 }
 
 export interface LensAggregates {

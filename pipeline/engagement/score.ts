@@ -57,16 +57,35 @@ export function scoreRisks(risks: readonly RiskInput[]): ScoreBreakdown {
   const techniques = new Set<string>();
   const nodes = new Set<string>();
   for (const r of risks) {
-    const s = clamp(r.score);
-    best.set(r.detection, Math.max(best.get(r.detection) ?? 0, s));
-    for (const t of r.techniques ?? []) techniques.add(parentTechnique(t));
+    best.set(r.detection, Math.max(best.get(r.detection) ?? 0, clamp(r.score)));
+    for (const t of r.techniques ?? []) techniques.add(t);
     nodes.add(r.node);
   }
+  return scoreAggregates(best.values(), techniques, nodes.size);
+}
+
+/**
+ * The same score from what it depends on, so a lens's risks can be aggregated where they are stored
+ * (pipeline/engagement/repository.ts lensAggregates) instead of read one by one: each distinct detection's
+ * highest score (clamped here), the lens's techniques (any level: counted by parent) and its number of
+ * distinct risky nodes.
+ */
+export function scoreAggregates(
+  bestScores: Iterable<number>,
+  techniqueIds: Iterable<string>,
+  nodeCount: number,
+): ScoreBreakdown {
   let miss = 1;
-  for (const s of best.values()) miss *= 1 - s / 100;
+  let detections = 0;
+  for (const s of bestScores) {
+    miss *= 1 - clamp(s) / 100;
+    detections++;
+  }
+  const techniques = new Set<string>();
+  for (const t of techniqueIds) techniques.add(parentTechnique(t));
   const base = 100 * (1 - miss);
   const t = techniques.size;
-  const n = nodes.size;
+  const n = nodeCount;
   const breadth =
     Math.min(SCORE_PARAMS.techniqueMax, SCORE_PARAMS.techniqueStep * Math.max(0, t - 1)) +
     Math.min(SCORE_PARAMS.nodeMax, SCORE_PARAMS.nodeStep * Math.max(0, n - 1));
@@ -75,7 +94,7 @@ export function scoreRisks(risks: readonly RiskInput[]): ScoreBreakdown {
     score: Math.round(score * 10) / 10,
     base: Math.round(base * 10) / 10,
     breadth,
-    detections: best.size,
+    detections,
     techniques: t,
     nodes: n,
   };
