@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { errorText } from './error-text';
+import { CREATE_USER, DISABLE_USER, ENABLE_USER, SET_USER_ROLE, USERS_QUERY } from './admin-documents';
 import { gql } from './graphql-client';
 
 const ROLES = ['viewer', 'analyst', 'admin'] as const;
@@ -14,20 +15,11 @@ interface Account {
   createdAt: string;
 }
 
-const FIELDS = 'username role disabled createdAt';
-const USERS = `query Users { users { ${FIELDS} } }`;
-const CREATE = `mutation CreateUser($username: String!, $role: Role!, $password: String!) {
-  createUser(username: $username, role: $role, password: $password) { ${FIELDS} } }`;
-const SET_ROLE = `mutation SetUserRole($username: String!, $role: Role!) {
-  setUserRole(username: $username, role: $role) { ${FIELDS} } }`;
-const DISABLE = `mutation DisableUser($username: String!) { disableUser(username: $username) { ${FIELDS} } }`;
-const ENABLE = `mutation EnableUser($username: String!) { enableUser(username: $username) { ${FIELDS} } }`;
-
 export function AdminUsers({ me }: { me: string }) {
   const qc = useQueryClient();
   const users = useQuery({
     queryKey: ['users'],
-    queryFn: ({ signal }) => gql<{ users: Account[] }>(USERS, {}, signal),
+    queryFn: ({ signal }) => gql<{ users: Account[] }>(USERS_QUERY, {}, signal),
   });
   const refresh = () => qc.invalidateQueries({ queryKey: ['users'] });
 
@@ -83,7 +75,7 @@ export function AdminUsers({ me }: { me: string }) {
                         disabled={change.isPending}
                         onChange={(e) =>
                           change.mutate({
-                            query: SET_ROLE,
+                            query: SET_USER_ROLE,
                             vars: { username: u.username, role: e.target.value },
                           })
                         }
@@ -111,7 +103,7 @@ export function AdminUsers({ me }: { me: string }) {
                           disabled={change.isPending}
                           onClick={() =>
                             change.mutate({
-                              query: u.disabled ? ENABLE : DISABLE,
+                              query: u.disabled ? ENABLE_USER : DISABLE_USER,
                               vars: { username: u.username },
                             })
                           }
@@ -136,7 +128,7 @@ function CreateUserForm({ onCreated }: { onCreated: () => void }) {
   const [role, setRole] = useState<string>('analyst');
   const [password, setPassword] = useState('');
   const create = useMutation({
-    mutationFn: (vars: { username: string; role: string; password: string }) => gql(CREATE, vars),
+    mutationFn: (vars: { username: string; role: string; password: string }) => gql(CREATE_USER, vars),
     onSuccess: () => {
       setUsername('');
       setPassword('');

@@ -6,6 +6,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { errorText } from './error-text';
+import { CREATE_TOKEN, REVOKE_TOKEN, TOKENS_QUERY } from './admin-documents';
 import { gql } from './graphql-client';
 
 interface ApiToken {
@@ -20,23 +21,17 @@ interface ApiToken {
   active: boolean;
 }
 
-const FIELDS = 'id name scope createdBy createdAt expiresAt lastUsedAt revoked active';
-const TOKENS = `query ApiTokens { apiTokens { ${FIELDS} } }`;
-const CREATE = `mutation CreateApiToken($name: String!, $scope: TokenScope!, $days: Int) {
-  createApiToken(name: $name, scope: $scope, expiresInDays: $days) { secret token { ${FIELDS} } } }`;
-const REVOKE = `mutation RevokeApiToken($id: ID!) { revokeApiToken(id: $id) { ${FIELDS} } }`;
-
 const day = (iso: string | null) => (iso ? new Date(iso).toISOString().slice(0, 10) : '—');
 
 export function ApiTokens() {
   const qc = useQueryClient();
   const tokens = useQuery({
     queryKey: ['apiTokens'],
-    queryFn: ({ signal }) => gql<{ apiTokens: ApiToken[] }>(TOKENS, {}, signal),
+    queryFn: ({ signal }) => gql<{ apiTokens: ApiToken[] }>(TOKENS_QUERY, {}, signal),
   });
   const refresh = () => qc.invalidateQueries({ queryKey: ['apiTokens'] });
   const revoke = useMutation({
-    mutationFn: (id: string) => gql(REVOKE, { id }),
+    mutationFn: (id: string) => gql(REVOKE_TOKEN, { id }),
     onSettled: refresh,
   });
   return (
@@ -119,7 +114,7 @@ function CreateTokenForm({ onCreated }: { onCreated: () => void }) {
   const [days, setDays] = useState('90');
   const create = useMutation({
     mutationFn: (vars: { name: string; scope: string; days: number | null }) =>
-      gql<{ createApiToken: { secret: string; token: ApiToken } }>(CREATE, vars),
+      gql<{ createApiToken: { secret: string; token: ApiToken } }>(CREATE_TOKEN, vars),
     onSuccess: () => {
       setName('');
       onCreated();
