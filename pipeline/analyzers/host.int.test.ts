@@ -186,7 +186,14 @@ describe('analyzer host on a real graph', () => {
     // single query returns 5 of the 40 rows, and which 5 is up to Neo4j.
     const parent = guid(tag, 0);
     const events = Array.from({ length: 40 }, (_, i) =>
-      creation(hostName, t0 + i, guid(tag, i + 1), i === 39 ? 'C:\\Users\\bob\\needle.exe' : CMD, parent, 'C:\\Windows\\explorer.exe'),
+      creation(
+        hostName,
+        t0 + i,
+        guid(tag, i + 1),
+        i === 39 ? 'C:\\Users\\bob\\needle.exe' : CMD,
+        parent,
+        'C:\\Windows\\explorer.exe',
+      ),
     );
     const changed = await ingestEvents(gateway, events, { store });
     const seen: string[] = [];
@@ -232,7 +239,50 @@ describe('analyzer host on a real graph', () => {
     // ... and stay cut beyond that, which is counted and names the node: 20 of 40 with a limit of 2.
     const two = createAnalyzerHost(gateway, [childrenOf(2)], log);
     await two.run([parentKey]);
-    expect(two.lastRun.stats[0]).toMatchObject({ truncated: 1, firstTruncated: parentKey, rows: 20, queries: 2 });
+    expect(two.lastRun.stats[0]).toMatchObject({
+      truncated: 1,
+      firstTruncated: parentKey,
+      rows: 20,
+      queries: 2,
+    });
+  });
+
+  it('ctx.expand runs only the follow-up queries an analyzer declared (so the plan check sees them all)', async () => {
+    const tag = newTag();
+    const host = `WS-${tag}`;
+    const t0 = Date.UTC(2024, 0, 4, 10);
+    const changed = await ingestEvents(gateway, [creation(host, t0, guid(tag, 1), CMD, guid(tag, 0), WORD)], {
+      store: new MemorySessionStore(),
+    });
+    const parentOf = match('Process', 'child').parent('child', 'parent').anchor('child');
+    const withExpansion = (declared: boolean) =>
+      defineAnalyzer({
+        id: declared ? 'expands-declared' : 'expands-undeclared',
+        title: 'expands',
+        techniques: [],
+        score: 20,
+        query: match('Process', 'proc', { image: CMD }),
+        ...(declared ? { expansions: [parentOf] } : {}),
+        async hits(m, ctx) {
+          const rows = await ctx.expand(parentOf, [m.proc.key]);
+          return { risky: [m.proc], context: rows.map((r) => r.parent), summary: `parents: ${rows.length}` };
+        },
+      });
+    const ok = createAnalyzerHost(gateway, [withExpansion(true)], log);
+    const hits = await ok.run(changed);
+    expect(hits.map((h) => h.summary)).toEqual(['parents: 1']);
+    expect(ok.lastRun.stats[0]).toMatchObject({ rowErrors: 0, queries: 2 });
+
+    const refused = createAnalyzerHost(gateway, [withExpansion(false)], log);
+    expect(await refused.run(changed)).toEqual([]);
+    expect(refused.lastRun.stats[0]).toMatchObject({ rowErrors: 1, queries: 1 });
+    expect(refused.lastRun.stats[0]!.firstError).toMatch(
+      /not one of analyzer expands-undeclared's declared expansions/,
+    );
+    // a declared expansion is compiled with the analyzer
+    expect(withExpansion(true).expansions.map((e) => e.compiled.anchors.map((a) => a.kind))).toEqual([
+      ['Process'],
+    ]);
   });
 
   it('process-tampering-access: the same verdict whether an access to a new process comes before its creation or after', async () => {
@@ -243,7 +293,10 @@ describe('analyzer host on a real graph', () => {
     const t0 = Date.UTC(2024, 0, 3, 10);
     /** A Sysmon GUID whose start-time field says `ms`. */
     const born = (n: number, ms: number) => {
-      const secs = Math.floor(ms / 1000).toString(16).toUpperCase().padStart(8, '0');
+      const secs = Math.floor(ms / 1000)
+        .toString(16)
+        .toUpperCase()
+        .padStart(8, '0');
       return `${guid(tag, n).slice(0, 8)}-${secs.slice(4)}-${secs.slice(0, 4)}-${guid(tag, n).slice(19)}`;
     };
     const PS = 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe';
@@ -264,15 +317,31 @@ describe('analyzer host on a real graph', () => {
         TargetImage: WHOAMI,
         GrantedAccess: '0x1FFFFF',
         // PowerShell's own JIT code shows as UNKNOWN frames.
-        CallTrace: 'C:\\Windows\\SYSTEM32\\ntdll.dll+9d8e4|C:\\Windows\\System32\\KERNELBASE.dll+5f2ea|UNKNOWN(00007FF8A1B2C3D4)',
+        CallTrace:
+          'C:\\Windows\\SYSTEM32\\ntdll.dll+9d8e4|C:\\Windows\\System32\\KERNELBASE.dll+5f2ea|UNKNOWN(00007FF8A1B2C3D4)',
       },
     });
     const ps = born(1, t0);
     const child = born(2, t0 + 60_000);
     const stranger = born(3, t0);
     const other = born(4, t0 + 90_000);
-    await ingestEvents(gateway, [creation(hostName, t0, ps, PS, guid(tag, 0), 'C:\\Windows\\explorer.exe')], { store });
-    await ingestEvents(gateway, [creation(hostName, t0, stranger, 'C:\\Users\\bob\\AppData\\Local\\Temp\\x.exe', guid(tag, 0), 'C:\\Windows\\explorer.exe')], { store });
+    await ingestEvents(gateway, [creation(hostName, t0, ps, PS, guid(tag, 0), 'C:\\Windows\\explorer.exe')], {
+      store,
+    });
+    await ingestEvents(
+      gateway,
+      [
+        creation(
+          hostName,
+          t0,
+          stranger,
+          'C:\\Users\\bob\\AppData\\Local\\Temp\\x.exe',
+          guid(tag, 0),
+          'C:\\Windows\\explorer.exe',
+        ),
+      ],
+      { store },
+    );
     const run = async (events: NormalizedEvent[]) => {
       const hits = await host.run(await ingestEvents(gateway, events, { store }));
       expect(host.lastRun.failed).toEqual([]);
@@ -284,10 +353,16 @@ describe('analyzer host on a real graph', () => {
     expect(await run([creation(hostName, t0 + 60_000, child, WHOAMI, ps, PS)])).toEqual([]);
     // A process from a user folder opening someone else's new process from memory: found when the
     // target's creation arrives, though its own access came first.
-    expect(await run([access(stranger, 'C:\\Users\\bob\\AppData\\Local\\Temp\\x.exe', other, t0 + 90_300)])).toEqual([]);
-    const hits = await run([creation(hostName, t0 + 90_000, other, WHOAMI, guid(tag, 0), 'C:\\Windows\\explorer.exe')]);
+    expect(
+      await run([access(stranger, 'C:\\Users\\bob\\AppData\\Local\\Temp\\x.exe', other, t0 + 90_300)]),
+    ).toEqual([]);
+    const hits = await run([
+      creation(hostName, t0 + 90_000, other, WHOAMI, guid(tag, 0), 'C:\\Windows\\explorer.exe'),
+    ]);
     const keys = await keysOfGuids(gateway, [stranger]);
-    expect(hits.map((h) => [h.detection, h.riskyNodes[0]])).toEqual([['analyzer:process-tampering-access', keys.get(stranger)]]);
+    expect(hits.map((h) => [h.detection, h.riskyNodes[0]])).toEqual([
+      ['analyzer:process-tampering-access', keys.get(stranger)],
+    ]);
   });
 
   it('runs every built-in query on Neo4j without error', async () => {

@@ -8,10 +8,10 @@ import neo4j from 'neo4j-driver';
 import type { Hit } from '../../domain/detection';
 import { kindOfKey, type NodeKind } from '../../domain/model';
 import type { Logger } from '../../lib/log';
-import { compileQuery, type CompiledQuery } from './sdk/compile';
+import type { CompiledQuery } from './sdk/compile';
 import type { Analyzer, AnalyzerContext, HitDraft, MatchRow } from './sdk/define';
 import { latestTime, shapeHit } from './sdk/hits';
-import type { EdgeVars, Match, NodeVars, Query, QuerySpec } from './sdk/query';
+import type { EdgeVars, Match, NodeVars, Query } from './sdk/query';
 import type { QueryRunner, Rarity } from './sdk/rarity';
 
 export interface RunDeps {
@@ -111,17 +111,6 @@ function signature(compiled: CompiledQuery, row: MatchRow): string {
 /** How many times its analyzer's limit one anchor node's matches may reach before they are cut. */
 export const SINGLE_NODE_LIMIT_FACTOR = 10;
 
-const compiledCache = new WeakMap<QuerySpec, CompiledQuery>();
-
-function compiledOf(query: Query<NodeVars, EdgeVars, NodeVars>): CompiledQuery {
-  let c = compiledCache.get(query.spec);
-  if (!c) {
-    c = compileQuery(query as unknown as Query<never, never, never>);
-    compiledCache.set(query.spec, c);
-  }
-  return c;
-}
-
 async function execute(
   op: string,
   compiled: CompiledQuery,
@@ -199,7 +188,15 @@ export async function runAnalyzer(
   compiled: CompiledQuery = analyzer.compiled,
 ): Promise<{ hits: Hit[]; stats: AnalyzerRunStats }> {
   const t0 = Date.now();
-  const stats: AnalyzerRunStats = { id: analyzer.id, ms: 0, queries: 0, rows: 0, hits: 0, rowErrors: 0, truncated: 0 };
+  const stats: AnalyzerRunStats = {
+    id: analyzer.id,
+    ms: 0,
+    queries: 0,
+    rows: 0,
+    hits: 0,
+    rowErrors: 0,
+    truncated: 0,
+  };
   const relevant = compiled.anchors.some((a) => (byKind.get(a.kind)?.length ?? 0) > 0);
   if (!relevant) return { hits: [], stats };
   const log = deps.log.child({ analyzer: analyzer.id });
@@ -210,7 +207,10 @@ export async function runAnalyzer(
       query: Query<V, E, O>,
       keys: readonly string[],
     ) => {
-      const c = compiledOf(query as unknown as Query<NodeVars, EdgeVars, NodeVars>);
+      const declared = analyzer.expansions.find((e) => e.query === query || e.query.spec === query.spec);
+      if (!declared)
+        throw new Error(`expand(): the query is not one of analyzer ${analyzer.id}'s declared expansions`);
+      const c = declared.compiled;
       const kk = new Map<NodeKind, string[]>();
       for (const a of c.anchors) kk.set(a.kind, [...keys]);
       const rows = await execute(`analyzer:${analyzer.id}:expand`, c, kk, analyzer.limit, deps, stats);

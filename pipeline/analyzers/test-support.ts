@@ -135,7 +135,7 @@ function operators(plan: PlanNode): string[] {
  *     that never existed;
  *   - Neo4j keeps a plan for minutes while the graph grows, so a scan planned on a small graph reads every
  *     node of the label for every batch later.
- * Also lists a plan that seeks no anchor at all.
+ * Also lists a plan that seeks no anchor at all. Covers each analyzer's declared expansions (ctx.expand) too.
  */
 export async function planOffenders(
   gateway: GraphGateway,
@@ -143,25 +143,32 @@ export async function planOffenders(
 ): Promise<string[]> {
   const offenders: string[] = [];
   for (const a of analyzers) {
-    const byKind = new Map<NodeKind, string[]>(
-      a.compiled.anchors.map((x) => [x.kind, [`${x.kind}:plan-check`]]),
-    );
-    for (const params of paramSets(a.compiled, byKind, a.limit, 2000)) {
-      const plan = await gateway.read('test.analyzers.explain', async (tx) => {
-        // Planned now, for this graph: not a plan cached when the graph was smaller.
-        const res = await tx.run(`CYPHER replan=force EXPLAIN ${a.compiled.cypher}`, params);
-        return res.summary.plan;
-      });
-      if (!plan) throw new Error(`${a.id}: no plan`);
-      const ops = operators(plan as unknown as PlanNode);
-      if (!ops.some((o) => /^NodeUniqueIndexSeek .*WHERE key = anchor_key\b/.test(o)))
-        offenders.push(`${a.id}: no anchor seek`);
-      for (const o of ops)
-        if (
-          /Index|LabelScan|AllNodesScan/.test(o) &&
-          !/^NodeUniqueIndexSeek .*WHERE key = anchor_key\b/.test(o)
-        )
-          offenders.push(`${a.id}: ${o}`);
+    // the analyzer's own query and every follow-up query it declared for ctx.expand
+    const queries = [
+      { id: a.id, compiled: a.compiled },
+      ...a.expansions.map((e, i) => ({ id: `${a.id} expansions[${i}]`, compiled: e.compiled })),
+    ];
+    for (const { id, compiled } of queries) {
+      const byKind = new Map<NodeKind, string[]>(
+        compiled.anchors.map((x) => [x.kind, [`${x.kind}:plan-check`]]),
+      );
+      for (const params of paramSets(compiled, byKind, a.limit, 2000)) {
+        const plan = await gateway.read('test.analyzers.explain', async (tx) => {
+          // Planned now, for this graph: not a plan cached when the graph was smaller.
+          const res = await tx.run(`CYPHER replan=force EXPLAIN ${compiled.cypher}`, params);
+          return res.summary.plan;
+        });
+        if (!plan) throw new Error(`${id}: no plan`);
+        const ops = operators(plan as unknown as PlanNode);
+        if (!ops.some((o) => /^NodeUniqueIndexSeek .*WHERE key = anchor_key\b/.test(o)))
+          offenders.push(`${id}: no anchor seek`);
+        for (const o of ops)
+          if (
+            /Index|LabelScan|AllNodesScan/.test(o) &&
+            !/^NodeUniqueIndexSeek .*WHERE key = anchor_key\b/.test(o)
+          )
+            offenders.push(`${id}: ${o}`);
+      }
     }
   }
   return offenders;

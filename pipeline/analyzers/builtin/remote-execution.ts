@@ -65,6 +65,7 @@ export default defineAnalyzer({
   title: 'Program started remotely through services, WMI, WinRM or DCOM',
   techniques: ['T1021'],
   score: 75,
+  expansions: [inbound],
   query: match('Process', 'child', { image: exists() })
     .parent('child', 'parent', { image: image(REMOTE_EXEC_PARENTS) })
     .where('child', {

@@ -43,7 +43,8 @@ export interface AnalyzerContext {
   readonly log: Logger;
   /**
    * Runs another query anchored on `keys` (context, correlation): the same compiler and limits as the
-   * analyzer's own query. Use `query.anchor(var)` to choose which of its variables the keys bind.
+   * analyzer's own query. Use `query.anchor(var)` to choose which of its variables the keys bind. The query
+   * must be one of the analyzer's declared `expansions`.
    */
   expand<V extends NodeVars, E extends EdgeVars, O extends NodeVars>(
     query: Query<V, E, O>,
@@ -63,7 +64,19 @@ export interface AnalyzerSpec<V extends NodeVars, E extends EdgeVars, O extends 
   readonly query: Query<V, E, O>;
   /** Most matches per anchor branch per run (default 500). */
   readonly limit?: number;
+  /**
+   * Every query `hits` runs through `ctx.expand`, declared here so that it is compiled when the analyzer is
+   * defined and its plan is checked with the analyzer's own (pipeline/analyzers/test-support.ts planOffenders).
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- queries of any shape
+  readonly expansions?: readonly Query<any, any, any>[];
   readonly hits: (m: Match<V, E, O>, ctx: AnalyzerContext) => HitsResult | Promise<HitsResult>;
+}
+
+/** A declared follow-up query, compiled. */
+export interface Expansion {
+  readonly query: Query<NodeVars, EdgeVars, NodeVars>;
+  readonly compiled: CompiledQuery;
 }
 
 export interface Analyzer {
@@ -76,6 +89,7 @@ export interface Analyzer {
   readonly limit: number;
   readonly query: Query<NodeVars, EdgeVars, NodeVars>;
   readonly compiled: CompiledQuery;
+  readonly expansions: readonly Expansion[];
   readonly hits: (m: MatchRow, ctx: AnalyzerContext) => HitsResult | Promise<HitsResult>;
 }
 
@@ -92,6 +106,14 @@ export const AnalyzerShape = z.object({
   limit: z.number().int().min(1).max(10_000),
   query: z.instanceof(Query),
   compiled: z.object({ cypher: z.string().min(1) }).passthrough(),
+  expansions: z
+    .array(
+      z.object({
+        query: z.instanceof(Query),
+        compiled: z.object({ cypher: z.string().min(1) }).passthrough(),
+      }),
+    )
+    .max(20),
   hits: z.custom<Analyzer['hits']>((v) => typeof v === 'function', 'hits must be a function'),
 });
 
@@ -100,6 +122,14 @@ export function defineAnalyzer<V extends NodeVars, E extends EdgeVars, O extends
 ): Analyzer {
   if (!(spec.query instanceof Query))
     throw new Error(`analyzer ${String(spec.id)}: query must be built with the SDK`);
+  const expansions = (spec.expansions ?? []).map((q, i) => {
+    if (!(q instanceof Query))
+      throw new Error(`analyzer ${String(spec.id)}: expansions[${i}] must be a query built with the SDK`);
+    return Object.freeze({
+      query: q as unknown as Query<NodeVars, EdgeVars, NodeVars>,
+      compiled: compileQuery(q as unknown as Query<never, never, never>),
+    });
+  });
   const analyzer: Analyzer = {
     kind: ANALYZER_KIND,
     id: spec.id,
@@ -110,6 +140,7 @@ export function defineAnalyzer<V extends NodeVars, E extends EdgeVars, O extends
     limit: spec.limit ?? 500,
     query: spec.query as unknown as Query<NodeVars, EdgeVars, NodeVars>,
     compiled: compileQuery(spec.query as unknown as Query<never, never, never>),
+    expansions,
     // The one place where the typed match meets the untyped row: the runtime checks that every column is
     // a row of the right shape before calling this.
     hits: spec.hits as unknown as Analyzer['hits'],
