@@ -245,6 +245,8 @@ export interface FoldEngagementCypher {
   excludes: string;
   /** Notes written on it (`moved_from` remembers the old key). */
   notes: string;
+  /** Keys of the lenses whose scope holds the canonical node afterwards: their figures are recomputed. */
+  lenses: string;
 }
 
 /**
@@ -255,7 +257,8 @@ export interface FoldEngagementCypher {
  * node inside the fold, before the old node is deleted, so a detection never disappears from its lens. Each
  * takes `$aliases` ({from, to}) and matches nothing once the old node is gone. A combined risk counts the
  * distinct occurrences of both (as riskCypher does), takes the higher score, the wider time span and every
- * technique.
+ * technique. The lenses that hold the canonical node then have their figures recomputed (engage.ts
+ * recomputeLenses): they may have gained risks, and two risky nodes became one.
  */
 export function foldEngagementCypher(kind: NodeKind): FoldEngagementCypher {
   const k = label(kind);
@@ -291,6 +294,9 @@ MERGE (l)-[x2:EXCLUDES]->(new)
     notes: `UNWIND $aliases AS al
 MATCH (n:Note {target: al.from})
 SET n.target = al.to, n.moved_from = al.from`,
+    lenses: `UNWIND $aliases AS al
+MATCH (l:${LENS})-[:SCOPE]->(:${k} {key: al.to})
+RETURN DISTINCT l.key AS lens`,
   };
 }
 

@@ -29,6 +29,7 @@ import {
   type Subgraph,
 } from '../../domain/model';
 import type { GraphGateway } from '../../lib/neo4j';
+import { recomputeLenses } from '../engagement/engage';
 import { foldEngagementCypher } from '../engagement/repository';
 import { isSessionProcessKey } from '../graph/keys';
 import type { Alias } from '../identity/resolve';
@@ -238,6 +239,8 @@ export async function mergeSubgraphs(
 
     // 3. Fold aliased nodes into their canonical node.
     const allFolds: Alias[] = [];
+    // Lenses whose figures a fold changed (it moved risks or scope onto the canonical node).
+    const lensesToRecompute = new Set<string>();
     for (const kind of NODE_KINDS) {
       const list = folds.get(kind);
       if (!list?.length) continue;
@@ -256,11 +259,17 @@ export async function mergeSubgraphs(
         // What the engage stage and analysts attached to the old node (risks, lens scope, exclusions,
         // notes) moves too: the delete below would drop it.
         const eng = foldEngagementCypher(kind);
-        if (present.has('HAS_RISK:true')) await runChunked(tx, eng.risks, 'aliases', part, size, counters);
-        if (present.has('SCOPE:false')) await runChunked(tx, eng.scope, 'aliases', part, size, counters);
+        const risks = present.has('HAS_RISK:true');
+        const scope = present.has('SCOPE:false');
+        if (risks) await runChunked(tx, eng.risks, 'aliases', part, size, counters);
+        if (scope) await runChunked(tx, eng.scope, 'aliases', part, size, counters);
         if (present.has('EXCLUDES:false'))
           await runChunked(tx, eng.excludes, 'aliases', part, size, counters);
         await runChunked(tx, eng.notes, 'aliases', part, size, counters);
+        if (risks || scope) {
+          const res = await tx.run(eng.lenses, { aliases: part });
+          for (const r of res.records) lensesToRecompute.add(String(r.get('lens')));
+        }
         await runChunked(tx, fold.remove, 'aliases', part, size, counters);
       }
     }
@@ -295,6 +304,8 @@ export async function mergeSubgraphs(
       counters.relationshipsCreated += u.relationshipsCreated;
     }
     for (const a of allFolds) changed.add(a.to);
+    if (lensesToRecompute.size > 0)
+      await recomputeLenses(tx, [...lensesToRecompute].sort(), opts.now ?? Date.now());
 
     report.nodesIn = c.nodesIn;
     report.edgesIn = c.edgesIn;
