@@ -9,10 +9,10 @@ import type { GraphNode, Subgraph } from '../../domain/model';
 import type { GraphGateway } from '../../lib/neo4j';
 import { EngagementRepository } from '../../server/engagements/repository';
 import { ensureGraphSchema, mergeSubgraphs } from '../merge';
-import { gatewayFromEnv, newTag } from '../merge/test-support';
+import { gatewayFromEnv, holdLock, newTag, waitUntilBlocked } from '../merge/test-support';
 import { createEngageStage } from '../stages/engage/handler';
 import { assetLensKey } from './join';
-import { ensureEngagementSchema } from './repository';
+import { ensureEngagementSchema, riskCypher } from './repository';
 import { hit, hitsJob, runEngage } from './test-support';
 
 let gateway: GraphGateway;
@@ -211,5 +211,71 @@ describe('a fold of a provisional process into its canonical node', () => {
       { id: `${t}-3`, subgraph: { nodes: [], edges: [] }, aliases: [{ from: provisional, to: created }] },
     ]);
     expect(await risksOf(t)).toEqual(after);
+  });
+
+  it('a risk an engage transaction is adding while the fold starts is moved with the others, not dropped', async () => {
+    const t = newTag();
+    const provisional = `Process:T${t}:4242:~2000`;
+    const created = `Process:T${t}:4242:1900`;
+    await mergeSubgraphs(gateway, [
+      {
+        id: `${t}-1`,
+        subgraph: {
+          nodes: [
+            processNode(provisional, { pid: 4242, provisional: 1, first_seen: 2000, last_seen: 2000 }),
+            processNode(created, {
+              pid: 4242,
+              provisional: 0,
+              create_time: 1900,
+              first_seen: 1900,
+              last_seen: 1900,
+            }),
+          ],
+          edges: [],
+        },
+        aliases: [],
+      },
+    ]);
+    // The engage stage's own risk statement on the provisional node, held uncommitted.
+    const detection = `sigma:${t}-race`;
+    const holder = await holdLock(gateway, riskCypher('Process'), {
+      rows: [
+        {
+          key: `${detection}|${provisional}`,
+          node: provisional,
+          detection,
+          source: 'sigma',
+          title: 'Race',
+          summary: '',
+          score: 50,
+          techniques: [],
+          time: 2000,
+          last: 2000,
+          count: 1,
+          occurrences: ['o1'],
+          context: [],
+        },
+      ],
+    });
+    const fold = mergeSubgraphs(gateway, [
+      { id: `${t}-2`, subgraph: { nodes: [], edges: [] }, aliases: [{ from: provisional, to: created }] },
+    ]);
+    // The fold waits for the risk's transaction (at its first statement that touches the old node) ...
+    expect(await waitUntilBlocked(gateway, 'UNWIND $aliases')).toBe(true);
+    holder.release();
+    await holder.done;
+    await fold;
+    // ... and then moves the risk it committed.
+    expect(await risksOf(t)).toEqual([
+      {
+        key: `${detection}|${created}`,
+        node: created,
+        count: 1,
+        score: 50,
+        first: 2000,
+        last: 2000,
+        techniques: [],
+      },
+    ]);
   });
 });
