@@ -258,14 +258,16 @@ export async function mergeSubgraphs(
         }
         // What the engage stage and analysts attached to the old node (risks, lens scope, exclusions,
         // notes) moves too: the delete below would drop it.
+        // (Counted apart: the report's created nodes and relationships are the domain graph's.)
         const eng = foldEngagementCypher(kind);
+        const engCounters: Counters = { nodesCreated: 0, relationshipsCreated: 0 };
         const risks = present.has('HAS_RISK:true');
         const scope = present.has('SCOPE:false');
-        if (risks) await runChunked(tx, eng.risks, 'aliases', part, size, counters);
-        if (scope) await runChunked(tx, eng.scope, 'aliases', part, size, counters);
+        if (risks) await runChunked(tx, eng.risks, 'aliases', part, size, engCounters);
+        if (scope) await runChunked(tx, eng.scope, 'aliases', part, size, engCounters);
         if (present.has('EXCLUDES:false'))
-          await runChunked(tx, eng.excludes, 'aliases', part, size, counters);
-        await runChunked(tx, eng.notes, 'aliases', part, size, counters);
+          await runChunked(tx, eng.excludes, 'aliases', part, size, engCounters);
+        await runChunked(tx, eng.notes, 'aliases', part, size, engCounters);
         if (risks || scope) {
           const res = await tx.run(eng.lenses, { aliases: part });
           for (const r of res.records) lensesToRecompute.add(String(r.get('lens')));
