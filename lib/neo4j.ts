@@ -1,9 +1,10 @@
 /**
  * The one Neo4j gateway (ENGINEERING.md §6). It owns the driver; everything else goes through
- * `read` / `write` with an operation name (sent as transaction metadata, visible in Neo4j's query log),
- * parameters always separate from query text, sessions closed in `finally`, and Neo4j errors mapped to
- * domain errors. Transient errors and deadlocks are retried by the driver's managed transactions, and a
- * transaction that read a node another one deleted meanwhile is run again here (see `concurrentlyDeleted`).
+ * `read` / `write` (managed transactions) or `query` (one read, auto-commit) with an operation name (sent
+ * as transaction metadata, visible in Neo4j's query log), parameters always separate from query text,
+ * sessions closed in `finally`, and Neo4j errors mapped to domain errors. Transient errors and deadlocks are
+ * retried by the driver's managed transactions and, for `query`, here in the same way; a transaction that
+ * read a node another one deleted meanwhile is run again here (see `concurrentlyDeleted`).
  */
 import neo4j, { isRetryableError, type Driver, type ManagedTransaction, type QueryResult, type RecordShape } from 'neo4j-driver';
 import { AppError } from '../domain/errors';
