@@ -70,4 +70,35 @@ describe('Neo4j gateway', () => {
     ).rejects.toThrow(/deleted/);
     expect(attempts).toBe(1);
   });
+
+  it('runs a deadlock victim again, and both transactions commit', async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    await gateway.mutate('test.deadlock.create', 'CREATE (:GatewayRace {k: $a, n: 0}), (:GatewayRace {k: $b, n: 0})', { a, b });
+    // Each transaction locks its first node, waits until the other has locked its own, then wants the other's:
+    // a cycle Neo4j breaks by failing one of them. Run again, the victim waits for the winner and commits.
+    let firstLocks = 0;
+    let bothLocked!: () => void;
+    const locked = new Promise<void>((resolve) => (bothLocked = resolve));
+    const attempts: string[] = [];
+    const errors: unknown[] = [];
+    const increment = (first: string, second: string) =>
+      gateway.write('test.deadlock', async (tx) => {
+        attempts.push(first);
+        try {
+          await tx.run('MATCH (n:GatewayRace {k: $k}) SET n.n = n.n + 1', { k: first });
+          if (++firstLocks === 2) bothLocked();
+          await locked;
+          await tx.run('MATCH (n:GatewayRace {k: $k}) SET n.n = n.n + 1', { k: second });
+        } catch (err) {
+          errors.push(err);
+          throw err;
+        }
+      });
+    await Promise.all([increment(a, b), increment(b, a)]);
+    expect(errors.map((e) => (e as { code?: string }).code)).toEqual(['Neo.TransientError.Transaction.DeadlockDetected']);
+    expect(attempts.length).toBe(3);
+    // Each node was incremented once by each transaction, and the victim's failed attempt left nothing.
+    const rows = await gateway.query<{ n: number }>('test.deadlock.read', 'MATCH (n:GatewayRace) WHERE n.k IN [$a, $b] RETURN n.n AS n', { a, b });
+    expect(rows.map((r) => r.n)).toEqual([2, 2]);
+  });
 });
