@@ -299,6 +299,12 @@ function printScale(r: ScaleResult): void {
       [[r.records, r.accepted, round(r.wallMs / 1000, 1), r.recordsPerSec, r.eventsPerSec, r.doneLatencyS.p50, r.doneLatencyS.p95, r.detectLatencyS.p50, r.detectLatencyS.p95, r.undetected, r.failedChunks]],
     ),
   );
+  if (r.warm) {
+    stderr(
+      `after the first round (${r.warm.uploads} uploads, warm JVM): done p50 ${r.warm.doneLatencyS.p50} s / p95 ${r.warm.doneLatencyS.p95} s, ` +
+        `detect p50 ${r.warm.detectLatencyS.p50} s / p95 ${r.warm.detectLatencyS.p95} s (probe every ${r.probeMs} ms)`,
+    );
+  }
   stderr(`graph: ${fmt(r.graph.nodes)} nodes, ${fmt(r.graph.edges)} relationships`);
   printStages(r.stages);
   printRss(r.peakRss, r.cpuSeconds);
