@@ -5,7 +5,8 @@ import { Neo4jError } from 'neo4j-driver';
 import { describe, expect, it } from 'vitest';
 import { retryDelayMs, type RetryFailures } from './neo4j';
 
-const error = (code: string, message = 'failed') => new Neo4jError(message, code, '50N42', 'error: general processing exception');
+const error = (code: string, message = 'failed') =>
+  new Neo4jError(message, code, '50N42', 'error: general processing exception');
 const fresh = (): RetryFailures => ({ deleted: 0, contention: 0, unavailable: 0 });
 
 const DEADLOCK = 'Neo.TransientError.Transaction.DeadlockDetected';
@@ -49,7 +50,10 @@ describe('retryDelayMs', () => {
     expect(retryDelayMs(error('Neo.ClientError.Statement.SyntaxError'), fresh(), 0.5)).toBeNull();
     expect(retryDelayMs(error('Neo.ClientError.Schema.ConstraintValidationFailed'), fresh(), 0.5)).toBeNull();
     // A statement's own mistake, same code as a concurrent delete.
-    const own = error('Neo.ClientError.Statement.EntityNotFound', 'Node with id 12 has been deleted in this transaction');
+    const own = error(
+      'Neo.ClientError.Statement.EntityNotFound',
+      'Node with id 12 has been deleted in this transaction',
+    );
     expect(retryDelayMs(own, fresh(), 0.5)).toBeNull();
     // Terminated by an operator or a timeout (the driver receives it as a client error).
     expect(retryDelayMs(error('Neo.ClientError.Transaction.Terminated'), fresh(), 0.5)).toBeNull();
