@@ -114,14 +114,14 @@ export async function keysOfGuids(
   return new Map(rows.map((r) => [r.guid, r.key]));
 }
 
-interface PlanNode {
+export interface PlanNode {
   operatorType: string;
   arguments: Record<string, unknown>;
   children: PlanNode[];
 }
 
 /** Operators of a plan, depth first, with the details Neo4j gives for each. */
-function operators(plan: PlanNode): string[] {
+export function operators(plan: PlanNode): string[] {
   const details = typeof plan.arguments.Details === 'string' ? plan.arguments.Details : '';
   return [`${plan.operatorType.replace(/@.*$/, '')} ${details}`, ...plan.children.flatMap(operators)];
 }

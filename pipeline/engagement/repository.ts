@@ -420,9 +420,9 @@ CALL (x) {
     WHERE l <> x AND 'outbound' IN coalesce(o.direction, []) AND 'inbound' IN coalesce(i.direction, [])
       AND l.host <> x.host AND ${SAME_TUPLE}
     WITH DISTINCT ep, i, l LIMIT 25
-    MATCH (y:Process)
-    WHERE y.create_time >= i.first_seen - $skew AND y.create_time <= i.last_seen + $remoteExecMs
-      AND y.host = l.host AND ${RISKY_Y} AND ${BROKER_PARENT('y')}
+    MATCH (y:Process) USING INDEX y:Process(host, create_time)
+    WHERE y.host = l.host AND y.create_time >= i.first_seen - $skew AND y.create_time <= i.last_seen + $remoteExecMs
+      AND ${RISKY_Y} AND ${BROKER_PARENT('y')}
     WITH DISTINCT ep, y LIMIT $limit
     RETURN 'REMOTE_EXEC' AS rel, y, ep.key AS via, null AS access
   UNION ALL
@@ -505,15 +505,10 @@ const NeighbourRow = z.object({
   risky: z.boolean(),
 });
 
-/** One hop of the join search for a frontier (see join.ts discoverJoins). */
-export async function expandNeighbours(
-  tx: ManagedTransaction,
-  frontier: ReadonlyArray<{ key: string; dir: Direction }>,
-  o: Pick<JoinOptions, 'fanout' | 'remoteExecMs' | 'windowMs'>,
-): Promise<Neighbour[]> {
-  const out: Neighbour[] = [];
-  // One row more than the fanout, so the search can tell a hub.
-  const params = {
+/** Parameters of DOWNSTREAM_CYPHER, UPSTREAM_CYPHER and touchCypher, apart from `keys` and `types`. */
+export function neighbourParams(o: Pick<JoinOptions, 'fanout' | 'remoteExecMs' | 'windowMs'>) {
+  return {
+    // One row more than the fanout, so the search can tell a hub.
     limit: int(o.fanout + 1),
     skew: int(SKEW_MS),
     remoteExecMs: int(o.remoteExecMs),
@@ -523,6 +518,16 @@ export async function expandNeighbours(
     destUsersProbe: int(DEST_USERS_MAX + 1),
     window: int(o.windowMs),
   };
+}
+
+/** One hop of the join search for a frontier (see join.ts discoverJoins). */
+export async function expandNeighbours(
+  tx: ManagedTransaction,
+  frontier: ReadonlyArray<{ key: string; dir: Direction }>,
+  o: Pick<JoinOptions, 'fanout' | 'remoteExecMs' | 'windowMs'>,
+): Promise<Neighbour[]> {
+  const out: Neighbour[] = [];
+  const params = neighbourParams(o);
   const collect = async (cypher: string, keys: string[], dir: Direction) => {
     if (keys.length === 0) return;
     const res = await tx.run(cypher, { ...params, keys, types: TOUCH_TYPES });

@@ -182,7 +182,7 @@ function conditions(spec: QuerySpec, P: Params, indent: string): string[] {
       continue;
     }
     // A node's property compared with another variable's is read through toFloat(): Neo4j could otherwise
-    // find the node through a property index (Process.create_time has one), which has the same blind spot.
+    // find the node through a property index (Process has one on host and create_time), which has the same blind spot.
     const prop = (r: { var: string; prop: string }) =>
       nodes[r.var] && c.op !== '=' && c.op !== '<>' ? `toFloat(${r.var}.${r.prop})` : `${r.var}.${r.prop}`;
     const left = prop(c.a);
