@@ -88,6 +88,7 @@ export class GraphGateway {
       }
     }
   }
+
   /**
    * One read query, rows as plain objects. Sent as an auto-commit transaction (RUN and PULL, no BEGIN and
    * COMMIT): for the short reads that most calls are (an analyzer query, an API lookup) the explicit
