@@ -1,9 +1,12 @@
 /**
  * The host against a real Neo4j: a pattern completed by a later update is found when that update
  * changes only part of it; keys of unrelated nodes find nothing; environment rarity counts what the
- * graph holds; every analyzer's query is valid Cypher for Neo4j; the row limit never hides a match.
+ * graph holds; every analyzer's query is valid Cypher for Neo4j; the row limit never hides a match; the
+ * anchor prefilter finds what the analyzers find without it.
  */
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Hit } from '../../domain/detection';
 import type { NormalizedEvent } from '../../domain/event';
 import { createLogger } from '../../lib/log';
 import type { GraphGateway } from '../../lib/neo4j';
@@ -13,7 +16,9 @@ import { gatewayFromEnv } from '../merge/test-support';
 import { createAnalyzerHost, loadAnalyzers } from './host';
 import { defineAnalyzer, match } from './sdk';
 import { GraphRarity } from './sdk/rarity';
-import { ingestEvents, keysOfGuids, newTag } from './test-support';
+import { ingestEvents, keysOfGuids, namespaced, newTag, readEvents } from './test-support';
+
+const DATA = path.resolve(import.meta.dirname, '../../../shared/data/sysmon-json');
 
 let gateway: GraphGateway;
 const log = createLogger({ test: 'analyzer-host-int' }, 'error');
@@ -372,5 +377,44 @@ describe('analyzer host on a real graph', () => {
     await host.run(kinds.map((k) => `${k}:no-such-node-${newTag()}`));
     expect(host.lastRun.failed).toEqual([]);
     expect(host.lastRun.stats.length).toBe(analyzers.length);
+  });
+
+  it('the anchor prefilter changes which queries run, never what they find (real recordings, batch by batch)', async () => {
+    const { analyzers } = await loadAnalyzers(undefined);
+    const rarity = new GraphRarity(gateway, { ttlMs: 0 });
+    const on = createAnalyzerHost(gateway, analyzers, log, { rarity });
+    const off = createAnalyzerHost(gateway, analyzers, log, { rarity, prefilter: false });
+    const tag = newTag();
+    const events = (
+      await Promise.all(
+        ['cmd_psexec_lsa_secrets_dump.jsonl', 'empire_uac_shellapi_fodhelper.jsonl'].map((f) =>
+          readEvents(path.join(DATA, f)),
+        ),
+      )
+    )
+      .flat()
+      .map((e) => namespaced(e, tag));
+    const shape = (hits: readonly Hit[]) =>
+      hits.map((h) => JSON.stringify([h.detection, h.riskyNodes, h.contextNodes, h.summary, h.score])).sort();
+    let found = 0;
+    let skipped = 0;
+    let queriesOn = 0;
+    let queriesOff = 0;
+    await ingestEvents(gateway, events, {
+      batchSize: 1000,
+      onBatch: async (keys) => {
+        const withPrefilter = shape(await on.run(keys));
+        const without = shape(await off.run(keys));
+        expect(withPrefilter).toEqual(without);
+        expect(on.lastRun.failed).toEqual([]);
+        found += without.length;
+        skipped += on.lastRun.skipped.length;
+        queriesOn += on.lastRun.stats.reduce((n, st) => n + st.queries, 0);
+        queriesOff += off.lastRun.stats.reduce((n, st) => n + st.queries, 0);
+      },
+    });
+    expect(found).toBeGreaterThan(5);
+    expect(skipped).toBeGreaterThan(0);
+    expect(queriesOn).toBeLessThan(queriesOff);
   });
 });

@@ -200,7 +200,48 @@ describe('running', () => {
     expect(host.lastRun.failed).toEqual([{ id: 'always-fails', error: 'Neo4j said no' }]);
     const stats = host.lastRun.stats.find((s) => s.id === 'cmd-seen')!;
     expect(stats).toMatchObject({ rows: 3, hits: 2, rowErrors: 2 });
-    expect(calls.every((c) => Array.isArray(c.params.keys_Process))).toBe(true);
+    const queries = calls.filter((c) => c.op.startsWith('analyzer:'));
+    expect(queries.length).toBeGreaterThan(0);
+    expect(queries.every((c) => Array.isArray(c.params.keys_Process))).toBe(true);
+  });
+
+  it('gives an analyzer only the keys its anchor filters may pass, and skips it when none may', async () => {
+    const prefetched = [
+      { n: { key: 'Process:1', image: 'C:\\Windows\\notepad.exe' } },
+      { n: { key: 'Process:2', image: 'C:\\Windows\\System32\\CMD.EXE' } },
+    ];
+    const { gateway, calls } = fakeGateway({ 'analyze.prefetch.Process': prefetched });
+    const host = createAnalyzerHost(gateway, [cmdAnalyzer], log, { rarity: new StaticRarity() });
+    await host.run(['Process:1', 'Process:2', 'Process:3']);
+    // Process:3 was not found by the prefetch: kept, the query decides.
+    expect(calls.map((c) => [c.op, c.params.keys ?? c.params.keys_Process])).toEqual([
+      ['analyze.prefetch.Process', ['Process:1', 'Process:2', 'Process:3']],
+      ['analyzer:cmd-seen', ['Process:2', 'Process:3']],
+    ]);
+    expect(host.lastRun.skipped).toEqual([]);
+
+    calls.length = 0;
+    await host.run(['Process:1']);
+    expect(calls.map((c) => c.op)).toEqual(['analyze.prefetch.Process']);
+    expect(host.lastRun.skipped).toEqual(['cmd-seen']);
+    expect(host.lastRun.stats).toEqual([]);
+  });
+
+  it('gives every analyzer every changed key when the prefetch fails, or when the prefilter is off', async () => {
+    const failing = fakeGateway({ 'analyze.prefetch.Process': new Error('Neo4j is restarting') });
+    const host = createAnalyzerHost(failing.gateway, [cmdAnalyzer], log, { rarity: new StaticRarity() });
+    await host.run(['Process:1', 'Process:2']);
+    expect(failing.calls.find((c) => c.op === 'analyzer:cmd-seen')?.params.keys_Process).toEqual([
+      'Process:1',
+      'Process:2',
+    ]);
+    const off = fakeGateway({ 'analyze.prefetch.Process': [{ n: { key: 'Process:1', image: 'x' } }] });
+    const plain = createAnalyzerHost(off.gateway, [cmdAnalyzer], log, {
+      rarity: new StaticRarity(),
+      prefilter: false,
+    });
+    await plain.run(['Process:1']);
+    expect(off.calls.map((c) => c.op)).toEqual(['analyzer:cmd-seen']);
   });
 
   it('does not query when no anchor kind changed', async () => {

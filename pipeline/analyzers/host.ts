@@ -5,9 +5,11 @@
  */
 import path from 'node:path';
 import type { Hit } from '../../domain/detection';
+import type { NodeKind } from '../../domain/model';
 import type { Logger } from '../../lib/log';
 import type { GraphGateway } from '../../lib/neo4j';
 import type { AnalyzerHost } from '../stages/analyze/handler';
+import { keysFor, prefetchCypher, prefetchProps } from './anchor-prefilter';
 import { FOLLOWERS, followedKeys } from './follow';
 import { loadAnalyzersFrom, type AnalyzerLoadReport, type LoadedAnalyzers } from './loader';
 import { dedupeHits, keysByKind, runAnalyzer, type AnalyzerRunStats } from './runtime';
@@ -26,12 +28,22 @@ export interface HostOptions {
   rarity?: Rarity;
   /** Follow-up analyzers run on what the batch's hits flagged (default: follow.ts FOLLOWERS). */
   followers?: readonly Analyzer[];
+  /**
+   * Read the anchors' filtered properties once per run and give each analyzer only the keys that may pass
+   * its anchor filters (anchor-prefilter.ts; default true). Off: every analyzer gets every changed key.
+   */
+  prefilter?: boolean;
 }
 
 export interface RunningHost extends AnalyzerHost {
   readonly analyzers: readonly Analyzer[];
   /** Per-analyzer cost and outcome of the last run, and the analyzers that threw. */
-  readonly lastRun: { stats: AnalyzerRunStats[]; failed: Array<{ id: string; error: string }> };
+  readonly lastRun: {
+    stats: AnalyzerRunStats[];
+    failed: Array<{ id: string; error: string }>;
+    /** Analyzers that ran no query because none of the changed keys could pass their anchor filters. */
+    skipped: string[];
+  };
   follow(hits: readonly Hit[]): Promise<Hit[]>;
 }
 
@@ -58,7 +70,39 @@ export function createAnalyzerHost(
   opts: HostOptions = {},
 ): RunningHost {
   const rarity = opts.rarity ?? new GraphRarity(gateway);
-  const lastRun: RunningHost['lastRun'] = { stats: [], failed: [] };
+  const lastRun: RunningHost['lastRun'] = { stats: [], failed: [], skipped: [] };
+  const chunkSize = opts.chunkSize ?? 2000;
+  const wanted =
+    opts.prefilter === false
+      ? new Map<NodeKind, string[]>()
+      : prefetchProps(analyzers.map((a) => a.query.spec));
+  /** The anchor-filtered properties of the changed nodes, by key; on a failed read, none (every key kept). */
+  const prefetch = async (byKind: ReadonlyMap<NodeKind, readonly string[]>) => {
+    const out = new Map<string, Record<string, unknown>>();
+    const reads: Promise<void>[] = [];
+    for (const [kind, props] of wanted) {
+      const keys = byKind.get(kind) ?? [];
+      for (let i = 0; i < keys.length; i += chunkSize) {
+        const part = keys.slice(i, i + chunkSize);
+        reads.push(
+          gateway
+            .query<{ n: Record<string, unknown> }>(`analyze.prefetch.${kind}`, prefetchCypher(kind, props), {
+              keys: part,
+            })
+            .then((rows) => {
+              for (const r of rows) if (typeof r.n?.key === 'string') out.set(r.n.key, r.n);
+            }),
+        );
+      }
+    }
+    try {
+      await Promise.all(reads);
+    } catch (err) {
+      log.warn('anchor prefetch failed; every analyzer gets every changed key', { error: errorText(err) });
+      out.clear();
+    }
+    return out;
+  };
   const follow = async (
     batchHits: readonly Hit[],
     failed: Array<{ id: string; error: string }> = [],
@@ -69,7 +113,7 @@ export function createAnalyzerHost(
     const hits: Hit[] = [];
     for (const a of followers) {
       try {
-        const r = await runAnalyzer(a, byKind, { gateway, rarity, log, chunkSize: opts.chunkSize ?? 2000 });
+        const r = await runAnalyzer(a, byKind, { gateway, rarity, log, chunkSize });
         hits.push(...r.hits);
       } catch (err) {
         failed.push({ id: a.id, error: errorText(err) });
@@ -86,15 +130,17 @@ export function createAnalyzerHost(
       const hits: Hit[] = [];
       const stats: AnalyzerRunStats[] = [];
       const failed: Array<{ id: string; error: string }> = [];
+      const skipped: string[] = [];
       if (byKind.size > 0) {
+        const props = wanted.size > 0 ? await prefetch(byKind) : undefined;
         await pool(analyzers, opts.concurrency ?? 4, async (a) => {
+          const keys = props ? keysFor(a.query.spec, byKind, props) : byKind;
+          if (keys.size === 0) {
+            skipped.push(a.id);
+            return;
+          }
           try {
-            const r = await runAnalyzer(a, byKind, {
-              gateway,
-              rarity,
-              log,
-              chunkSize: opts.chunkSize ?? 2000,
-            });
+            const r = await runAnalyzer(a, keys, { gateway, rarity, log, chunkSize });
             hits.push(...r.hits);
             stats.push(r.stats);
           } catch (err) {
@@ -112,6 +158,7 @@ export function createAnalyzerHost(
           .map((s) => ({ id: s.id, ms: s.ms, queries: s.queries, rows: s.rows }));
         log.info('analyzers ran', {
           analyzers: stats.length,
+          skipped: skipped.length,
           queries: stats.reduce((n, s) => n + s.queries, 0),
           keys: changedKeys.length,
           truncated: stats.reduce((n, s) => n + s.truncated, 0),
@@ -122,6 +169,7 @@ export function createAnalyzerHost(
       const followed = await follow(found, failed);
       lastRun.stats = stats;
       lastRun.failed = failed;
+      lastRun.skipped = skipped;
       return [...found, ...followed];
     },
     follow: (batchHits) => follow(batchHits),

@@ -38,7 +38,7 @@ export interface CompiledQuery {
   readonly columns: readonly { readonly name: string; readonly type: 'node' | 'edge' | 'list' }[];
 }
 
-class Params {
+export class Params {
   readonly values: Record<string, unknown> = {};
   readonly ints: string[] = [];
   private n = 0;
