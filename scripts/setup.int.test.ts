@@ -1,13 +1,13 @@
 /**
  * `npm run setup` (scripts/setup.ts, docker-compose's one-shot `setup` service) against the real Neo4j of
- * the test harness: it leaves every constraint and index the product needs and an enabled admin, can run
+ * the test harness: it leaves every constraint and index the product needs (and drops those it retired) and an enabled admin, can run
  * again without changing anything, and fails fast with a clear reason on wrong credentials.
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphGateway } from '../lib/neo4j';
 import { engagementSchemaCypher } from '../pipeline/engagement/repository';
-import { schemaCypher } from '../pipeline/merge/cypher';
+import { RETIRED_INDEXES, schemaCypher } from '../pipeline/merge/cypher';
 import { gatewayFromEnv } from '../pipeline/merge/test-support';
 import { tsxCommand } from './run-stack';
 
@@ -49,6 +49,9 @@ afterAll(async () => {
 
 describe('npm run setup', () => {
   it('leaves every constraint and index and an enabled admin, and changes nothing when run again', async () => {
+    // A database an earlier version set up: it has an index nothing reads any more.
+    for (const name of RETIRED_INDEXES)
+      await gateway.schema(`CREATE INDEX ${name} IF NOT EXISTS FOR (n:RetiredIndexProbe) ON (n.create_time)`);
     const first = setup(neo4jEnv());
     expect(first.status, first.out).toBe(0);
     expect(first.out).toContain('Neo4j is ready for Lensgraph.');
@@ -66,6 +69,7 @@ describe('npm run setup', () => {
     ))
       have.add(c.name);
     expect(expected.filter((n) => !have.has(n))).toEqual([]);
+    expect(RETIRED_INDEXES.filter((n) => have.has(n))).toEqual([]);
     const admins = await gateway.query<{ n: number }>(
       'test.setup.admins',
       "MATCH (a:Account {role: 'admin'}) WHERE coalesce(a.disabled, false) = false RETURN count(a) AS n",

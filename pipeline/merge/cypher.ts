@@ -217,6 +217,12 @@ export const CLAIM_BATCHES = [
   'RETURN id, b.claim = $claim AS fresh',
 ].join('\n');
 
+/**
+ * Indexes earlier versions created and nothing reads any more: lg_process_create_time, replaced by
+ * lg_process_host_create_time (below).
+ */
+export const RETIRED_INDEXES = ['lg_process_create_time'] as const;
+
 /** Schema statements: idempotent, run before the first write. */
 export function schemaCypher(): string[] {
   const out: string[] = [];
@@ -237,6 +243,8 @@ export function schemaCypher(): string[] {
     'CREATE INDEX lg_process_host_create_time IF NOT EXISTS FOR (n:`Process`) ON (n.host, n.create_time)',
     'CREATE INDEX lg_process_last_seen IF NOT EXISTS FOR (n:`Process`) ON (n.last_seen)',
     searchIndexCypher(),
+    // A database made by an earlier version keeps the indexes it no longer reads, each a cost on every write.
+    ...RETIRED_INDEXES.map((name) => `DROP INDEX ${ident(name)} IF EXISTS`),
   );
   return out;
 }
