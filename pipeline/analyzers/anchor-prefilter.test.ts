@@ -6,7 +6,8 @@ import {
   mayPass,
   portableRegex,
   prefetchCypher,
-  prefetchProps,
+  prefetchPlan,
+  type NodeFacts,
 } from './anchor-prefilter';
 import {
   allOf,
@@ -131,26 +132,46 @@ describe('keysFor', () => {
   const word = 'process:word';
   const unknown = 'process:unknown';
   const byKind = new Map([['Process' as const, [cmd, word, unknown]]]);
-  const props = new Map<string, Record<string, unknown>>([
-    [cmd, { key: cmd, image: 'C:\\Windows\\System32\\cmd.exe', command_line: 'cmd /c whoami' }],
-    [word, { key: word, image: 'C:\\Program Files\\Office\\WINWORD.EXE' }],
+  // cmd.exe has a parent and no children; winword.exe started a child and has no parent in the graph.
+  const facts = new Map<string, NodeFacts>([
+    [
+      cmd,
+      {
+        props: { key: cmd, image: 'C:\\Windows\\System32\\cmd.exe', command_line: 'cmd /c whoami' },
+        degrees: { in_PARENT_OF: 1, out_PARENT_OF: 0, out_SET_VALUE: 0 },
+      },
+    ],
+    [
+      word,
+      {
+        props: { key: word, image: 'C:\\Program Files\\Office\\WINWORD.EXE' },
+        degrees: { in_PARENT_OF: 0, out_PARENT_OF: 1, out_SET_VALUE: 3 },
+      },
+    ],
   ]);
 
   it('keeps the keys that may pass an anchor filter, and keys it knows nothing about', () => {
     const q = match('Process', 'child', { image: imageIs('cmd.exe') })
       .parent('child', 'parent')
       .anchor('child');
-    expect(keysFor(q.spec, byKind, props).get('Process')).toEqual([cmd, unknown]);
-    // By default every process of the pattern is an anchor, and the unfiltered parent needs every key.
-    const both = match('Process', 'child', { image: imageIs('cmd.exe') }).parent('child', 'parent');
-    expect(keysFor(both.spec, byKind, props).get('Process')).toEqual([cmd, word, unknown]);
+    expect(keysFor(q.spec, byKind, facts).get('Process')).toEqual([cmd, unknown]);
   });
 
-  it('an anchor without filters of its own needs every key', () => {
-    const q = match('Process', 'child', { image: imageIs('cmd.exe') })
-      .parent('child', 'parent', { image: imageIs('winword.exe') })
-      .anchor('child', 'parent');
-    expect(keysFor(q.spec, byKind, props).get('Process')).toEqual([cmd, word, unknown]);
+  it('an anchor without filters still needs the edges its pattern leaves it by', () => {
+    // By default every process of the pattern is an anchor: the parent must have started a process.
+    const both = match('Process', 'child', { image: imageIs('cmd.exe') }).parent('child', 'parent');
+    expect(keysFor(both.spec, byKind, facts).get('Process')).toEqual([cmd, word, unknown]);
+    const writer = match('Process', 'writer').setValue('writer', 'k', { path: contains('run') });
+    expect(keysFor(writer.spec, byKind, facts).get('Process')).toEqual([word, unknown]);
+    const child = match('Process', 'child').parent('child', 'parent').anchor('child');
+    expect(keysFor(child.spec, byKind, facts).get('Process')).toEqual([cmd, unknown]);
+  });
+
+  it('an anchor with neither filters nor edges takes every key', () => {
+    const q = match('Process', 'p');
+    expect(anchorTests(q.spec)).toEqual([{ kind: 'Process', filters: [], edges: [] }]);
+    const none = new Map([[cmd, { props: { key: cmd }, degrees: {} }]]);
+    expect(keysFor(q.spec, byKind, none).get('Process')).toEqual([cmd, word, unknown]);
   });
 
   it('several anchors of a kind: a key passing any of them is kept', () => {
@@ -158,49 +179,64 @@ describe('keysFor', () => {
       .parent('child', 'parent', { image: imageIs('winword.exe') })
       .anchor('child', 'parent');
     const known = new Map([['Process' as const, [cmd, word]]]);
-    expect(keysFor(q.spec, known, props).get('Process')).toEqual([cmd, word]);
+    expect(keysFor(q.spec, known, facts).get('Process')).toEqual([cmd, word]);
     const onlyCmd = match('Process', 'p', {
       image: imageIs('winword.exe'),
       command_line: contains('whoami'),
     });
-    expect(keysFor(onlyCmd.spec, known, props).size).toBe(0);
+    expect(keysFor(onlyCmd.spec, known, facts).size).toBe(0);
   });
 
   it('drops kinds the query does not anchor on, so an empty map means nothing to run', () => {
     const files = new Map([['File' as const, ['file:x']]]);
     const q = match('Process', 'p', { image: imageIs('cmd.exe') });
-    expect(keysFor(q.spec, files, props).size).toBe(0);
+    expect(keysFor(q.spec, files, facts).size).toBe(0);
   });
 
-  it('does not use filters of other variables or edges, nor groups of alternatives', () => {
+  it('does not use filters of other variables or edges, groups of alternatives, or sub-patterns', () => {
     const q = match('Process', 'p')
       .parent('p', 'parent', { image: imageIs('winword.exe') })
       .whereAny({ p: { image: imageIs('nothing.exe') } }, { parent: { image: imageIs('nothing.exe') } })
+      .notExists((x) => x.setValue('p', 'k', {}))
       .anchor('p');
-    expect(anchorTests(q.spec)).toEqual([{ kind: 'Process', filters: [] }]);
-    expect(keysFor(q.spec, byKind, props).get('Process')).toEqual([cmd, word, unknown]);
+    expect(anchorTests(q.spec)).toEqual([
+      { kind: 'Process', filters: [], edges: [{ edge: 'PARENT_OF', dir: 'in' }] },
+    ]);
+    expect(keysFor(q.spec, byKind, facts).get('Process')).toEqual([cmd, unknown]);
   });
 
-  it('mayPass: a node not found is kept', () => {
-    const [t] = anchorTests(match('Process', 'p', { image: imageIs('cmd.exe') }).spec);
-    expect(mayPass(t!.filters, undefined)).toBe(true);
-    expect(mayPass(t!.filters, { key: 'k' })).toBe(false);
+  it('mayPass: a node not found is kept; a count it did not read decides nothing', () => {
+    const [t] = anchorTests(
+      match('Process', 'p', { image: imageIs('cmd.exe') })
+        .parent('p', 'x')
+        .anchor('p').spec,
+    );
+    expect(mayPass(t!, undefined)).toBe(true);
+    expect(mayPass(t!, { props: { key: 'k' }, degrees: { in_PARENT_OF: 1 } })).toBe(false);
+    expect(mayPass(t!, { props: { key: 'k', image: 'cmd.exe' }, degrees: {} })).toBe(true);
+    expect(mayPass(t!, { props: { key: 'k', image: 'cmd.exe' }, degrees: { in_PARENT_OF: 0 } })).toBe(false);
   });
 });
 
 describe('prefetch', () => {
-  it('reads the union of the anchor-filtered properties, by kind', () => {
+  it('reads the union of the anchor-filtered properties and required edges, by kind', () => {
     const a = match('Process', 'p', { image: imageIs('cmd.exe') });
     const b = match('Process', 'p', { command_line: contains('x'), key: startsWith('process:') });
     const c = match('Process', 'writer').setValue('writer', 'k', { path: contains('run') });
-    const props = prefetchProps([a.spec, b.spec, c.spec]);
-    expect([...props]).toEqual([['Process', ['command_line', 'image']]]);
-    expect(prefetchCypher('Process', ['command_line', 'image'])).toBe(
+    const d = match('File', 'f');
+    const plan = prefetchPlan([a.spec, b.spec, c.spec, d.spec]);
+    expect([...plan]).toEqual([
+      ['Process', { props: ['command_line', 'image'], edges: [{ edge: 'SET_VALUE', dir: 'out' }] }],
+    ]);
+    expect(prefetchCypher('Process', plan.get('Process')!)).toBe(
       [
         'UNWIND $keys AS anchor_key',
         'MATCH (n:Process) USING INDEX SEEK n:Process(key) WHERE n.key = anchor_key',
-        'RETURN n {.key, .command_line, .image} AS n',
+        'RETURN n {.key, .command_line, .image} AS n, {out_SET_VALUE: COUNT { (n)-[:SET_VALUE]->() }} AS d',
       ].join('\n'),
+    );
+    expect(prefetchCypher('File', { props: [], edges: [{ edge: 'CREATED', dir: 'in' }] })).toContain(
+      'RETURN n {.key} AS n, {in_CREATED: COUNT { (n)<-[:CREATED]-() }} AS d',
     );
   });
 });

@@ -4,9 +4,11 @@
  * Most analyzers filter their anchor on its own properties (`image` is cmd.exe, `command_line` matches a
  * regex), and most of an update's processes fail those filters. Sent to Neo4j anyway, every such key costs
  * an index seek and a property read in every analyzer's query: about 50 queries per batch, most of whose
- * keys are rejected by the first WHERE. The analyze stage therefore reads the properties those filters
- * name once per batch (`prefetchCypher`) and each analyzer gets only the keys whose stored values could
- * pass one of its anchors' filters. An analyzer left without keys runs no query at all.
+ * keys are rejected by the first WHERE. The analyze stage therefore reads, once per batch
+ * (`prefetchCypher`), the properties those filters name and, for every edge a pattern requires at an
+ * anchor, how many edges of that type and direction the node has; each analyzer gets only the keys whose
+ * stored values could pass one of its anchors' filters and that have every edge it needs (a registry
+ * analyzer needs a process that set a value). An analyzer left without keys runs no query at all.
  *
  * The verdict here only ever removes a key the query itself would reject. Cypher's filters are evaluated
  * in its three-valued logic, and wherever JavaScript and Neo4j could disagree the answer is "unknown" and
@@ -16,10 +18,11 @@
  *     (Java's `$` also matches before a final line terminator);
  *   - a value of another type than the model says, a key that was not found, a filter group (`anyOf`).
  * Properties read here can only change in a later update (immutable values are set once, lists and
- * counters grow), and every update lists the keys it wrote, so a key skipped now is looked at again by
- * the batch of the write that could change the verdict.
+ * counters grow), edges are only added (a fold moves a node's edges to the node it folds into, which that
+ * update lists), and every update lists the keys it wrote, so a key skipped now is looked at again by the
+ * batch of the write that could change the verdict.
  */
-import type { NodeKind } from '../../domain/model';
+import type { EdgeKind, NodeKind } from '../../domain/model';
 import type { Filter } from './sdk/filters';
 import { anchorsOf, type PropFilter, type QuerySpec } from './sdk/query';
 
@@ -193,79 +196,140 @@ function propType(pf: PropFilter): PropType {
   return pf.spec === 'key' ? 'string' : pf.spec.type;
 }
 
-/** One anchor's own filters: the key can start a match only if all of them may hold. */
+/** An edge a pattern needs at a node: of this type, leaving it (`out`) or entering it (`in`). */
+export interface RequiredEdge {
+  readonly edge: EdgeKind;
+  readonly dir: 'out' | 'in';
+}
+
+/** What the prefetch learnt about one changed node. */
+export interface NodeFacts {
+  /** The properties anchor filters name, as stored (absent: no value). */
+  readonly props: Readonly<Record<string, unknown>>;
+  /** Edge counts by `degreeName`. */
+  readonly degrees: Readonly<Record<string, number>>;
+}
+
+/** One anchor: the key can start a match only if all its own filters may hold and it has every edge. */
 export interface AnchorTest {
   readonly kind: NodeKind;
   readonly filters: readonly PropFilter[];
+  readonly edges: readonly RequiredEdge[];
 }
 
-/** The anchors of a query and the filters on each anchor's own properties (ANDed in every branch). */
+/** The map key (and Cypher identifier) of a degree: `out_ACCESSED`. */
+export function degreeName(e: RequiredEdge): string {
+  return `${e.dir}_${e.edge}`;
+}
+
+/**
+ * The anchors of a query, the filters on each anchor's own properties (ANDed in every branch), and the
+ * edges its top-level hops need at the anchor (every hop of the pattern is required; sub-patterns, their
+ * negations and collected context are not counted).
+ */
 export function anchorTests(spec: QuerySpec): AnchorTest[] {
   const kinds: Record<string, NodeKind> = {};
   for (const [name, v] of Object.entries(spec.vars)) if (v.type === 'node') kinds[name] = v.kind;
   return anchorsOf(spec)
     .filter((v) => kinds[v] !== undefined)
-    .map((v) => ({ kind: kinds[v]!, filters: spec.filters.filter((f) => f.var === v) }));
+    .map((v) => {
+      const edges = new Map<string, RequiredEdge>();
+      for (const h of spec.hops) {
+        if (h.from === v) edges.set(degreeName({ edge: h.edge, dir: h.dir }), { edge: h.edge, dir: h.dir });
+        if (h.to === v) {
+          const e: RequiredEdge = { edge: h.edge, dir: h.dir === 'out' ? 'in' : 'out' };
+          edges.set(degreeName(e), e);
+        }
+      }
+      return {
+        kind: kinds[v]!,
+        filters: spec.filters.filter((f) => f.var === v),
+        edges: [...edges.values()],
+      };
+    });
 }
 
-/** Whether a node with these stored properties may pass every filter (undefined props: not found). */
-export function mayPass(
-  filters: readonly PropFilter[],
-  props: Readonly<Record<string, unknown>> | undefined,
-): boolean {
-  if (filters.length === 0 || props === undefined) return true;
-  for (const pf of filters) {
-    const v = evaluate(pf.prop === 'key' ? props.key : props[pf.prop], propType(pf), pf.filter);
+function unconditional(t: AnchorTest): boolean {
+  return t.filters.length === 0 && t.edges.length === 0;
+}
+
+/** Whether a node with these facts may start a match at this anchor (undefined facts: not found). */
+export function mayPass(t: AnchorTest, facts: NodeFacts | undefined): boolean {
+  if (facts === undefined) return true;
+  for (const e of t.edges) if (facts.degrees[degreeName(e)] === 0) return false;
+  for (const pf of t.filters) {
+    const v = evaluate(pf.prop === 'key' ? facts.props.key : facts.props[pf.prop], propType(pf), pf.filter);
     if (v === 'F' || v === 'N') return false;
   }
   return true;
 }
 
-/** The properties the anchor filters of these queries read, by node kind (`key` is always read). */
-export function prefetchProps(specs: readonly QuerySpec[]): Map<NodeKind, string[]> {
-  const out = new Map<NodeKind, Set<string>>();
+/** What to read per node kind: the anchor-filtered properties and the required edges of these queries. */
+export interface PrefetchPlan {
+  readonly props: readonly string[];
+  readonly edges: readonly RequiredEdge[];
+}
+
+export function prefetchPlan(specs: readonly QuerySpec[]): Map<NodeKind, PrefetchPlan> {
+  const out = new Map<NodeKind, { props: Set<string>; edges: Map<string, RequiredEdge> }>();
   for (const spec of specs) {
     for (const t of anchorTests(spec)) {
-      if (t.filters.length === 0) continue;
-      let set = out.get(t.kind);
-      if (!set) out.set(t.kind, (set = new Set()));
-      for (const f of t.filters) if (f.prop !== 'key') set.add(f.prop);
+      if (unconditional(t)) continue;
+      let plan = out.get(t.kind);
+      if (!plan) out.set(t.kind, (plan = { props: new Set(), edges: new Map() }));
+      for (const f of t.filters) if (f.prop !== 'key') plan.props.add(f.prop);
+      for (const e of t.edges) plan.edges.set(degreeName(e), e);
     }
   }
-  return new Map([...out].map(([k, s]) => [k, [...s].sort()]));
+  return new Map(
+    [...out].map(([k, p]) => [
+      k,
+      {
+        props: [...p.props].sort(),
+        edges: [...p.edges.values()].sort((a, b) => degreeName(a).localeCompare(degreeName(b))),
+      },
+    ]),
+  );
 }
 
 /**
- * Reads the named properties of the nodes of one kind by key. Labels and property names come from the
- * model (checked when each query was built); the keys are a parameter.
+ * Reads the planned properties and edge counts of the nodes of one kind by key. Labels, property names and
+ * relationship types come from the model (checked when each query was built); the keys are a parameter.
+ * A count is a `COUNT { }` of one type and direction, which Neo4j answers from the node's degree store.
  */
-export function prefetchCypher(kind: NodeKind, props: readonly string[]): string {
-  const projection = ['.key', ...props.map((p) => `.${p}`)].join(', ');
+export function prefetchCypher(kind: NodeKind, plan: PrefetchPlan): string {
+  const projection = ['.key', ...plan.props.map((p) => `.${p}`)].join(', ');
+  const degrees = plan.edges
+    .map(
+      (e) =>
+        `${degreeName(e)}: COUNT { (n)${e.dir === 'out' ? '-' : '<-'}[:${e.edge}]${e.dir === 'out' ? '->' : '-'}() }`,
+    )
+    .join(', ');
   return [
     'UNWIND $keys AS anchor_key',
     `MATCH (n:${kind}) USING INDEX SEEK n:${kind}(key) WHERE n.key = anchor_key`,
-    `RETURN n {${projection}} AS n`,
+    `RETURN n {${projection}} AS n, {${degrees}} AS d`,
   ].join('\n');
 }
 
 /**
- * The changed keys an analyzer's query needs: per kind, those that may pass the filters of at least one
- * of its anchors of that kind. `props` holds the prefetched properties by key (a key missing from it is
- * kept). Kinds left without keys are dropped, so an empty map means the analyzer has nothing to run on.
+ * The changed keys an analyzer's query needs: per kind, those that may start a match at one of its
+ * anchors of that kind. `facts` holds what the prefetch read, by key (a key missing from it is kept).
+ * Kinds left without keys are dropped, so an empty map means the analyzer has nothing to run on.
  */
 export function keysFor(
   spec: QuerySpec,
   byKind: ReadonlyMap<NodeKind, readonly string[]>,
-  props: ReadonlyMap<string, Readonly<Record<string, unknown>>>,
+  facts: ReadonlyMap<string, NodeFacts>,
 ): Map<NodeKind, string[]> {
   const tests = anchorTests(spec);
   const out = new Map<NodeKind, string[]>();
   for (const [kind, keys] of byKind) {
     const mine = tests.filter((t) => t.kind === kind);
     if (mine.length === 0) continue;
-    const kept = mine.some((t) => t.filters.length === 0)
+    const kept = mine.some(unconditional)
       ? [...keys]
-      : keys.filter((k) => mine.some((t) => mayPass(t.filters, props.get(k))));
+      : keys.filter((k) => mine.some((t) => mayPass(t, facts.get(k))));
     if (kept.length > 0) out.set(kind, kept);
   }
   return out;

@@ -9,7 +9,7 @@ import type { NodeKind } from '../../domain/model';
 import type { Logger } from '../../lib/log';
 import type { GraphGateway } from '../../lib/neo4j';
 import type { AnalyzerHost } from '../stages/analyze/handler';
-import { keysFor, prefetchCypher, prefetchProps } from './anchor-prefilter';
+import { keysFor, prefetchCypher, prefetchPlan, type NodeFacts, type PrefetchPlan } from './anchor-prefilter';
 import { FOLLOWERS, followedKeys } from './follow';
 import { loadAnalyzersFrom, type AnalyzerLoadReport, type LoadedAnalyzers } from './loader';
 import { dedupeHits, keysByKind, runAnalyzer, type AnalyzerRunStats } from './runtime';
@@ -29,8 +29,9 @@ export interface HostOptions {
   /** Follow-up analyzers run on what the batch's hits flagged (default: follow.ts FOLLOWERS). */
   followers?: readonly Analyzer[];
   /**
-   * Read the anchors' filtered properties once per run and give each analyzer only the keys that may pass
-   * its anchor filters (anchor-prefilter.ts; default true). Off: every analyzer gets every changed key.
+   * Read the anchors' filtered properties and required edge counts once per run and give each analyzer only
+   * the keys that may start a match (anchor-prefilter.ts; default true). Off: every analyzer gets every
+   * changed key.
    */
   prefilter?: boolean;
 }
@@ -41,7 +42,7 @@ export interface RunningHost extends AnalyzerHost {
   readonly lastRun: {
     stats: AnalyzerRunStats[];
     failed: Array<{ id: string; error: string }>;
-    /** Analyzers that ran no query because none of the changed keys could pass their anchor filters. */
+    /** Analyzers that ran no query because none of the changed keys could start a match (anchor-prefilter.ts). */
     skipped: string[];
   };
   follow(hits: readonly Hit[]): Promise<Hit[]>;
@@ -74,23 +75,25 @@ export function createAnalyzerHost(
   const chunkSize = opts.chunkSize ?? 2000;
   const wanted =
     opts.prefilter === false
-      ? new Map<NodeKind, string[]>()
-      : prefetchProps(analyzers.map((a) => a.query.spec));
-  /** The anchor-filtered properties of the changed nodes, by key; on a failed read, none (every key kept). */
+      ? new Map<NodeKind, PrefetchPlan>()
+      : prefetchPlan(analyzers.map((a) => a.query.spec));
+  /** What the anchors' filters and required edges need to know of the changed nodes, by key; on a failed read, nothing (every key kept). */
   const prefetch = async (byKind: ReadonlyMap<NodeKind, readonly string[]>) => {
-    const out = new Map<string, Record<string, unknown>>();
+    const out = new Map<string, NodeFacts>();
     const reads: Promise<void>[] = [];
-    for (const [kind, props] of wanted) {
+    for (const [kind, plan] of wanted) {
       const keys = byKind.get(kind) ?? [];
       for (let i = 0; i < keys.length; i += chunkSize) {
         const part = keys.slice(i, i + chunkSize);
         reads.push(
           gateway
-            .query<{ n: Record<string, unknown> }>(`analyze.prefetch.${kind}`, prefetchCypher(kind, props), {
-              keys: part,
-            })
+            .query<{
+              n: Record<string, unknown>;
+              d: Record<string, number>;
+            }>(`analyze.prefetch.${kind}`, prefetchCypher(kind, plan), { keys: part })
             .then((rows) => {
-              for (const r of rows) if (typeof r.n?.key === 'string') out.set(r.n.key, r.n);
+              for (const r of rows)
+                if (typeof r.n?.key === 'string') out.set(r.n.key, { props: r.n, degrees: r.d ?? {} });
             }),
         );
       }
@@ -132,9 +135,9 @@ export function createAnalyzerHost(
       const failed: Array<{ id: string; error: string }> = [];
       const skipped: string[] = [];
       if (byKind.size > 0) {
-        const props = wanted.size > 0 ? await prefetch(byKind) : undefined;
+        const facts = wanted.size > 0 ? await prefetch(byKind) : undefined;
         await pool(analyzers, opts.concurrency ?? 4, async (a) => {
-          const keys = props ? keysFor(a.query.spec, byKind, props) : byKind;
+          const keys = facts ? keysFor(a.query.spec, byKind, facts) : byKind;
           if (keys.size === 0) {
             skipped.push(a.id);
             return;
