@@ -13,10 +13,12 @@
  * The verdict here only ever removes a key the query itself would reject. Cypher's filters are evaluated
  * in its three-valued logic, and wherever JavaScript and Neo4j could disagree the answer is "unknown" and
  * the key is kept:
- *   - a value with non-ASCII characters (Java's and JavaScript's lower-casing differ on a few of them);
+ *   - a value with characters outside printable ASCII (Java's and JavaScript's lower-casing differ on a few
+ *     letters, and Java counts U+0085, U+2028 and U+2029 as line terminators);
  *   - a regex outside a portable subset (`portableRegex`), or one applied to a value holding a line break
  *     (Java's `$` also matches before a final line terminator);
- *   - a value of another type than the model says, a key that was not found, a filter group (`anyOf`).
+ *   - a value of another type than the model says, a key that was not found.
+ * Filter groups (`whereAny`), edge filters and the hops of sub-patterns are left to the query.
  * Properties read here can only change in a later update (immutable values are set once, lists and
  * counters grow), edges are only added (a fold moves a node's edges to the node it folds into, which that
  * update lists), and every update lists the keys it wrote, so a key skipped now is looked at again by the
