@@ -19,6 +19,7 @@ import { DOWNSTREAM_CYPHER, UPSTREAM_CYPHER, neighbourParams, touchCypher } from
 import { ensureGraphSchema } from '../merge';
 import { FOLLOWERS } from './follow';
 import { loadAnalyzers } from './host';
+import { prefetchCypher, prefetchPlan } from './anchor-prefilter';
 import { operators, planOffenders, type PlanNode } from './test-support';
 
 let dir: string;
@@ -79,13 +80,37 @@ it("engage's join queries find nodes by their key, and one host's processes by h
     });
     if (!plan) throw new Error(`${name}: no plan`);
     const ops = operators(plan as unknown as PlanNode);
-    if (!ops.some((o) => /^NodeUniqueIndexSeek .*WHERE key = k\b/.test(o))) offenders.push(`${name}: no key seek`);
+    if (!ops.some((o) => /^NodeUniqueIndexSeek .*WHERE key = k\b/.test(o)))
+      offenders.push(`${name}: no key seek`);
     for (const o of ops) {
       if (!/Index|LabelScan|AllNodesScan/.test(o)) continue;
       if (/^NodeUniqueIndexSeek .*WHERE key = k\b/.test(o)) continue;
       if (/^NodeIndexSeek RANGE INDEX y:Process\(host, create_time\) WHERE host = /.test(o)) continue;
       offenders.push(`${name}: ${o}`);
     }
+  }
+  expect(offenders).toEqual([]);
+}, 120_000);
+
+// The analyze stage's one read per update (anchor-prefilter.ts): the changed nodes by key, their
+// anchor-filtered properties and edge counts. Counts must come from each node's own edges, not a scan.
+it("the anchor prefilter's read seeks the changed keys and nothing else", async () => {
+  const { analyzers } = await loadAnalyzers(undefined);
+  const plans = prefetchPlan(analyzers.map((a) => a.query.spec));
+  expect(plans.get('Process')?.edges.length).toBeGreaterThan(3);
+  const offenders: string[] = [];
+  for (const [kind, plan] of plans) {
+    const ops = await gateway.read('test.prefetch.explain', async (tx) => {
+      const res = await tx.run(`CYPHER replan=force EXPLAIN ${prefetchCypher(kind, plan)}`, {
+        keys: [`${kind}:plan-1`],
+      });
+      return operators(res.summary.plan as unknown as PlanNode);
+    });
+    if (!ops.some((o) => /^NodeUniqueIndexSeek .*WHERE key = anchor_key\b/.test(o)))
+      offenders.push(`${kind}: no key seek`);
+    for (const o of ops)
+      if (/Index|LabelScan|AllNodesScan|Expand|RelationshipCount/.test(o) && !/^NodeUniqueIndexSeek /.test(o))
+        offenders.push(`${kind}: ${o}`);
   }
   expect(offenders).toEqual([]);
 }, 120_000);
