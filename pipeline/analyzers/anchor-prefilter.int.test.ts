@@ -10,6 +10,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphGateway } from '../../lib/neo4j';
+import { mulberry32 } from '../../test/seeded-random';
 import { gatewayFromEnv } from '../merge/test-support';
 import { anchorTests, evaluate, type Truth } from './anchor-prefilter';
 import { loadAnalyzers } from './host';
@@ -83,21 +84,9 @@ async function compare(
   return { disagreements, unknown: unknownAt.size, unknownAt };
 }
 
-/** A small deterministic generator (mulberry32), so a failure can be reproduced. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Strings built from pieces that sit on the edges of the two engines' semantics. */
 function tricky(n: number, seed: number): string[] {
-  const next = rng(seed);
+  const next = mulberry32(seed);
   const pieces = [
     'cmd.exe',
     'CMD.EXE',

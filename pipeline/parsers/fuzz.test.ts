@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NormalizedEvent } from '../../domain/event';
+import { mulberry32 } from '../../test/seeded-random';
 import { parseRawRecord } from './normalize-record';
 import { expandOsqueryBatch, isOsqueryBatch } from './osquery';
 import { readRecords, readRecordsFromStream } from './read-records';
@@ -46,18 +47,6 @@ function fuzzSeed(): number {
 
 const SEED = fuzzSeed();
 const REPRO = `rerun with LENSGRAPH_FUZZ_SEED=${SEED}`;
-
-/** mulberry32: tiny, fast, good enough to pick mutations. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;
