@@ -110,6 +110,21 @@ function or(values: readonly Truth[]): Truth {
 
 type StringLeaf = Extract<Filter, { op: 'eq' | 'contains' | 'startsWith' | 'endsWith' | 'regex' }>;
 
+/** A filter's values as compile.ts sends them, computed once per filter (filters are immutable data). */
+const leafValueCache = new WeakMap<StringLeaf, readonly string[]>();
+
+function leafValues(f: Exclude<StringLeaf, { op: 'regex' }>): readonly string[] {
+  let values = leafValueCache.get(f);
+  if (!values) {
+    const cs = f.caseSensitive === true;
+    values = (f.values as readonly (string | number)[]).map((v) =>
+      cs ? String(v) : String(v).toLowerCase(),
+    );
+    leafValueCache.set(f, values);
+  }
+  return values;
+}
+
 /** compile.ts `stringLeaf` on one stored value. */
 function stringLeaf(value: unknown, f: StringLeaf): Truth {
   if (value === null || value === undefined) return 'N';
@@ -121,9 +136,7 @@ function stringLeaf(value: unknown, f: StringLeaf): Truth {
     return re.test(value) ? 'T' : 'F';
   }
   const e = cs ? value : value.toLowerCase();
-  const values = (f.values as readonly (string | number)[]).map((v) =>
-    cs ? String(v) : String(v).toLowerCase(),
-  );
+  const values = leafValues(f);
   const hit =
     f.op === 'eq'
       ? values.includes(e)
@@ -229,7 +242,16 @@ export function degreeName(e: RequiredEdge): string {
  * edges its top-level hops need at the anchor (every hop of the pattern is required; sub-patterns, their
  * negations and collected context are not counted).
  */
-export function anchorTests(spec: QuerySpec): AnchorTest[] {
+export function anchorTests(spec: QuerySpec): readonly AnchorTest[] {
+  // Asked for every analyzer on every update: worked out once per query (specs are immutable).
+  let tests = anchorTestCache.get(spec);
+  if (!tests) anchorTestCache.set(spec, (tests = computeAnchorTests(spec)));
+  return tests;
+}
+
+const anchorTestCache = new WeakMap<QuerySpec, readonly AnchorTest[]>();
+
+function computeAnchorTests(spec: QuerySpec): AnchorTest[] {
   const kinds: Record<string, NodeKind> = {};
   for (const [name, v] of Object.entries(spec.vars)) if (v.type === 'node') kinds[name] = v.kind;
   return anchorsOf(spec)
