@@ -86,7 +86,7 @@ async function runOne(name: BenchName, a: BenchArgs): Promise<unknown> {
         sigma: a.sigma,
         timeoutMs: a.e2eTimeoutMin * 60_000,
         ceiling: a.ceiling,
-        warmup: a.warmup > 0,
+        warmupPasses: a.e2eWarmup,
         keep: a.keep,
         cpuProf: a.cpuProf,
         log,
@@ -224,6 +224,10 @@ function printRss(peak: E2eResult['peakRss'], cpu: E2eResult['cpuSeconds']): voi
   );
 }
 
+function printNeo4jThreads(when: string, th: E2eResult['neo4jThreadsCpuS']): void {
+  stderr(`Neo4j CPU ${when} by thread: JIT compilers ${fmt(th.jit)} s, Bolt workers (statements) ${fmt(th.bolt)} s, GC ${fmt(th.gc)} s, other ${fmt(th.other)} s`);
+}
+
 function printE2e(r: E2eResult): void {
   stderr(
     table(
@@ -235,6 +239,10 @@ function printE2e(r: E2eResult): void {
   if (r.cold) {
     stderr(`cold first pass (warm-up, same file under another replay tag): graph written after ${fmt(r.cold.graphMs)} ms = ${fmt(r.cold.eventsPerSec)} events/s, all stages ${fmt(r.cold.wallMs)} ms, Neo4j CPU ${fmt(r.cold.neo4jCpuS)} s`);
   }
+  for (const w of r.warmup.slice(1)) {
+    stderr(`warm-up pass ${w.pass}: graph written after ${fmt(w.graphMs)} ms = ${fmt(w.eventsPerSec)} events/s, Neo4j CPU ${fmt(w.neo4jCpuS)} s (JIT ${fmt(w.neo4jThreadsCpuS.jit)}, statements ${fmt(w.neo4jThreadsCpuS.bolt)})`);
+  }
+  printNeo4jThreads('in the measured pass', r.neo4jThreadsCpuS);
   stderr(`every chunk done, per stage (ms after ingest start): ${JSON.stringify(r.stageDoneMs)}`);
   stderr(`graph added by the upload: ${fmt(r.graph.nodes)} nodes (${fmt(r.graph.domainNodes)} of the domain model), ${fmt(r.graph.edges)} relationships (whole graph incl. warm-up: ${fmt(r.graphTotal.nodes)} / ${fmt(r.graphTotal.edges)})`);
   stderr(`  nodes by label: ${JSON.stringify(r.graph.byLabel)}`);
@@ -307,6 +315,7 @@ function printScale(r: ScaleResult): void {
   }
   stderr(`graph: ${fmt(r.graph.nodes)} nodes, ${fmt(r.graph.edges)} relationships`);
   printStages(r.stages);
+  printNeo4jThreads('over the run', r.neo4jThreadsCpuS);
   printRss(r.peakRss, r.cpuSeconds);
 }
 

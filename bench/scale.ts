@@ -18,7 +18,7 @@ import { processGuidKey } from '../pipeline/graph/keys';
 import { Ingester } from '../pipeline/ingest';
 import { replayGuid } from '../pipeline/stages/parse/replay';
 import { SIGMA_WINDOWS_DIR, devSetFiles, loadTruth } from './lib/data';
-import { RssSampler, peakRssMb, processCpuMs } from './lib/machine';
+import { RssSampler, jvmCpuBetween, peakRssMb, processCpuMs, threadCpuMs } from './lib/machine';
 import { graphSize, stageTimelines } from './lib/pipeline-probe';
 import { startBenchStack, type BenchStack } from './lib/stack';
 import { percentile, perSecond, round } from './lib/stats';
@@ -80,6 +80,7 @@ export async function benchScale(opts: ScaleOptions) {
     const sampler = new RssSampler(() => s.processes());
     sampler.start(2000);
     const cpu0 = Object.fromEntries(s.processes().map((p) => [p.name, processCpuMs(p.pid)]));
+    const threads0 = threadCpuMs(s.neo4jPid);
     const t0 = Date.now();
     const deadline = t0 + opts.maxMinutes * 60_000;
     let polling = true;
@@ -161,6 +162,7 @@ export async function benchScale(opts: ScaleOptions) {
     if (pollError) throw pollError;
     const tEnd = Date.now();
     const cpu1 = Object.fromEntries(s.processes().map((p) => [p.name, processCpuMs(p.pid)]));
+    const neo4jThreadsCpuS = jvmCpuBetween(threads0, threadCpuMs(s.neo4jPid));
     const rss = sampler.stop();
     const lastDone = Math.max(...uploads.map((u) => u.doneMs ?? tEnd - t0));
 
@@ -218,6 +220,8 @@ export async function benchScale(opts: ScaleOptions) {
       graph,
       stages,
       cpuSeconds,
+      /** Neo4j's CPU seconds by thread group: JIT compilers, Bolt workers (the statements), GC, the rest. */
+      neo4jThreadsCpuS,
       peakRss,
       timeline: uploads.map((u) => ({
         tag: u.tag,

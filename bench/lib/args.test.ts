@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from './args';
+import { jvmThreadGroup } from './machine';
 import { unionMs } from './pipeline-probe';
 import { percentile } from './stats';
 
@@ -21,6 +22,14 @@ describe('bench arguments', () => {
       'engage',
     ]);
     expect(a.runs).toBe(5);
+    expect(a.e2eWarmup).toBe(3);
+  });
+
+  it("takes the e2e warm-up passes apart from the other benchmarks' warm-up runs", () => {
+    expect(parseArgs(['--quick'])).toMatchObject({ e2eWarmup: 1, warmup: 1 });
+    expect(parseArgs(['--e2e-warmup', '0', '--quick'])).toMatchObject({ e2eWarmup: 0 });
+    expect(parseArgs(['--warmup', '0'])).toMatchObject({ e2eWarmup: 3, warmup: 0 });
+    expect(() => parseArgs(['--e2e-warmup', '-1'])).toThrow(/--e2e-warmup/);
   });
 
   it('keeps the data directory when asked to, and always with --cpu-prof (the profiles are written there)', () => {
@@ -55,6 +64,16 @@ describe('bench arguments', () => {
 });
 
 describe('bench statistics', () => {
+  it('sorts JVM threads by their /proc names (15 characters kept)', () => {
+    expect(jvmThreadGroup('C2 CompilerThre')).toBe('jit');
+    expect(jvmThreadGroup('C1 CompilerThre')).toBe('jit');
+    expect(jvmThreadGroup('neo4j.BoltWorke')).toBe('bolt');
+    expect(jvmThreadGroup('GC Thread#1')).toBe('gc');
+    expect(jvmThreadGroup('G1 Conc#0')).toBe('gc');
+    expect(jvmThreadGroup('neo4j.BoltNetwo')).toBe('other');
+    expect(jvmThreadGroup('java')).toBe('other');
+  });
+
   it('interpolates percentiles', () => {
     expect(percentile([4, 1, 3, 2], 50)).toBe(2.5);
     expect(percentile([10], 95)).toBe(10);

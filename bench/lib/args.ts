@@ -23,6 +23,8 @@ export interface BenchArgs {
   /** Worker processes write V8 CPU profiles into the kept data directory. */
   cpuProf: boolean;
   outDir: string;
+  /** e2e: passes of the file (each under its own replay tag) before the measured one. */
+  e2eWarmup: number;
   e2eTimeoutMin: number;
   scaleEvents: number;
   scaleWindow: number;
@@ -41,13 +43,16 @@ export const USAGE = `npm run bench -- [options]
                        through the pipeline, peak RSS per process and input; quick: 16 MiB / 512 MiB)
   --quick              smaller inputs and fewer runs: a smoke run of the harness
   --runs N             measured runs of the CPU-bound benchmarks (default 5, quick 2); median reported
-  --warmup N           unmeasured runs first (default 1); e2e: 0 skips its warm-up pass of the file
+  --warmup N           unmeasured runs first of parse, sigma and ui (default 1)
   --workers N          worker processes per stage for e2e/scale/hostile, as npm start runs them (default 1)
   --worker-stages S    explicit layout instead: one process per ';'-separated group,
                        e.g. "parse,identify;merge,analyze,engage"
   --chunk-records N    raw records per ingested chunk (default 2000, as LENSGRAPH_CHUNK_RECORDS)
   --no-ceiling         e2e without the raw write ceiling
   --no-sigma           workers without Sigma rules (default: every rule of sigma/rules/windows)
+  --e2e-warmup N       e2e: passes of the same file (new host names each) before the measured one, so
+                       that it meets a JVM past its JIT warm-up, as a running installation would
+                       (default 3; quick 1; 0: measure the first pass on a fresh Neo4j)
   --e2e-timeout-min N  give up waiting for the pipeline after N minutes (default 20)
   --scale-events N     scale: replay dev sets up to about N events (default 1000000; quick 100000)
   --scale-window N     scale: uploads in flight at once (default 4)
@@ -86,6 +91,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     keep: false,
     cpuProf: false,
     outDir: 'bench/results',
+    e2eWarmup: -1,
     e2eTimeoutMin: 20,
     scaleEvents: -1,
     scaleWindow: 4,
@@ -154,6 +160,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       case '--out':
         a.outDir = value() ?? a.outDir;
         break;
+      case '--e2e-warmup':
+        a.e2eWarmup = intArg('--e2e-warmup', value(), 0);
+        break;
       case '--e2e-timeout-min':
         a.e2eTimeoutMin = intArg('--e2e-timeout-min', value(), 1);
         break;
@@ -184,6 +193,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     }
   }
   if (a.runs < 0) a.runs = a.quick ? 2 : 5;
+  if (a.e2eWarmup < 0) a.e2eWarmup = a.quick ? 1 : 3;
   if (a.scaleEvents < 0) a.scaleEvents = a.quick ? 100_000 : 1_000_000;
   if (a.apiNodes < 0) a.apiNodes = a.quick ? 20_000 : 1_000_000;
   if (a.apiRequests < 0) a.apiRequests = a.quick ? 30 : 200;

@@ -127,3 +127,58 @@ export class RssSampler {
     return Object.fromEntries(this.peak);
   }
 }
+
+/**
+ * What a JVM's threads do, by thread name (HotSpot and Neo4j name their threads): the JIT compilers
+ * (`C1 CompilerThre…`, `C2 CompilerThre…`), Neo4j's Bolt workers (the statements themselves), the garbage
+ * collector, and everything else (Bolt network I/O, the page cache, checkpoints, schedulers).
+ */
+export type JvmThreadGroup = 'jit' | 'bolt' | 'gc' | 'other';
+
+export function jvmThreadGroup(name: string): JvmThreadGroup {
+  if (/^C[12] CompilerThre/.test(name)) return 'jit';
+  if (/^neo4j\.BoltWork/.test(name)) return 'bolt'; // /proc keeps 15 characters of a name
+  if (/^(GC Thread|G1 )/.test(name)) return 'gc';
+  return 'other';
+}
+
+/** CPU time (ms) of each live thread of a process, by `<thread id>`, with its name; empty when unreadable. */
+export function threadCpuMs(pid: number): Map<string, { name: string; ms: number }> {
+  const out = new Map<string, { name: string; ms: number }>();
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = ((Number(rest[11]) + Number(rest[12])) * 1000) / clockTicks();
+      if (Number.isFinite(ms)) out.set(tid, { name, ms });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU seconds each thread group used between two `threadCpuMs` snapshots. A thread that ended in between
+ * is not counted (its time is lost with it); one that started counts from zero.
+ */
+export function jvmCpuBetween(
+  before: Map<string, { name: string; ms: number }>,
+  after: Map<string, { name: string; ms: number }>,
+): Record<JvmThreadGroup, number> {
+  const ms: Record<JvmThreadGroup, number> = { jit: 0, bolt: 0, gc: 0, other: 0 };
+  for (const [tid, t] of after) ms[jvmThreadGroup(t.name)] += t.ms - (before.get(tid)?.ms ?? 0);
+  return {
+    jit: round(ms.jit / 1000, 2),
+    bolt: round(ms.bolt / 1000, 2),
+    gc: round(ms.gc / 1000, 2),
+    other: round(ms.other / 1000, 2),
+  };
+}
