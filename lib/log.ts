@@ -33,9 +33,22 @@ export function createLogger(bound: Record<string, unknown> = {}, min: Level = l
   };
 }
 
-function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message };
-  return value;
+/**
+ * An error as a log field: its name and message, and the codes that tell an operator what happened: our
+ * error code, and the database's code an AppError was mapped from (`Neo.TransientError…`). Nothing else
+ * of the object (a driver error also carries the statement's parameters).
+ */
+export function errorReplacer(_key: string, value: unknown): unknown {
+  if (!(value instanceof Error)) return value;
+  const out: { name: string; message: string; code?: string; cause?: string } = {
+    name: value.name,
+    message: value.message,
+  };
+  const { code } = value as { code?: unknown };
+  if (typeof code === 'string') out.code = code;
+  const cause = (value as { details?: { cause?: unknown } }).details?.cause;
+  if (typeof cause === 'string') out.cause = cause;
+  return out;
 }
 
 export const log = createLogger();

@@ -71,6 +71,32 @@ describe('Neo4j gateway', () => {
     expect(attempts).toBe(1);
   });
 
+  it('runs schema statements that race with the same statements of other processes until all of them hold', async () => {
+    // Worker processes start together and each creates the whole schema (pipeline/main.ts). Neo4j makes all
+    // but one of concurrent schema changes deadlock victims; the gateway runs them again.
+    const tag = `GatewaySchema${randomUUID().replaceAll('-', '')}`;
+    const names = Array.from({ length: 6 }, (_, i) => `${tag}_${i}`);
+    const statements = names.map((n) => `CREATE CONSTRAINT ${n} IF NOT EXISTS FOR (x:${n}) REQUIRE x.key IS UNIQUE`);
+    const workers = Array.from({ length: 4 }, () => gatewayFromEnv());
+    try {
+      const outcomes = await Promise.allSettled(
+        workers.map(async (w) => {
+          for (const stmt of statements) await w.schema(stmt);
+        }),
+      );
+      expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+      const made = await gateway.query<{ name: string }>(
+        'test.schema.list',
+        'SHOW CONSTRAINTS YIELD name WHERE name STARTS WITH $tag RETURN name',
+        { tag },
+      );
+      expect(made.map((r) => r.name).sort()).toEqual(names);
+    } finally {
+      for (const n of names) await gateway.schema(`DROP CONSTRAINT ${n} IF EXISTS`);
+      await Promise.all(workers.map((w) => w.close()));
+    }
+  });
+
   it('runs a deadlock victim again, and both transactions commit', async () => {
     const [a, b] = [randomUUID(), randomUUID()];
     await gateway.mutate('test.deadlock.create', 'CREATE (:GatewayRace {k: $a, n: 0}), (:GatewayRace {k: $b, n: 0})', { a, b });

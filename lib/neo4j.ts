@@ -111,16 +111,20 @@ export class GraphGateway {
     return this.write(operation, async (tx) => rows<T>(await tx.run<T>(cypher, params)));
   }
 
-  /** Schema statements cannot run in an explicit/managed transaction together with writes. */
+  /**
+   * One schema statement, auto-commit (schema changes cannot share a transaction with writes). Retried like
+   * transactions: worker processes started together run the same idempotent statements at once, and Neo4j
+   * makes all but one of concurrent schema changes deadlock victims.
+   */
   async schema(cypher: string): Promise<void> {
-    const session = this.driver.session({ database: this.database });
-    try {
-      await session.run(cypher);
-    } catch (err) {
-      throw mapNeo4jError(err, 'schema');
-    } finally {
-      await session.close();
-    }
+    await this.retrying('schema', async () => {
+      const session = this.driver.session({ database: this.database });
+      try {
+        await session.run(cypher, {}, { metadata: { op: 'schema' } });
+      } finally {
+        await session.close();
+      }
+    });
   }
 
   async ping(): Promise<boolean> {
