@@ -52,6 +52,12 @@ export interface AnalyzerContext {
   ): Promise<Match<V, E, O>[]>;
 }
 
+/**
+ * A query of any variables: what `expansions` holds. Only its spec is read here (it is compiled as it is);
+ * its typed variables matter where `hits` passes it to `ctx.expand`.
+ */
+export type AnyQuery = Pick<Query<NodeVars, EdgeVars, NodeVars>, 'spec'>;
+
 export interface AnalyzerSpec<V extends NodeVars, E extends EdgeVars, O extends NodeVars> {
   /** Stable id: lower-case words joined by dashes; the detection is `analyzer:<id>`. */
   readonly id: string;
@@ -68,8 +74,7 @@ export interface AnalyzerSpec<V extends NodeVars, E extends EdgeVars, O extends 
    * Every query `hits` runs through `ctx.expand`, declared here so that it is compiled when the analyzer is
    * defined and its plan is checked with the analyzer's own (pipeline/analyzers/test-support.ts planOffenders).
    */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- queries of any shape
-  readonly expansions?: readonly Query<any, any, any>[];
+  readonly expansions?: readonly AnyQuery[];
   readonly hits: (m: Match<V, E, O>, ctx: AnalyzerContext) => HitsResult | Promise<HitsResult>;
 }
 
