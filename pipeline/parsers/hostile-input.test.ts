@@ -7,7 +7,7 @@ import { createGzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonLinesFramer, JsonScanFramer } from './framing/json-framer';
 import { SHARED_DATA, hasControlChars, readFile, readStream } from './test-support';
-import { resolveReadOptions, type ReadItem } from './types';
+import { COMPRESSION_RATIO_GRACE_BYTES, resolveReadOptions, type ReadItem } from './types';
 
 let tmp: string;
 beforeAll(async () => {
@@ -172,6 +172,12 @@ describe('gzip bomb', () => {
     expect(s.events).toHaveLength(1);
     expect(s.rejected).toHaveLength(1);
     expect(s.rejected[0]!.reason).toMatch(/^gzip bomb: compression ratio above 200:1/);
+    // It stops as soon as the grace amount is out, measured against the compressed bytes zlib has used,
+    // not against the whole 250 KB file that the streams had read ahead (that let it run to 50 MB).
+    const [, out, used] = /\((\d+) bytes from (\d+)\)/.exec(s.rejected[0]!.reason) ?? [];
+    expect(Number(out)).toBeGreaterThan(COMPRESSION_RATIO_GRACE_BYTES);
+    expect(Number(out)).toBeLessThan(COMPRESSION_RATIO_GRACE_BYTES + 2 * 1024 * 1024);
+    expect(Number(used)).toBeLessThan(bomb.length / 4);
   });
 
   it('stops at the absolute limit (configurable)', async () => {

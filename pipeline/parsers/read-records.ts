@@ -196,20 +196,16 @@ async function* gunzipLimited(
   source: AsyncIterable<Buffer>,
   opts: ResolvedReadOptions,
 ): AsyncGenerator<Buffer> {
-  let inBytes = 0;
   let outBytes = 0;
-  async function* counted(): AsyncGenerator<Buffer> {
-    for await (const c of source) {
-      inBytes += c.length;
-      yield c;
-    }
-  }
   const gunzip = createGunzip({ chunkSize: 256 * 1024 });
   // Errors surface through the iteration of `gunzip` below; the callback only keeps pipeline quiet.
-  pipeline(Readable.from(counted()), gunzip, () => undefined);
+  pipeline(Readable.from(source), gunzip, () => undefined);
   try {
     for await (const chunk of gunzip as AsyncIterable<Buffer>) {
       outBytes += chunk.length;
+      // The compressed bytes zlib has consumed so far, not those read: the streams read ahead of zlib (a
+      // whole small bomb at once), which made the ratio look lower than it is and let a bomb run on.
+      const inBytes = gunzip.bytesWritten;
       if (outBytes > opts.maxDecompressedBytes) {
         throw new InputRejected(
           `gzip bomb: more than ${opts.maxDecompressedBytes} bytes decompressed, rest of the input not read`,
