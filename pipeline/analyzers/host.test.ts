@@ -244,6 +244,28 @@ describe('running', () => {
     expect(off.calls.map((c) => c.op)).toEqual(['analyzer:cmd-seen']);
   });
 
+  it('keeps the keys of a failed prefetch read for every analyzer, and still uses the reads that worked', async () => {
+    const analyzed: unknown[] = [];
+    const gateway = {
+      async query<T>(op: string, _cypher: string, params: Row = {}): Promise<T[]> {
+        if (op === 'analyze.prefetch.Process') {
+          const [key] = params.keys as string[];
+          if (key === 'Process:2') throw new Error('Neo4j is restarting');
+          return [{ n: { key, image: 'C:\\Windows\\notepad.exe' } }] as T[];
+        }
+        analyzed.push(...((params.keys_Process as string[] | undefined) ?? []));
+        return [];
+      },
+    } as Pick<GraphGateway, 'query'>;
+    // One key per read: Process:1's read answers (notepad, not cmd.exe), Process:2's fails.
+    const host = createAnalyzerHost(gateway, [cmdAnalyzer], log, {
+      rarity: new StaticRarity(),
+      chunkSize: 1,
+    });
+    await host.run(['Process:1', 'Process:2']);
+    expect(analyzed).toEqual(['Process:2']);
+  });
+
   it('does not query when no anchor kind changed', async () => {
     const { gateway, calls } = fakeGateway({});
     const host = createAnalyzerHost(gateway, [cmdAnalyzer], log, { rarity: new StaticRarity() });

@@ -9,7 +9,7 @@ import type { NodeKind } from '../../domain/model';
 import type { Logger } from '../../lib/log';
 import type { GraphGateway } from '../../lib/neo4j';
 import type { AnalyzerHost } from '../stages/analyze/handler';
-import { keysFor, prefetchCypher, prefetchPlan, type NodeFacts, type PrefetchPlan } from './anchor-prefilter';
+import { keysFor, prefetchCypher, prefetchPlan, type NodeFacts } from './anchor-prefilter';
 import { FOLLOWERS, followedKeys } from './follow';
 import { loadAnalyzersFrom, type AnalyzerLoadReport, type LoadedAnalyzers } from './loader';
 import { dedupeHits, keysByKind, runAnalyzer, type AnalyzerRunStats } from './runtime';
@@ -73,15 +73,23 @@ export function createAnalyzerHost(
   const rarity = opts.rarity ?? new GraphRarity(gateway);
   const lastRun: RunningHost['lastRun'] = { stats: [], failed: [], skipped: [] };
   const chunkSize = opts.chunkSize ?? 2000;
-  const wanted =
+  // Per node kind, the prefetch statement: fixed by the analyzers' queries, so built once here.
+  const prefetchCyphers = new Map<NodeKind, string>(
     opts.prefilter === false
-      ? new Map<NodeKind, PrefetchPlan>()
-      : prefetchPlan(analyzers.map((a) => a.query.spec));
-  /** What the anchors' filters and required edges need to know of the changed nodes, by key; on a failed read, nothing (every key kept). */
+      ? []
+      : [...prefetchPlan(analyzers.map((a) => a.query.spec))].map(([kind, plan]) => [
+          kind,
+          prefetchCypher(kind, plan),
+        ]),
+  );
+  /**
+   * What the anchors' filters and required edges need to know of the changed nodes, by key. Each fact is a
+   * real read, so a read that failed only leaves its keys out (kept for every analyzer, as when not found).
+   */
   const prefetch = async (byKind: ReadonlyMap<NodeKind, readonly string[]>) => {
     const out = new Map<string, NodeFacts>();
     const reads: Promise<void>[] = [];
-    for (const [kind, plan] of wanted) {
+    for (const [kind, cypher] of prefetchCyphers) {
       const keys = byKind.get(kind) ?? [];
       for (let i = 0; i < keys.length; i += chunkSize) {
         const part = keys.slice(i, i + chunkSize);
@@ -90,7 +98,7 @@ export function createAnalyzerHost(
             .query<{
               n: Record<string, unknown>;
               d: Record<string, number>;
-            }>(`analyze.prefetch.${kind}`, prefetchCypher(kind, plan), { keys: part })
+            }>(`analyze.prefetch.${kind}`, cypher, { keys: part })
             .then((rows) => {
               for (const r of rows)
                 if (typeof r.n?.key === 'string') out.set(r.n.key, { props: r.n, degrees: r.d ?? {} });
@@ -98,11 +106,15 @@ export function createAnalyzerHost(
         );
       }
     }
-    try {
-      await Promise.all(reads);
-    } catch (err) {
-      log.warn('anchor prefetch failed; every analyzer gets every changed key', { error: errorText(err) });
-      out.clear();
+    const failures = (await Promise.allSettled(reads)).flatMap((r) =>
+      r.status === 'rejected' ? [r.reason] : [],
+    );
+    if (failures.length > 0) {
+      log.warn('anchor prefetch failed; its keys go to every analyzer', {
+        failed: failures.length,
+        reads: reads.length,
+        error: errorText(failures[0]),
+      });
     }
     return out;
   };
@@ -135,7 +147,7 @@ export function createAnalyzerHost(
       const failed: Array<{ id: string; error: string }> = [];
       const skipped: string[] = [];
       if (byKind.size > 0) {
-        const facts = wanted.size > 0 ? await prefetch(byKind) : undefined;
+        const facts = prefetchCyphers.size > 0 ? await prefetch(byKind) : undefined;
         await pool(analyzers, opts.concurrency ?? 4, async (a) => {
           const keys = facts ? keysFor(a.query.spec, byKind, facts) : byKind;
           if (keys.size === 0) {
