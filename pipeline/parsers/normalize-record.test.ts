@@ -143,6 +143,55 @@ describe('flat NXLog/Logstash shape', async () => {
     // No UtcTime: the collector time is the fallback.
     expect(all.events[8]!.time).toBe(Date.parse('2020-09-20T16:16:42.000Z'));
   });
+
+  // NXLog's im_msvistalog shipped EventData with XML's escapes left in (covenant_dcom_*, rdp_interactive_*).
+  const nxlog = (fields: Record<string, unknown>, module: string | null = 'im_msvistalog') => ({
+    EventID: 13,
+    Channel: SYSMON,
+    SourceName: 'Microsoft-Windows-Sysmon',
+    Hostname: 'WORKSTATION6.theshire.local',
+    UtcTime: '2020-09-17 21:46:05.449',
+    ...(module === null ? {} : { SourceModuleType: module }),
+    EventType: 'SetValue',
+    Message: 'Registry value set:\r\nDetails: <SmsMessageFilter Action="Drop"/>',
+    ...fields,
+  });
+
+  it("unescapes the XML escapes NXLog's im_msvistalog leaves in EventData values", () => {
+    const e = event(
+      normalizeRecord(
+        nxlog({
+          TargetObject: 'HKLM\\System\\CurrentControlSet\\Enum\\UMB\\2&amp;2c22bcc9&amp;0&amp;Session2Mouse0',
+          Details: '&lt;SmsMessageFilter Action=&quot;Drop&quot; Flags=&apos;1&apos;/&gt;',
+          Image: 'C:\\Tools\\caf&#233; &#x263A;.exe',
+          // What is not a reference stays: &amp;lt; is the text "&lt;", &#0; is no character.
+          RuleName: 'a &amp;lt; b &amp;#0; &#0;',
+        }),
+      ),
+    );
+    expect(e.fields).toMatchObject({
+      TargetObject: 'HKLM\\System\\CurrentControlSet\\Enum\\UMB\\2&2c22bcc9&0&Session2Mouse0',
+      Details: `<SmsMessageFilter Action="Drop" Flags='1'/>`,
+      Image: 'C:\\Tools\\caf\u00e9 \u263a.exe',
+      RuleName: 'a &lt; b &#0; &#0;',
+    });
+    const pipe = event(
+      normalizeRecord(nxlog({ EventID: 17, EventType: 'CreatePipe', PipeName: '&lt;Anonymous Pipe&gt;' })),
+    );
+    expect(pipe.fields.PipeName).toBe('<Anonymous Pipe>');
+  });
+
+  it('leaves the values of a record that holds bare markup, and of other collectors, as shipped', () => {
+    // A bare `<` or `&` in any field: this record was not escaped, so `&amp;` is what the event said.
+    const bare = event(normalizeRecord(nxlog({ PipeName: '<Anonymous Pipe>', Details: 'x &amp; y' })));
+    expect(bare.fields).toMatchObject({ PipeName: '<Anonymous Pipe>', Details: 'x &amp; y' });
+    const amp = event(normalizeRecord(nxlog({ TargetObject: 'HKLM\\A&B', Details: '&lt;x&gt;' })));
+    expect(amp.fields.Details).toBe('&lt;x&gt;');
+    for (const module of [null, 'im_file']) {
+      const other = event(normalizeRecord(nxlog({ Details: '&lt;x&gt; &amp;' }, module)));
+      expect(other.fields.Details).toBe('&lt;x&gt; &amp;');
+    }
+  });
 });
 
 describe('winlogbeat 6 shape', async () => {

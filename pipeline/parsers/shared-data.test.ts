@@ -220,6 +220,12 @@ describe.runIf(haveData)(
       for (const e of plain.filter((x) => x.source === 'sysmon').slice(0, 500))
         expect(e.time).toBe(parseTimestamp(e.fields.UtcTime!));
 
+      // No value keeps an XML escape: NXLog's im_msvistalog escaped every field of 8 of these files
+      // (`&lt;Anonymous Pipe&gt;`, `2&amp;2c22bcc9`), and none of the others holds one.
+      for (const e of all)
+        for (const [k, v] of Object.entries(e.fields))
+          expect(v, `${e.channel}:${e.eventId} ${k}`).not.toMatch(/&(?:lt|gt|amp|quot|apos);/);
+
       // The ground truth, written with normalised GUIDs and Sysmon values, is found as is.
       const truth = JSON.parse(
         await readText(

@@ -81,7 +81,51 @@ export function normalizeFlat(r: Obj, opts: NormalizeOptions | undefined): Parse
     if (k === 'EventType' && typeof v === 'string' && NXLOG_EVENT_TYPES.has(v)) continue;
     setField(fields, k, v);
   }
+  if (r.SourceModuleType === NXLOG_EVENTLOG_MODULE) unescapeNxlogFields(fields);
   return finishWindowsEvent(env, fields, r.TimeCreated ?? r['@timestamp']);
+}
+
+/**
+ * NXLog's Windows event log input (`im_msvistalog`) takes EventData from the event's XML rendering and, in
+ * the versions that recorded the shared data, leaves XML's escapes in the values: `&lt;Anonymous Pipe&gt;`,
+ * `...\UMB\2&amp;2c22bcc9&amp;0&amp;Session2Mouse0`, script blocks with `&lt;#`. Kept as shipped, one
+ * registry key would be two nodes (this spelling and the EVTX one), Sigma's `<`, `>`, `&` and `"` would not
+ * match, and the analyst would read the escapes. Every im_msvistalog record of the shared data escapes
+ * every field (none holds a bare `<`, `>` or `&`; its rendered Message is unescaped), and no other
+ * collector's record does.
+ */
+const NXLOG_EVENTLOG_MODULE = 'im_msvistalog';
+/** One XML reference: the five predefined entities and decimal or hexadecimal character references. */
+const XML_REFERENCE = /&(?:(lt|gt|amp|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));/g;
+/** A character that an escaping writer would never leave bare: its record was not escaped. */
+const BARE_XML_MARKUP = /[<>]|&(?!(?:lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});)/;
+const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+function unescapeReference(ref: string, name?: string, dec?: string, hex?: string): string {
+  if (name !== undefined) return PREDEFINED[name]!;
+  const code = dec !== undefined ? Number(dec) : parseInt(hex!, 16);
+  // Not a character XML allows (NUL, surrogates, beyond Unicode): kept as written.
+  if (code === 0 || (code >= 0xd800 && code <= 0xdfff) || code > 0x10ffff) return ref;
+  return String.fromCodePoint(code);
+}
+
+/**
+ * Unescapes the fields of an im_msvistalog record in place, unless one of them holds bare markup: then
+ * this NXLog did not escape (a newer version, or a record rewritten on the way) and a literal `&amp;` in
+ * a value is what the event said.
+ */
+export function unescapeNxlogFields(fields: Record<string, string>): void {
+  let escaped = false;
+  for (const k in fields) {
+    const v = fields[k]!;
+    if (BARE_XML_MARKUP.test(v)) return;
+    if (!escaped && v.includes('&')) escaped = true;
+  }
+  if (!escaped) return;
+  for (const k in fields) {
+    const v = fields[k]!;
+    if (v.includes('&')) fields[k] = v.replace(XML_REFERENCE, unescapeReference);
+  }
 }
 
 /**
