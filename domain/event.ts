@@ -45,6 +45,12 @@ export const NormalizedEvent = z.object({
     })
     .optional(),
   recordId: z.number().optional(),
+  /**
+   * The process that wrote the event (System/Execution/@ProcessID), kept only for PowerShell's own logs,
+   * where it is the PowerShell host that ran the script block or pipeline: the identify stage puts Sigma
+   * hits of those events on that process instead of on the host (pipeline/graph/build.ts).
+   */
+  executionPid: z.number().int().optional(),
   /** EventData fields as strings, normalised (GUIDs upper-case without braces, hex access masks short). */
   fields: z.record(z.string(), z.string()),
 });

@@ -32,6 +32,7 @@ let gateway: GraphGateway;
 let runners: StageRunner<unknown, unknown>[] = [];
 let ingester: Ingester;
 let tmp: string;
+const psRules: string[] = [];
 
 beforeAll(async () => {
   redis = createRedis(process.env.REDIS_URL!);
@@ -42,7 +43,12 @@ beforeAll(async () => {
     password: process.env.NEO4J_PASSWORD!,
   });
   await ensureGraphSchema(gateway);
-  const { ruleset } = await loadRules([path.join(DATA, 'sigma/rules/windows/process_creation')]);
+  const { ruleset } = await loadRules(
+    ['process_creation', 'powershell'].map((d) => path.join(DATA, 'sigma/rules/windows', d)),
+  );
+  // Rules of the PowerShell logs whose events carry their writer's pid (4103 module, 4104 script block).
+  for (const r of ruleset.rules)
+    if (r.logsource === 'windows/ps_module' || r.logsource === 'windows/ps_script') psRules.push(r.match.ruleId);
   const defs = [
     parseStage,
     createIdentifyStage({ sigma: ruleset }),
@@ -130,6 +136,32 @@ describe('pipeline end to end', () => {
       { hosts },
     );
     expect(risks[0]!.n).toBeGreaterThan(0);
+  });
+
+  it("puts the Sigma hits of PowerShell's own logs on the PowerShell process that wrote them", async () => {
+    // Empire's UAC bypass: its PowerShell/Operational 4103 and 4104 events name their writer's pid (1376,
+    // 3936, 7820), and Sysmon saw each of those pids as a powershell.exe process at the time.
+    const file = path.join(DATA, 'sysmon-json/empire_uac_shellapi_fodhelper.jsonl');
+    const tag = `p${randomBytes(3).toString('hex')}`;
+    const { uploadId } = await ingester.ingestFile(file, { name: path.basename(file), replay: tag });
+    const [p] = await ingester.waitFor([uploadId], { timeoutMs: 120_000 });
+    expect(p!.failed).toBe(0);
+    const asset = `Asset:${replayHost('WORKSTATION5', tag).toUpperCase()}`;
+    const rows = await gateway.query<{ kind: string; guid: string | null; image: string | null; n: number }>(
+      'powershell-risks',
+      `MATCH (a:Asset {key: $asset})
+       MATCH (n)-[:HAS_RISK]->(r:Risk) WHERE (n = a OR (n:Process AND (n)-[:RUNS_ON]->(a))) AND r.detection IN $ids
+       RETURN CASE WHEN n:Asset THEN 'Asset' ELSE 'Process' END AS kind, n.process_guid AS guid, n.image AS image,
+              count(r) AS n`,
+      { asset, ids: psRules.map((id) => `sigma:${id}`) },
+    );
+    // Every one of those hits is on a process, none on the host; among them the two launchers of the truth.
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.filter((r) => r.kind === 'Asset')).toEqual([]);
+    for (const r of rows) expect(r.image, String(r.guid)).toMatch(/\\powershell\.exe$/i);
+    const guids = new Set(rows.map((r) => r.guid));
+    for (const g of ['3DDC5665-ED08-5F51-F302-000000000500', '3DDC5665-ED06-5F51-F102-000000000500'])
+      expect(guids.has(replayGuid(g, tag)), g).toBe(true);
   });
 
   it('keeps every good record when 1,000 malformed lines are mixed in, each rejected with its reason', async () => {

@@ -601,3 +601,19 @@ export function buildEvent(e: NormalizedEvent, origin?: string): EventFacts {
   }
   return b.facts;
 }
+
+/**
+ * The facts of an event outside the graph model whose writer is its subject (PowerShell's logs, whose
+ * `executionPid` is the PowerShell host): the asset and that process by pid alone, which identity resolves
+ * on the (asset, pid) session timeline like any pid-only reference, to the Sysmon process running then
+ * when there is one. The identify stage builds these only for events a Sigma rule matched, so the hit sits
+ * on the process (and joins its story) rather than on the host; undefined without an executing pid.
+ */
+export function executingProcessFacts(e: NormalizedEvent, origin?: string): EventFacts | undefined {
+  if (e.executionPid === undefined) return undefined;
+  const b = new FactsBuilder(e, origin);
+  b.assetNode();
+  const a = b.process('actor', { pid: String(e.executionPid) });
+  if (a) b.facts.process = a;
+  return b.facts;
+}

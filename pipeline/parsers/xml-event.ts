@@ -110,7 +110,12 @@ export function normalizeXmlEvent(text: string, opts: NormalizeOptions | undefin
     if (section.name === 'EventData') addEventData(fields, section);
     else addLeaves(fields, section, 0);
   }
-  return finishWindowsEvent(env, fields, child(sys, 'TimeCreated')?.attrs.SystemTime);
+  return finishWindowsEvent(
+    env,
+    fields,
+    child(sys, 'TimeCreated')?.attrs.SystemTime,
+    child(sys, 'Execution')?.attrs.ProcessID,
+  );
 }
 
 function addEventData(fields: Record<string, string>, data: XNode): void {

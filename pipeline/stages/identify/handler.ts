@@ -2,14 +2,15 @@
  * identify: events -> a subgraph per chunk with stable node identities (pipeline/identity), plus Sigma
  * evaluated on every event, its matches turned into hits on the event's process (and target) node.
  * Events outside the graph model (PowerShell, System, other Security ids) meet Sigma too; their hits sit
- * on the host's Asset node. Correlation rules keep their windows in Redis, so they span workers and
- * survive restarts. Identity state that must outlive a payload (process sessions) lives in Redis too.
+ * on the host's Asset node, except those of PowerShell's logs, which sit on the PowerShell process that
+ * wrote them (its pid resolved like any pid-only reference). Correlation rules keep their windows in
+ * Redis, so they span workers and survive restarts. Identity state that must outlive a payload (process sessions) lives in Redis too.
  */
 import type { Hit } from '../../../domain/detection';
 import type { NormalizedEvent } from '../../../domain/event';
 import type { GraphNode } from '../../../domain/model';
 import { keys } from '../../../lib/redis';
-import { buildEvent } from '../../graph/build';
+import { buildEvent, executingProcessFacts } from '../../graph/build';
 import { assetKey, parseHost } from '../../graph/keys';
 import { RedisSessionStore, resolveIdentities } from '../../identity';
 import { EventsPayload, type GraphPayload } from '../../payloads';
@@ -59,6 +60,15 @@ export function createIdentifyStage(deps: IdentifyDeps): StageDefinition<EventsP
       for (const { payload } of inputs) {
         for (const part of payload.parts) {
           const facts = part.events.map((e) => buildEvent(e, part.source));
+          // Sigma first on the events outside the graph model: a matched one whose writer is its subject
+          // (PowerShell's executing pid) is resolved with the rest, so its hits sit on that process.
+          const onlyMatches = sigma ? part.sigmaOnly.map((e) => sigma.evaluate(e)) : [];
+          const actorFact = new Map<number, number>();
+          for (let j = 0; j < onlyMatches.length; j++) {
+            if (onlyMatches[j]!.length === 0) continue;
+            const f = executingProcessFacts(part.sigmaOnly[j]!, part.source);
+            if (f) actorFact.set(j, facts.push(f) - 1);
+          }
           const resolved = await resolveIdentities(facts, store, {});
           const hits: Hit[] = [];
           const extraNodes: GraphNode[] = [];
@@ -89,9 +99,11 @@ export function createIdentifyStage(deps: IdentifyDeps): StageDefinition<EventsP
               const refs = resolved.eventNodes[i];
               await report(event, matches, refs?.process ?? refs?.target, refs?.target);
             }
-            for (const event of part.sigmaOnly) {
-              const matches = sigma.evaluate(event);
-              if (matches.length > 0) await report(event, matches);
+            for (let j = 0; j < part.sigmaOnly.length; j++) {
+              const matches = onlyMatches[j]!;
+              if (matches.length === 0) continue;
+              const i = actorFact.get(j);
+              await report(part.sigmaOnly[j]!, matches, i === undefined ? undefined : resolved.eventNodes[i]?.process);
             }
           }
 
