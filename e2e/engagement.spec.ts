@@ -94,6 +94,20 @@ test.describe('engagement', () => {
     await expect(page.getByTestId('timeline-entry').first()).toBeVisible();
     await shot(page, 'engagement');
 
+    // The Risks tab names the node every risk sits on; a click opens that node in the graph.
+    await page.getByTestId('tab-risks').click();
+    const riskNodes = page.getByTestId('risk-node');
+    await expect(riskNodes.first()).toBeVisible();
+    expect(await riskNodes.count()).toBe(await page.locator('[data-testid="risks"] > li').count());
+    const riskNodeLabel = (await riskNodes.first().textContent()) ?? '';
+    await riskNodes.first().click();
+    await expect(page.getByTestId('node-panel')).toBeVisible();
+    const opened = new URL(page.url()).searchParams.get('node');
+    expect(new URL(page.url()).searchParams.get('tab')).toBeNull();
+    await expect(graph).toHaveAttribute('data-selected', opened!);
+    const openedRow = page.locator(`[data-testid="node-row"][data-node=${attr(opened!)}]`);
+    expect(riskNodeLabel.startsWith((await openedRow.getByTestId('node-select').textContent()) ?? '-')).toBe(true);
+
     // Select the riskiest process: the panel opens and the URL holds it.
     const processRow = page.locator('[data-testid="node-row"][data-kind="Process"]').first();
     const nodeKey = await processRow.getAttribute('data-node');

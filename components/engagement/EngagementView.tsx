@@ -362,7 +362,7 @@ export function EngagementView({ id, canWork, me }: { id: string; canWork: boole
       {tab === 'risks' ? (
         <section id="panel-risks" role="tabpanel" aria-labelledby="tab-risks" className="panel">
           <h2>Risks</h2>
-          <RiskList risks={detail.risks} />
+          <RiskList risks={detail.risks} nodeOf={riskNodes(detail, (key) => setParams({ tab: null, node: key }))} />
         </section>
       ) : null}
 
@@ -400,6 +400,16 @@ function Legend() {
       </li>
     </ul>
   );
+}
+
+/** The lens's Risks tab: each risk names its node (label and host), a button that opens it in the graph. */
+function riskNodes(detail: LensDetail, open: (key: string) => void) {
+  const byKey = new Map(detail.nodes.map((s) => [s.node.key, s.node] as const));
+  const label = (key: string): string => {
+    const n = byKey.get(key);
+    return n ? `${n.label || key}${n.host ? ` on ${n.host}` : ''}` : key;
+  };
+  return { label, open };
 }
 
 /** Rows of the node list drawn at first; the rest on request (a big lens has thousands). */

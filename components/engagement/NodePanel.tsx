@@ -234,7 +234,18 @@ function Properties({ node }: { node: GraphNode }) {
   );
 }
 
-export function RiskList({ risks }: { risks: Risk[] }) {
+/**
+ * Risks, strongest first. On a node's panel they are that node's; on the lens's Risks tab they are every
+ * risky node's, and `nodeOf` names the node each one sits on (a Sigma summary does not), as a button that
+ * opens it.
+ */
+export function RiskList({
+  risks,
+  nodeOf,
+}: {
+  risks: Risk[];
+  nodeOf?: { label: (key: string) => string; open: (key: string) => void };
+}) {
   if (risks.length === 0) return <p className="muted small">No risks on this node.</p>;
   return (
     <ul className="risks" data-testid="risks">
@@ -246,6 +257,14 @@ export function RiskList({ risks }: { risks: Risk[] }) {
               <ScoreBadge score={r.score} label="Risk score" />
               <strong>{r.title}</strong>
             </div>
+            {nodeOf ? (
+              <div className="small">
+                on{' '}
+                <button type="button" className="link-button wrap" onClick={() => nodeOf.open(r.node)} data-testid="risk-node">
+                  {nodeOf.label(r.node)}
+                </button>
+              </div>
+            ) : null}
             <div className="muted small mono">
               {r.detection}
               {r.count > 1 ? ` · ${r.count} hits` : ''}
