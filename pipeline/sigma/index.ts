@@ -2,6 +2,7 @@
  * The Sigma engine: load rules (`loadRules`), evaluate events (`ruleset.evaluate`), correlate
  * (`ruleset.evaluateCorrelations` with a `CorrelationState`).
  */
+export { sigmaEvidence, sigmaSummary } from './evidence';
 export { loadRules, type LoadOptions } from './loader';
 export { CompiledRuleset, type RuleError } from './ruleset';
 export type { CompiledRule } from './rule';

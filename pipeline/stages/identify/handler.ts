@@ -15,7 +15,7 @@ import { assetKey, parseHost } from '../../graph/keys';
 import { RedisSessionStore, resolveIdentities } from '../../identity';
 import { EventsPayload, type GraphPayload } from '../../payloads';
 import type { StageDefinition } from '../../runner';
-import { RedisCorrelationState, type CompiledRuleset, type SigmaMatch } from '../../sigma';
+import { RedisCorrelationState, sigmaSummary, type CompiledRuleset, type SigmaMatch } from '../../sigma';
 
 export interface IdentifyDeps {
   /** Sigma rules, compiled once per worker; undefined when no rule folders are configured. */
@@ -80,7 +80,8 @@ export function createIdentifyStage(deps: IdentifyDeps): StageDefinition<EventsP
           if (sigma) {
             // Hits on `riskyKey`, or (without one) on the event's Asset node, pushed once per hit.
             const report = async (event: NormalizedEvent, matches: SigmaMatch[], riskyKey?: string, contextKey?: string) => {
-              for (const m of matches) hits.push(sigmaHit(m, event.time, riskyKey ?? pushAsset(event), contextKey));
+              for (const m of matches)
+                hits.push(sigmaHit(m, event.time, riskyKey ?? pushAsset(event), contextKey, sigmaSummary(m, event)));
               const corr = await sigma.evaluateCorrelations(matches, event, correlations!);
               for (const c of corr) {
                 const group = Object.entries(c.group)
