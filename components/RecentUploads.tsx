@@ -55,7 +55,7 @@ export function RecentUploads() {
               {data.uploads.map((u) => (
                 <Fragment key={u.id}>
                   <tr data-testid="recent-upload" data-upload-id={u.id}>
-                    <th scope="row" className="mono">
+                    <th scope="row" className="mono wrap-cell">
                       {u.name}
                     </th>
                     <td>{new Date(u.createdAt).toLocaleString('en-GB')}</td>
