@@ -114,22 +114,28 @@ async function processGuids(hosts: string[]): Promise<Set<string>> {
   return new Set(rows.map((r) => r.g));
 }
 
+/** Ingests a file under a fresh replay tag (its own hosts and GUIDs) and waits for every stage. */
+async function ingestReplayed(file: string, name = path.basename(file)) {
+  const tag = `a${randomBytes(3).toString('hex')}`;
+  const { uploadId } = await ingester.ingestFile(file, { name, replay: tag });
+  const [p] = await ingester.waitFor([uploadId], { timeoutMs: 120_000 });
+  return { p: p!, tag };
+}
+
 describe('pipeline end to end', () => {
   it('lands a real dev set: one Process node per created ProcessGuid, findings from Sigma', async () => {
     const file = path.join(DATA, 'sysmon-json/psh_lsass_memory_dump_comsvcs.jsonl');
-    const tag = `a${randomBytes(3).toString('hex')}`;
-    const { uploadId } = await ingester.ingestFile(file, { name: path.basename(file), replay: tag });
-    const [p] = await ingester.waitFor([uploadId], { timeoutMs: 120_000 });
-    expect(p!.failed).toBe(0);
-    expect(Object.values(p!.records.rejected).reduce((a, b) => a + b, 0)).toBe(0);
-    expect(p!.records.read).toBe(184);
+    const { p, tag } = await ingestReplayed(file);
+    expect(p.failed).toBe(0);
+    expect(Object.values(p.records.rejected).reduce((a, b) => a + b, 0)).toBe(0);
+    expect(p.records.read).toBe(184);
 
     const expected = await expectedProcesses(file, tag);
     const hosts = [...expected.hosts];
     const guids = await processGuids(hosts);
     expect(guids).toEqual(expected.guids);
     // comsvcs.dll MiniDump against lsass is what SigmaHQ's process_creation rules exist for.
-    expect(p!.findings).toBeGreaterThan(0);
+    expect(p.findings).toBeGreaterThan(0);
     const risks = await gateway.query<{ n: number }>(
       'risks-of-hosts',
       `MATCH (a:Asset)<-[:RUNS_ON]-(p:Process)-[:HAS_RISK]->(r:Risk) WHERE a.key IN $hosts RETURN count(r) AS n`,
@@ -141,11 +147,8 @@ describe('pipeline end to end', () => {
   it("puts the Sigma hits of PowerShell's own logs on the PowerShell process that wrote them", async () => {
     // Empire's UAC bypass: its PowerShell/Operational 4103 and 4104 events name their writer's pid (1376,
     // 3936, 7820), and Sysmon saw each of those pids as a powershell.exe process at the time.
-    const file = path.join(DATA, 'sysmon-json/empire_uac_shellapi_fodhelper.jsonl');
-    const tag = `p${randomBytes(3).toString('hex')}`;
-    const { uploadId } = await ingester.ingestFile(file, { name: path.basename(file), replay: tag });
-    const [p] = await ingester.waitFor([uploadId], { timeoutMs: 120_000 });
-    expect(p!.failed).toBe(0);
+    const { p, tag } = await ingestReplayed(path.join(DATA, 'sysmon-json/empire_uac_shellapi_fodhelper.jsonl'));
+    expect(p.failed).toBe(0);
     const asset = `Asset:${replayHost('WORKSTATION5', tag).toUpperCase()}`;
     const rows = await gateway.query<{ kind: string; guid: string | null; image: string | null; n: number }>(
       'powershell-risks',
