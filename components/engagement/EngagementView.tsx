@@ -407,7 +407,10 @@ function riskNodes(detail: LensDetail, open: (key: string) => void) {
   const byKey = new Map(detail.nodes.map((s) => [s.node.key, s.node] as const));
   const label = (key: string): string => {
     const n = byKey.get(key);
-    return n ? `${n.label || key}${n.host ? ` on ${n.host}` : ''}` : key;
+    if (!n) return key;
+    const label = n.label || key;
+    // An Asset's label is its host already.
+    return n.host && n.kind !== 'Asset' && n.host !== label ? `${label} on ${n.host}` : label;
   };
   return { label, open };
 }
