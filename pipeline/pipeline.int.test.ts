@@ -33,6 +33,7 @@ let runners: StageRunner<unknown, unknown>[] = [];
 let ingester: Ingester;
 let tmp: string;
 const psRules: string[] = [];
+const lsassRules: string[] = [];
 
 beforeAll(async () => {
   redis = createRedis(process.env.REDIS_URL!);
@@ -44,11 +45,13 @@ beforeAll(async () => {
   });
   await ensureGraphSchema(gateway);
   const { ruleset } = await loadRules(
-    ['process_creation', 'powershell'].map((d) => path.join(DATA, 'sigma/rules/windows', d)),
+    ['process_creation', 'powershell', 'builtin/security'].map((d) => path.join(DATA, 'sigma/rules/windows', d)),
   );
   // Rules of the PowerShell logs whose events carry their writer's pid (4103 module, 4104 script block).
-  for (const r of ruleset.rules)
+  for (const r of ruleset.rules) {
     if (r.logsource === 'windows/ps_module' || r.logsource === 'windows/ps_script') psRules.push(r.match.ruleId);
+    if (r.path.includes('lsass')) lsassRules.push(r.match.ruleId);
+  }
   const defs = [
     parseStage,
     createIdentifyStage({ sigma: ruleset }),
@@ -165,6 +168,25 @@ describe('pipeline end to end', () => {
     const guids = new Set(rows.map((r) => r.guid));
     for (const g of ['3DDC5665-ED08-5F51-F302-000000000500', '3DDC5665-ED06-5F51-F102-000000000500'])
       expect(guids.has(replayGuid(g, tag)), g).toBe(true);
+  });
+
+  it('puts the Sigma hits of Security object access on the process that asked for the handle', async () => {
+    // An analyst dumps lsass with Task Manager over RDP: Security 4656/4663 name Taskmgr.exe (pid 0x270),
+    // which Sysmon saw start; SigmaHQ's LSASS-access rules match those events.
+    const { p, tag } = await ingestReplayed(path.join(DATA, 'sysmon-json/rdp_interactive_taskmanager_lsass_dump.jsonl'));
+    expect(p.failed).toBe(0);
+    const assets = ['WORKSTATION5', 'WORKSTATION6', 'MORDORDC'].map((h) => `Asset:${replayHost(h, tag).toUpperCase()}`);
+    const rows = await gateway.query<{ kind: string; guid: string | null }>(
+      'lsass-access-risks',
+      `MATCH (a:Asset) WHERE a.key IN $assets
+       MATCH (n)-[:HAS_RISK]->(r:Risk) WHERE (n = a OR (n:Process AND (n)-[:RUNS_ON]->(a))) AND r.detection IN $ids
+       RETURN DISTINCT CASE WHEN n:Asset THEN 'Asset' ELSE 'Process' END AS kind, n.process_guid AS guid`,
+      { assets, ids: lsassRules.map((id) => `sigma:${id}`) },
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    expect(new Set(rows.map((r) => `${r.kind} ${r.guid}`))).toEqual(
+      new Set([`Process ${replayGuid('B34BC01C-B7F3-5F69-DF02-000000000900', tag)}`]),
+    );
   });
 
   it('keeps every good record when 1,000 malformed lines are mixed in, each rejected with its reason', async () => {

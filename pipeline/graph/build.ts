@@ -603,17 +603,36 @@ export function buildEvent(e: NormalizedEvent, origin?: string): EventFacts {
 }
 
 /**
- * The facts of an event outside the graph model whose writer is its subject (PowerShell's logs, whose
- * `executionPid` is the PowerShell host): the asset and that process by pid alone, which identity resolves
- * on the (asset, pid) session timeline like any pid-only reference, to the Sysmon process running then
- * when there is one. The identify stage builds these only for events a Sigma rule matched, so the hit sits
- * on the process (and joins its story) rather than on the host; undefined without an executing pid.
+ * Security events outside the graph model whose `ProcessId` / `ProcessName` is the process that acted:
+ * handle requests and object access (4656, 4658, 4660, 4661, 4663), permission changes (4670),
+ * privileged services and objects (4673, 4674), token rights (4703), explicit credentials (4648) and audit
+ * policy changes (4907). Their Sigma rules (LSASS access by a non-system account, SAM handle requests)
+ * are about that process.
  */
-export function executingProcessFacts(e: NormalizedEvent, origin?: string): EventFacts | undefined {
-  if (e.executionPid === undefined) return undefined;
+const SECURITY_SUBJECT_EVENTS: ReadonlySet<number> = new Set([
+  4648, 4656, 4658, 4660, 4661, 4663, 4670, 4673, 4674, 4703, 4907,
+]);
+
+/**
+ * The facts of an event outside the graph model that names the process it is about: PowerShell's logs
+ * (`executionPid`, the PowerShell host that wrote the event) and the Security events above. Only the asset
+ * and that process, by pid (and image when the event gives one), which identity resolves on the
+ * (asset, pid) session timeline like any pid-only reference: to the Sysmon process running then when
+ * there is one. The identify stage builds these only for events a Sigma rule matched, so the hit sits on
+ * the process (and joins its story) rather than on the host; undefined for any other event, and for pid 0.
+ */
+export function subjectProcessFacts(e: NormalizedEvent, origin?: string): EventFacts | undefined {
+  let pid: number | undefined;
+  let image: string | undefined;
+  if (e.executionPid !== undefined) pid = e.executionPid;
+  else if (e.source === 'security' && SECURITY_SUBJECT_EVENTS.has(e.eventId)) {
+    pid = parsePid(e.fields.ProcessId);
+    image = e.fields.ProcessName;
+  }
+  if (pid === undefined || pid === 0) return undefined;
   const b = new FactsBuilder(e, origin);
   b.assetNode();
-  const a = b.process('actor', { pid: String(e.executionPid) });
+  const a = b.process('actor', { pid: String(pid), image });
   if (a) b.facts.process = a;
   return b.facts;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Channels, type NormalizedEvent } from '../../domain/event';
-import { buildEvent, executingProcessFacts } from '../graph/build';
+import { buildEvent, subjectProcessFacts } from '../graph/build';
 import { processProvisionalKey, processSessionKey } from '../graph/keys';
 import {
   CMD_GUID,
@@ -233,7 +233,7 @@ describe('resolveIdentities', () => {
     expect([...g.edges.values()].find((e) => e.kind === 'RESOLVED')!.from).toBe(`Process:${PSEXEC_GUID}`);
   });
 
-  it("a PowerShell event's executing pid is the process holding that pid then (its Sigma hits go there)", async () => {
+  it('the process a PowerShell or Security event names is the one holding that pid then (Sigma hits go there)', async () => {
     const scriptBlock = (time: number, executionPid?: number): NormalizedEvent => ({
       source: 'windows',
       channel: Channels.powershell,
@@ -243,17 +243,28 @@ describe('resolveIdentities', () => {
       ...(executionPid === undefined ? {} : { executionPid }),
       fields: { ScriptBlockText: 'IEX (New-Object Net.WebClient).DownloadString($u)' },
     });
-    expect(executingProcessFacts(scriptBlock(T0))).toBeUndefined();
+    expect(subjectProcessFacts(scriptBlock(T0))).toBeUndefined();
     const store = new MemorySessionStore();
     await resolve(store, [psexecCreate({ time: T0 })]);
     const facts = [scriptBlock(T0 + 2 * S, 7256), scriptBlock(T0 - 3600 * S, 7256)].map(
-      (e) => executingProcessFacts(e, 'test')!,
+      (e) => subjectProcessFacts(e, 'test')!,
     );
+    // Security object access names its process by hex pid and image (the LSASS-access rules fire on it).
+    const lsassHandle = (pid: string) =>
+      security(
+        4656,
+        { ProcessId: pid, ProcessName: 'C:\\Tools\\PsExec.exe', ObjectName: '\\Device\\lsass.exe' },
+        { time: T0 + 3 * S },
+      );
+    facts.push(subjectProcessFacts(lsassHandle('0x1c58'), 'test')!);
+    for (const e of [lsassHandle('0x0'), lsassHandle('-'), security(5145, { ProcessId: '0x1c58' })])
+      expect(subjectProcessFacts(e), String(e.eventId)).toBeUndefined();
     const r = await resolveIdentities(facts, store, { now: 2 });
     // Within the Sysmon process's lifetime: that process. An hour before it started: a provisional one.
     expect(r.eventNodes.map((n) => n.process)).toEqual([
       `Process:${PSEXEC_GUID}`,
       processProvisionalKey('WORKSTATION5', 7256, T0 - 3600 * S),
+      `Process:${PSEXEC_GUID}`,
     ]);
     // The node the hit needs is in the subgraph, on its host.
     const keys = new Set(r.subgraph.nodes.map((n) => n.key));

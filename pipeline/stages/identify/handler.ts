@@ -2,15 +2,16 @@
  * identify: events -> a subgraph per chunk with stable node identities (pipeline/identity), plus Sigma
  * evaluated on every event, its matches turned into hits on the event's process (and target) node.
  * Events outside the graph model (PowerShell, System, other Security ids) meet Sigma too; their hits sit
- * on the host's Asset node, except those of PowerShell's logs, which sit on the PowerShell process that
- * wrote them (its pid resolved like any pid-only reference). Correlation rules keep their windows in
+ * on the host's Asset node, except those that name the process they are about (PowerShell's logs: the
+ * PowerShell host that wrote them; Security object access, privilege use and the like: the ProcessId),
+ * whose hits sit on that process (its pid resolved like any pid-only reference). Correlation rules keep their windows in
  * Redis, so they span workers and survive restarts. Identity state that must outlive a payload (process sessions) lives in Redis too.
  */
 import type { Hit } from '../../../domain/detection';
 import type { NormalizedEvent } from '../../../domain/event';
 import type { GraphNode } from '../../../domain/model';
 import { keys } from '../../../lib/redis';
-import { buildEvent, executingProcessFacts } from '../../graph/build';
+import { buildEvent, subjectProcessFacts } from '../../graph/build';
 import { assetKey, parseHost } from '../../graph/keys';
 import { RedisSessionStore, resolveIdentities } from '../../identity';
 import { EventsPayload, type GraphPayload } from '../../payloads';
@@ -60,13 +61,13 @@ export function createIdentifyStage(deps: IdentifyDeps): StageDefinition<EventsP
       for (const { payload } of inputs) {
         for (const part of payload.parts) {
           const facts = part.events.map((e) => buildEvent(e, part.source));
-          // Sigma first on the events outside the graph model: a matched one whose writer is its subject
-          // (PowerShell's executing pid) is resolved with the rest, so its hits sit on that process.
+          // Sigma first on the events outside the graph model: a matched one that names its process
+          // (subjectProcessFacts) is resolved with the rest, so its hits sit on that process.
           const onlyMatches = sigma ? part.sigmaOnly.map((e) => sigma.evaluate(e)) : [];
           const actorFact = new Map<number, number>();
           for (let j = 0; j < onlyMatches.length; j++) {
             if (onlyMatches[j]!.length === 0) continue;
-            const f = executingProcessFacts(part.sigmaOnly[j]!, part.source);
+            const f = subjectProcessFacts(part.sigmaOnly[j]!, part.source);
             if (f) actorFact.set(j, facts.push(f) - 1);
           }
           const resolved = await resolveIdentities(facts, store, {});
