@@ -416,6 +416,12 @@ describe('buildEvent: other Sysmon events', () => {
     expect(edges(f, 'IN_SESSION')).toHaveLength(1);
     expect(edges(f, 'SESSION_ON')).toHaveLength(1);
     expect(nodes(f, 'Asset')[0]!.props.fqdn).toBe('MORDORDC.theshire.local');
+    // A Sigma hit on the logon sits on the session (on its host), or on the user when there is no session.
+    expect(f.target).toBe('LogonSession:MORDORDC:0x72029c6');
+    const noSession = buildEvent(
+      security(4624, { TargetUserName: 'pgustavo', TargetDomainName: 'THESHIRE', LogonType: '3' }),
+    );
+    expect(noSession.target).toBe('User:THESHIRE\\pgustavo');
   });
   it('osquery process events (Sysmon id, no GUID)', () => {
     const f = buildEvent(

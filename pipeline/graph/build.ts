@@ -525,6 +525,8 @@ function logon(b: FactsBuilder): void {
   });
   b.edge('IN_SESSION', userKey, session);
   b.edge('SESSION_ON', session, asset);
+  // What a logon rule flags is this session on this host; the user (domain-wide, no host) is reached from it.
+  b.facts.target = session;
 }
 
 /**
