@@ -4,8 +4,9 @@
  * Events outside the graph model (PowerShell, System, other Security ids) meet Sigma too; their hits sit
  * on the host's Asset node, except those that name the process they are about (PowerShell's logs: the
  * PowerShell host that wrote them; Security object access, privilege use and the like: the ProcessId),
- * whose hits sit on that process (its pid resolved like any pid-only reference). Correlation rules keep their windows in
- * Redis, so they span workers and survive restarts. Identity state that must outlive a payload (process sessions) lives in Redis too.
+ * whose hits sit on that process (its pid resolved like any pid-only reference). Correlation rules keep
+ * their windows in Redis, so they span workers and survive restarts. Identity state that must outlive a
+ * payload (process sessions) lives in Redis too.
  */
 import type { Hit } from '../../../domain/detection';
 import type { NormalizedEvent } from '../../../domain/event';
@@ -64,11 +65,11 @@ export function createIdentifyStage(deps: IdentifyDeps): StageDefinition<EventsP
           // Sigma first on the events outside the graph model: a matched one that names its process
           // (subjectProcessFacts) is resolved with the rest, so its hits sit on that process.
           const onlyMatches = sigma ? part.sigmaOnly.map((e) => sigma.evaluate(e)) : [];
-          const actorFact = new Map<number, number>();
+          const subjectFact = new Map<number, number>();
           for (let j = 0; j < onlyMatches.length; j++) {
             if (onlyMatches[j]!.length === 0) continue;
             const f = subjectProcessFacts(part.sigmaOnly[j]!, part.source);
-            if (f) actorFact.set(j, facts.push(f) - 1);
+            if (f) subjectFact.set(j, facts.push(f) - 1);
           }
           const resolved = await resolveIdentities(facts, store, {});
           const hits: Hit[] = [];
@@ -104,7 +105,7 @@ export function createIdentifyStage(deps: IdentifyDeps): StageDefinition<EventsP
             for (let j = 0; j < part.sigmaOnly.length; j++) {
               const matches = onlyMatches[j]!;
               if (matches.length === 0) continue;
-              const i = actorFact.get(j);
+              const i = subjectFact.get(j);
               await report(part.sigmaOnly[j]!, matches, i === undefined ? undefined : resolved.eventNodes[i]?.process);
             }
           }
