@@ -125,14 +125,26 @@ export interface LensFilter {
 
 export type LensSort = 'score' | 'lastActivity';
 
+/** Where the previous page ended: its last lens's sort value, tie value and key. */
 export interface Cursor {
   v: number;
+  t: number;
   k: string;
 }
 
 const SORT_VALUE: Record<LensSort, string> = {
   score: 'coalesce(l.score, 0)',
   lastActivity: 'coalesce(l.updated_at, 0)',
+};
+
+/**
+ * Among lenses of equal sort value, the one active most recently comes first (scores cap at 100, and a
+ * real attack with several detections reaches it, so many lenses tie), or the higher score among equal
+ * activity times; then the key.
+ */
+const TIE_VALUE: Record<LensSort, string> = {
+  score: 'coalesce(l.updated_at, 0)',
+  lastActivity: 'coalesce(l.score, 0)',
 };
 
 /** WHERE clauses of a lens list: constant text chosen by which filters are set; values are parameters. */
@@ -187,8 +199,12 @@ export function lensFilterCypher(
   }
   if (cursor) {
     const v = SORT_VALUE[sort];
-    c.push(`(${v} < $cursorValue OR (${v} = $cursorValue AND l.key > $cursorKey))`);
+    const t = TIE_VALUE[sort];
+    c.push(
+      `(${v} < $cursorValue OR (${v} = $cursorValue AND (${t} < $cursorTie OR (${t} = $cursorTie AND l.key > $cursorKey))))`,
+    );
     params.cursorValue = cursor.v;
+    params.cursorTie = cursor.t;
     params.cursorKey = cursor.k;
   }
   return { where: c.length > 0 ? `WHERE ${c.join('\n  AND ')}` : '', params };
@@ -302,7 +318,7 @@ export class EngagementRepository {
       'engagement.list-lenses',
       `MATCH (l:Lens)
        ${where}
-       WITH l ORDER BY ${SORT_VALUE[sort]} DESC, l.key ASC
+       WITH l ORDER BY ${SORT_VALUE[sort]} DESC, ${TIE_VALUE[sort]} DESC, l.key ASC
        LIMIT $limit
        RETURN properties(l) AS lens`,
       { ...params, limit: int(limit) },

@@ -314,6 +314,38 @@ describe('lens list', () => {
   });
 });
 
+describe('lens list order', () => {
+  it('puts the lens active most recently first among equal scores, on one page and across pages', async () => {
+    // Scores cap at 100: give both lenses of this host that score, the asset lens the later activity.
+    const keys = [`asset:${host}`, eng];
+    const saved = await gateway.query<{ k: string; s: number; u: number }>(
+      'test.lens-order-read',
+      'UNWIND $keys AS k MATCH (l:Lens {key: k}) RETURN l.key AS k, l.score AS s, l.updated_at AS u',
+      { keys },
+    );
+    const set = (rows: Array<{ k: string; s: number; u: number }>) =>
+      gateway.write('test.lens-order', (tx) =>
+        tx.run('UNWIND $rows AS r MATCH (l:Lens {key: r.k}) SET l.score = r.s, l.updated_at = r.u', { rows }),
+      );
+    const base = Math.max(...saved.map((r) => Number(r.u)));
+    try {
+      await set([
+        { k: keys[0]!, s: 100, u: base + 2000 },
+        { k: keys[1]!, s: 100, u: base + 1000 },
+      ]);
+      expect((await service.listLenses(viewer, { host })).lenses.map((l) => l.id)).toEqual(keys);
+      const p1 = await service.listLenses(viewer, { host, first: 1 });
+      const p2 = await service.listLenses(viewer, { host, first: 1, after: p1.nextCursor! });
+      expect([...p1.lenses, ...p2.lenses].map((l) => l.id)).toEqual(keys);
+      // The other way round when the engagement is the more recent.
+      await set([{ k: keys[1]!, s: 100, u: base + 3000 }]);
+      expect((await service.listLenses(viewer, { host })).lenses.map((l) => l.id)).toEqual([eng, `asset:${host}`]);
+    } finally {
+      await set(saved.map((r) => ({ k: r.k, s: Number(r.s), u: Number(r.u) })));
+    }
+  });
+});
+
 describe('export', () => {
   it('exports every risk on a risky node with its lens, dataset and times; a ticket in markdown', async () => {
     const rows = [];

@@ -104,7 +104,7 @@ function requireWork(actor: Actor | null): string {
 }
 
 export function encodeCursor(sort: LensSort, c: Cursor): string {
-  return Buffer.from(JSON.stringify({ s: sort, v: c.v, k: c.k })).toString('base64url');
+  return Buffer.from(JSON.stringify({ s: sort, v: c.v, t: c.t, k: c.k })).toString('base64url');
 }
 
 export function decodeCursor(sort: LensSort, cursor: string): Cursor {
@@ -112,10 +112,11 @@ export function decodeCursor(sort: LensSort, cursor: string): Cursor {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
       s?: unknown;
       v?: unknown;
+      t?: unknown;
       k?: unknown;
     };
-    if (v.s === sort && typeof v.v === 'number' && Number.isFinite(v.v) && typeof v.k === 'string')
-      return { v: v.v, k: v.k };
+    const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+    if (v.s === sort && finite(v.v) && finite(v.t) && typeof v.k === 'string') return { v: v.v, t: v.t, k: v.k };
   } catch {
     // fall through
   }
@@ -191,7 +192,11 @@ export class EngagementService {
     const last = lenses[lenses.length - 1];
     const nextCursor =
       rows.length > q.first && last
-        ? encodeCursor(q.sort, { v: q.sort === 'score' ? last.score : last.updatedAt, k: last.id })
+        ? encodeCursor(q.sort, {
+            v: q.sort === 'score' ? last.score : last.updatedAt,
+            t: q.sort === 'score' ? last.updatedAt : last.score,
+            k: last.id,
+          })
         : null;
     return { lenses, nextCursor, total };
   }
