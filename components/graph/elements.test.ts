@@ -145,6 +145,15 @@ describe('helpers', () => {
     expect(nodeLabel({ key: 'k', label: 'a', riskScore: 42.6 })).toBe('a\n▲ 43');
   });
 
+  it('a process label too long for one line keeps its pid whole, on a line of its own', () => {
+    expect(nodeLabel({ key: 'k', label: 'cmd.exe (1700)', riskScore: 0 })).toBe('cmd.exe (1700)');
+    expect(nodeLabel({ key: 'k', label: 'GruntHTTP.exe (6172)', riskScore: 55 })).toBe('GruntHTTP.exe\n(6172)\n▲ 55');
+    const long = `${'a'.repeat(60)}.exe (42)`;
+    expect(nodeLabel({ key: 'k', label: long, riskScore: 0 })).toBe(`${'a'.repeat(47)}…\n(42)`);
+    // Not a pid: left to the canvas's wrapping.
+    expect(nodeLabel({ key: 'k', label: 'C:\\Windows\\System32\\cmd.exe', riskScore: 0 })).toBe('C:\\Windows\\System32\\cmd.exe');
+  });
+
   it('structure signature changes with the node set only', () => {
     const a = toElements({ scope: [{ node: node('Process:a'), role: 'risky' }], edges: [] });
     const a2 = toElements({ scope: [{ node: node('Process:a', { riskScore: 50 }), role: 'risky' }], edges: [] });

@@ -36,8 +36,21 @@ export function edgeLabel(e: Pick<GraphEdge, 'kind' | 'count'>): string {
 
 /** The node's canvas label: short text, and the risk score as a badge line when it has risks. */
 export function nodeLabel(n: Pick<NodeSummary, 'label' | 'key' | 'riskScore'>): string {
-  const text = truncate(n.label || n.key);
+  const text = splitPid(n.label || n.key);
   return n.riskScore > 0 ? `${text}\n▲ ${formatScore(n.riskScore)}` : text;
+}
+
+/** Characters of a label that fit one line of the canvas at its font size (graph-style.ts text-max-width). */
+const LINE_CHARS = 14;
+
+/**
+ * `GruntHTTP.exe (6172)` wraps inside the pid (`(617` / `2)`), which reads as another process: a process
+ * label too long for one line puts its pid on a line of its own.
+ */
+function splitPid(label: string): string {
+  const m = /^(.+) (\(\d+\))$/.exec(label);
+  if (!m || label.length <= LINE_CHARS) return truncate(label);
+  return `${truncate(m[1]!)}\n${m[2]!}`;
 }
 
 /** The two nodes of an edge, either way round. */
