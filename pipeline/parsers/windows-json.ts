@@ -115,13 +115,16 @@ function unescapeReference(ref: string, name?: string, dec?: string, hex?: strin
  * a value is what the event said.
  */
 export function unescapeNxlogFields(fields: Record<string, string>): void {
+  // Most records hold no `&` at all: one cheap pass settles them before any regular expression runs.
   let escaped = false;
   for (const k in fields) {
-    const v = fields[k]!;
-    if (BARE_XML_MARKUP.test(v)) return;
-    if (!escaped && v.includes('&')) escaped = true;
+    if (fields[k]!.includes('&')) {
+      escaped = true;
+      break;
+    }
   }
   if (!escaped) return;
+  for (const k in fields) if (BARE_XML_MARKUP.test(fields[k]!)) return;
   for (const k in fields) {
     const v = fields[k]!;
     if (v.includes('&')) fields[k] = v.replace(XML_REFERENCE, unescapeReference);
