@@ -205,6 +205,14 @@ export class Uploads {
     const failReasons = (val(5) as string[]) ?? [];
     const stages = {} as Record<StageName, number>;
     STAGES.forEach((s, i) => (stages[s] = Number(val(6 + i) ?? 0)));
+    // A chunk a later stage finished was finished by every stage before it, though its mark there may be
+    // missing for a moment: a worker killed after handing a batch on and before marking it leaves the mark
+    // to the retry, which can come after the rest of the pipeline is through. Each stage may write only
+    // its own mark (lib/redis-acl.ts), so the count carries the later stages' forward instead.
+    for (let i = STAGES.length - 2; i >= 0; i--) {
+      const s = STAGES[i]!;
+      stages[s] = Math.max(stages[s], stages[STAGES[i + 1]!]);
+    }
     const totalChunks = meta.totalChunks !== undefined ? Number(meta.totalChunks) : null;
     const sealed = meta.sealed === '1';
     const last = STAGES[STAGES.length - 1] as StageName;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Envelope, queueName } from '../domain/stages';
+import { chunkId, Envelope, queueName } from '../domain/stages';
 import { newPayloadKey, PayloadStore } from '../lib/payload-store';
 import { createRedis, keys } from '../lib/redis';
 import { Ingester } from './ingest';
@@ -64,6 +64,28 @@ afterAll(async () => {
   redis?.disconnect();
   connection?.disconnect();
   fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('upload progress', () => {
+  it("counts a chunk a later stage finished as finished by the stages before it (a killed worker's mark comes late)", async () => {
+    const { Uploads } = await import('../lib/uploads');
+    const uploads = new Uploads(redis, prefix);
+    const id = `up-${randomBytes(4).toString('hex')}`;
+    await uploads.create({ id, name: 'x', createdAt: Date.now(), createdBy: 'test' });
+    await uploads.seal(id, 2);
+    const [a, b] = [chunkId(id, 0), chunkId(id, 1)];
+    // Both chunks went through; parse's worker died after handing chunk b on and before marking it.
+    await uploads.markStageDone('parse', [a]);
+    for (const stage of ['identify', 'merge', 'analyze'] as const) await uploads.markStageDone(stage, [a, b]);
+    await uploads.markStageDone('engage', [a]);
+    let p = (await uploads.progress(id))!;
+    expect(p.stages).toEqual({ parse: 2, identify: 2, merge: 2, analyze: 2, engage: 1 });
+    expect(p.done).toBe(false);
+    await uploads.markStageDone('engage', [b]);
+    p = (await uploads.progress(id))!;
+    expect(p.stages).toEqual({ parse: 2, identify: 2, merge: 2, analyze: 2, engage: 2 });
+    expect(p.done).toBe(true);
+  });
 });
 
 describe('parse stage through a real queue', () => {
