@@ -36,7 +36,7 @@ export function shortTime(value: string | number | null | undefined): string {
 
 export type RiskLevel = 'none' | 'low' | 'medium' | 'high' | 'critical';
 
-/** Score bands (0..100) shared by badges, rings and the table. */
+/** Score bands shared by badges, rings and the table (risk scores are 0..100; a lens of several detections can score more). */
 export function riskLevel(score: number): RiskLevel {
   if (!(score > 0)) return 'none';
   if (score >= 80) return 'critical';

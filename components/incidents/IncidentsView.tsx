@@ -22,7 +22,15 @@ import { ago, plural, shortTime } from '../engagement/format';
 import { pollWhile, useLensChanged } from '../engagement/use-lens-changed';
 import { errorText } from '../error-text';
 import { gql } from '../graphql-client';
-import { apiFilter, isFiltered, listStateToParams, parseListState, type ListState, type TypeChoice } from './lens-filters';
+import {
+  apiFilter,
+  isFiltered,
+  listStateToParams,
+  MAX_SCORE_FILTER,
+  parseListState,
+  type ListState,
+  type TypeChoice,
+} from './lens-filters';
 
 export const PAGE_SIZE = 25;
 
@@ -262,7 +270,7 @@ function Filters({ state, me, onApply }: { state: ListState; me: string; onApply
             id="f-min"
             type="number"
             min={0}
-            max={100}
+            max={MAX_SCORE_FILTER}
             value={minScore}
             onChange={(e) => setMinScore(e.target.value)}
             size={4}

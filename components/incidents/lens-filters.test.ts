@@ -38,7 +38,8 @@ describe('lens list state in the URL', () => {
 
   it('round-trips, "-" meaning unassigned', () => {
     const state = parseListState(new URLSearchParams('assignee=-&status=Investigating&minScore=150'));
-    expect(state.filter).toEqual({ assignee: '', status: ['Investigating'], minScore: 100 });
+    expect(state.filter).toEqual({ assignee: '', status: ['Investigating'], minScore: 150 });
+    expect(parseListState(new URLSearchParams('minScore=5000')).filter).toEqual({ minScore: 1000 });
     expect(isFiltered(state.filter)).toBe(true);
     const again = parseListState(listStateToParams(state));
     expect(again).toEqual(state);

@@ -4,6 +4,12 @@
  */
 import { LENS_STATUSES, type LensFilter, type LensSort, type LensStatus } from '../engagement/api';
 
+/**
+ * Highest minimum score the URL may ask for: the API's bound. Lens scores run to 313.5
+ * (pipeline/engagement/score.ts), so a minimum above 100 is a real filter.
+ */
+export const MAX_SCORE_FILTER = 1000;
+
 /** Which lenses: engagements (the default: incidents to work), per-host asset lenses, or both. */
 export type TypeChoice = 'engagement' | 'asset' | 'all';
 
@@ -26,7 +32,7 @@ export function parseListState(params: URLSearchParams): ListState {
   const technique = params.get('technique')?.trim().toUpperCase();
   if (technique && TECHNIQUE.test(technique)) filter.technique = technique;
   const min = Number(params.get('minScore'));
-  if (params.get('minScore') && Number.isFinite(min) && min > 0) filter.minScore = Math.min(100, min);
+  if (params.get('minScore') && Number.isFinite(min) && min > 0) filter.minScore = Math.min(MAX_SCORE_FILTER, min);
   // "-" in the URL selects unassigned lenses (the API's empty string).
   const assignee = params.get('assignee');
   if (assignee === '-') filter.assignee = '';

@@ -11,8 +11,9 @@ import { EngagementRepository } from '../../server/engagements/repository';
 import { ensureGraphSchema } from '../merge';
 import { gatewayFromEnv, newTag } from '../merge/test-support';
 import { createEngageStage } from '../stages/engage/handler';
-import { recomputeLenses } from './engage';
+import { recomputeLenses, rescoreLenses } from './engage';
 import { ensureEngagementSchema, lensAggregates } from './repository';
+import { SCORE_MODEL } from './score';
 import { aggregateRisks, summarizeAggregates, summarizeLens } from './summary';
 import { buildGraph, hit, hitsJob, loadEvents, newReplayTag, processKey, runEngage } from './test-support';
 
@@ -250,5 +251,76 @@ describe('lens aggregates in Neo4j', () => {
       { key: lens, ...r.referenceSummary, nodeCount: 4 },
       { key: empty, ...e.referenceSummary, nodeCount: 0 },
     ]);
+  });
+
+  it('rescores lenses an older formula scored, once, keeping their activity time, and leaves merged lenses alone', async () => {
+    const tag = newReplayTag();
+    const file = 'cmd_psexec_lsa_secrets_dump.jsonl';
+    await buildGraph(gateway, tag, loadEvents(file), file);
+    const psexec = processKey('39E4A257-40A6-5F8D-A005-000000000700', tag);
+    const reg = processKey('39E4A257-40A6-5F8D-A205-000000000700', tag);
+    await runEngage(
+      createEngageStage(gateway),
+      hitsJob([
+        hit({
+          detection: 'sigma:a',
+          source: 'sigma',
+          riskyNodes: [psexec],
+          score: 90,
+          techniques: ['T1569.002'],
+        }),
+        hit({
+          detection: 'analyzer:b',
+          riskyNodes: [reg],
+          contextNodes: [psexec],
+          score: 90,
+          techniques: ['T1003.002'],
+        }),
+        hit({ detection: 'sigma:c', source: 'sigma', riskyNodes: [reg], score: 70 }),
+      ]),
+    );
+    type Row = { key: string; score: number; model: number | null; updated: number; title: string };
+    const read = () =>
+      gateway.query<Row>(
+        'test.rescore-read',
+        `MATCH (l:Lens)-[:SCOPE {role: 'risky'}]->(:Process {key: $key})
+         RETURN l.key AS key, l.score AS score, l.score_model AS model, l.updated_at AS updated, l.title AS title
+         ORDER BY key`,
+        { key: psexec },
+      );
+    const fresh = await read();
+    expect(fresh).toHaveLength(2);
+    // New lenses carry the current formula's version, and three strong detections score above 100.
+    for (const l of fresh) expect(l.model).toBe(SCORE_MODEL);
+    const eng = fresh.find((l) => l.key.startsWith('eng:'))!;
+    expect(eng.score).toBeGreaterThan(100);
+
+    // As a database of the previous version left them: the noisy-OR's 100 and no version; one merged lens.
+    const merged = `eng:${newTag()}-merged`;
+    await gateway.write('test.rescore-age', async (tx) => {
+      await tx.run(`UNWIND $keys AS k MATCH (l:Lens {key: k}) SET l.score = 100.0 REMOVE l.score_model`, {
+        keys: fresh.map((l) => l.key),
+      });
+      await tx.run(
+        `CREATE (:Lens {key: $merged, type: 'engagement', status: 'Closed', merged_into: $survivor, score: 77.0, created_at: 1})`,
+        { survivor: eng.key, merged },
+      );
+    });
+    expect((await read()).map((l) => l.score)).toEqual([100, 100]);
+
+    // A batch of one lens per transaction, so the loop is exercised whatever else the database holds.
+    expect(await rescoreLenses(gateway, 1)).toBeGreaterThanOrEqual(2);
+    expect(await read()).toEqual(fresh);
+    const [m] = await gateway.query<{ score: number; model: number | null }>(
+      'test.rescore-merged',
+      'MATCH (l:Lens {key: $merged}) RETURN l.score AS score, l.score_model AS model',
+      { merged },
+    );
+    expect(m).toEqual({ score: 77, model: null });
+
+    // Once only: a second run finds nothing of these left to do.
+    const before = await read();
+    await rescoreLenses(gateway);
+    expect(await read()).toEqual(before);
   });
 });

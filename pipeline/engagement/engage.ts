@@ -14,6 +14,7 @@
  */
 import type { ManagedTransaction } from 'neo4j-driver';
 import type { Hit } from '../../domain/detection';
+import type { GraphGateway } from '../../lib/neo4j';
 import {
   DEFAULT_JOIN_OPTIONS,
   assetLensKey,
@@ -34,6 +35,7 @@ import {
   expandNeighbours,
   lensMemberships,
   lensAggregates,
+  lensesToRescore,
   lockEngagement,
   lockLenses,
   lookupAliases,
@@ -42,6 +44,7 @@ import {
   reopenByPipeline,
   risksOfNodes,
   setAggregates,
+  setScores,
   upsertRisks,
   writeAudit,
   type AuditInput,
@@ -197,4 +200,31 @@ export async function recomputeLenses(tx: ManagedTransaction, keys: string[], no
     }),
     now,
   );
+}
+
+/**
+ * Rescores every live lens an older formula scored (score.ts SCORE_MODEL), a batch of lenses per
+ * transaction, and returns how many. Run by the setup step (scripts/stack/database.ts) so that a list
+ * never mixes two scales after an upgrade. Only the score and its version change: the lens's activity
+ * time, title and history stay. Each transaction first takes the engage lock, so it cannot interleave with
+ * an engage worker's read-decide-write of the same lenses (the score it writes is computed after the lock,
+ * from what is committed). Merged lenses keep the score they had when they were merged: they only point to
+ * their survivor.
+ */
+export async function rescoreLenses(gateway: GraphGateway, batch = 500, now: () => number = Date.now): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const done = await gateway.write('engagement.rescore', async (tx) => {
+      await lockEngagement(tx, now());
+      const keys = await lensesToRescore(tx, batch);
+      const rows = await lensAggregates(tx, keys);
+      await setScores(
+        tx,
+        rows.map((l) => ({ key: l.key, score: summarizeAggregates(l.type, l.aggregates).score })),
+      );
+      return keys.length;
+    });
+    total += done;
+    if (done < batch) return total;
+  }
 }

@@ -20,6 +20,7 @@ import { AppError } from '../../domain/errors';
 import { NODE_KINDS, kindOfKey, type NodeKind } from '../../domain/model';
 import type { GraphGateway } from '../../lib/neo4j';
 import type { Direction, JoinOptions, Neighbour } from './join';
+import { SCORE_MODEL } from './score';
 import { strongerRisk, type LensRisk, type LensRiskAggregates } from './summary';
 
 export const LENS = 'Lens';
@@ -867,7 +868,7 @@ export async function setAggregates(tx: ManagedTransaction, rows: LensAggregates
      SET l.score = r.score, l.title = r.title, l.hosts = r.hosts, l.techniques = r.techniques,
          l.detection_count = r.detections, l.risk_count = r.riskCount, l.risky_count = r.riskyCount,
          l.hit_count = r.hitCount, l.node_count = r.nodeCount, l.first_seen = r.firstSeen, l.last_seen = r.lastSeen,
-         l.updated_at = $now`,
+         l.score_model = $model, l.updated_at = $now`,
     {
       rows: rows.map((r) => ({
         ...r,
@@ -880,7 +881,29 @@ export async function setAggregates(tx: ManagedTransaction, rows: LensAggregates
         lastSeen: intOrNull(r.lastSeen),
       })),
       now: int(now),
+      model: int(SCORE_MODEL),
     },
+  );
+}
+
+/** Up to `limit` keys of live lenses whose score an older formula made (no `score_model`, or a lower one). */
+export async function lensesToRescore(tx: ManagedTransaction, limit: number): Promise<string[]> {
+  const res = await tx.run(
+    `MATCH (l:Lens) WHERE l.merged_into IS NULL AND coalesce(l.score_model, 1) < $model
+     RETURN l.key AS key ORDER BY key LIMIT $limit`,
+    { model: int(SCORE_MODEL), limit: int(limit) },
+  );
+  return res.records.map((r) => String(r.get('key')));
+}
+
+/** A new score for each lens and the formula's version, nothing else: the lens's activity time stays. */
+export async function setScores(tx: ManagedTransaction, rows: { key: string; score: number }[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.run(
+    `UNWIND $rows AS r
+     MATCH (l:Lens {key: r.key})
+     SET l.score = r.score, l.score_model = $model`,
+    { rows, model: int(SCORE_MODEL) },
   );
 }
 

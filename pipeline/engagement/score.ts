@@ -2,18 +2,30 @@
  * The lens score, a pure function of the lens's risks (docs/engagements.md, "Score").
  *
  *   1. Evidence counts once per distinct detection: a detection's strength is the highest score it reached
- *      on any risky node of the lens. The same rule firing 50 times on one node, or on 50 nodes, is still
- *      one piece of evidence (its `count` is ignored).
- *   2. Independent detections combine like independent probabilities (noisy-OR):
- *          base = 100 * (1 - Π_d (1 - s_d / 100))
- *      so three medium detections (45) give 83.4 and beat one high (70), and no sum exceeds 100.
- *   3. Breadth adds a bounded bonus, weighted by how sure the base already is:
+ *      on any risky node of the lens (0..100, clamped). The same rule firing 50 times on one node, or on
+ *      50 nodes, is still one piece of evidence (its `count` is ignored).
+ *   2. Detections add up with falling weights, strongest first (a zeta-weighted sum):
+ *          base = Σ_i s_(i) / i^1.5        s_(1) >= s_(2) >= ...
+ *      The strongest counts in full, the second 35 %, the third 19 %, the tenth 3 %. So the score keeps
+ *      ranking as evidence grows (the noisy-OR used before reached 100 with three strong detections, and
+ *      most real attacks tied there), while any number of detections stays below ζ(1.5) × 100 = 261: a pile
+ *      of weak hits cannot outrank one strong one (twenty lows of 20 make 43.4; one critical makes 90).
+ *      Adding a detection, or raising one, never lowers the sum (each weight is at most the one before).
+ *   3. Breadth adds a bounded bonus, in proportion to the base:
  *          breadth = min(12, 4 * (T - 1)) + min(8, 2 * (N - 1))
- *          score   = min(100, base + base / 100 * breadth)
+ *          score   = base * (1 + breadth / 100)
  *      T = distinct ATT&CK techniques (parent level, T1003.001 -> T1003), N = distinct risky nodes.
  *      All of this is floating point: no integer division can zero the bonus.
+ *   A lens of one detection scores that detection's score; no lens scores more than 261.2 × 1.2 = 313.5.
  *   The result is rounded to one decimal.
  */
+
+/**
+ * Version of the formula above, stored on each lens with its score (`score_model`). Lenses scored by an
+ * older formula are rescored once at setup (pipeline/engagement/rescore.ts), so one list never mixes two
+ * scales. Raise it whenever the formula changes.
+ */
+export const SCORE_MODEL = 2;
 
 export interface RiskInput {
   /** Key of the risky node. */
@@ -38,6 +50,8 @@ export interface ScoreBreakdown {
 }
 
 export const SCORE_PARAMS = {
+  /** Weight of the i-th strongest detection: 1 / i^decay. */
+  decay: 1.5,
   techniqueStep: 4,
   techniqueMax: 12,
   nodeStep: 2,
@@ -75,21 +89,18 @@ export function scoreAggregates(
   techniqueIds: Iterable<string>,
   nodeCount: number,
 ): ScoreBreakdown {
-  let miss = 1;
-  let detections = 0;
-  for (const s of bestScores) {
-    miss *= 1 - clamp(s) / 100;
-    detections++;
-  }
+  const strengths = [...bestScores].map(clamp).sort((a, b) => b - a);
+  let base = 0;
+  for (let i = 0; i < strengths.length; i++) base += strengths[i]! / Math.pow(i + 1, SCORE_PARAMS.decay);
+  const detections = strengths.length;
   const techniques = new Set<string>();
   for (const t of techniqueIds) techniques.add(parentTechnique(t));
-  const base = 100 * (1 - miss);
   const t = techniques.size;
   const n = nodeCount;
   const breadth =
     Math.min(SCORE_PARAMS.techniqueMax, SCORE_PARAMS.techniqueStep * Math.max(0, t - 1)) +
     Math.min(SCORE_PARAMS.nodeMax, SCORE_PARAMS.nodeStep * Math.max(0, n - 1));
-  const score = Math.min(100, base + (base / 100) * breadth);
+  const score = base * (1 + breadth / 100);
   return {
     score: Math.round(score * 10) / 10,
     base: Math.round(base * 10) / 10,

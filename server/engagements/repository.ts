@@ -138,9 +138,8 @@ const SORT_VALUE: Record<LensSort, string> = {
 };
 
 /**
- * Among lenses of equal sort value, the one active most recently comes first (scores cap at 100, and a
- * real attack with several detections reaches it, so many lenses tie), or the higher score among equal
- * activity times; then the key.
+ * Among lenses of equal sort value, the one active most recently comes first (lenses of the same detections
+ * score the same), or the higher score among equal activity times; then the key.
  */
 const TIE_VALUE: Record<LensSort, string> = {
   score: 'coalesce(l.updated_at, 0)',

@@ -316,7 +316,7 @@ describe('lens list', () => {
 
 describe('lens list order', () => {
   it('puts the lens active most recently first among equal scores, on one page and across pages', async () => {
-    // Scores cap at 100: give both lenses of this host that score, the asset lens the later activity.
+    // Lenses of the same detections score the same: give both lenses of this host one score, the asset lens the later activity.
     const keys = [`asset:${host}`, eng];
     const saved = await gateway.query<{ k: string; s: number; u: number }>(
       'test.lens-order-read',

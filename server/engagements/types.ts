@@ -38,8 +38,9 @@ export const ListLensesInput = z
       .regex(/^T\d{4}(\.\d{3})?$/)
       .optional(),
     tag: z.string().min(1).max(40).optional(),
-    minScore: z.number().min(0).max(100).optional(),
-    maxScore: z.number().min(0).max(100).optional(),
+    // Lens scores run to 313.5 (pipeline/engagement/score.ts); a bound above that only refuses nonsense.
+    minScore: z.number().min(0).max(1000).optional(),
+    maxScore: z.number().min(0).max(1000).optional(),
     /** A username, or null for unassigned lenses. */
     assignee: z.string().min(1).max(100).nullable().optional(),
     /** Case-insensitive substring of the title, id, tags or hosts. */

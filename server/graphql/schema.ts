@@ -206,7 +206,7 @@ export const typeDefs = /* GraphQL */ `
     type: LensType!
     title: String!
     status: LensStatus!
-    "0..100, see README (Detection scoring)."
+    "The lens's distinct detections added strongest first with falling weights, plus a breadth bonus: one detection scores its own 0..100, several more (at most 313.5). See docs/engagements.md (Score)."
     score: Float!
     hosts: [String!]!
     techniques: [String!]!
