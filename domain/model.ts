@@ -94,7 +94,8 @@ export const NodeKinds = {
   },
   LogonSession: {
     identity: 'static',
-    props: { logon_id: s(), logon_type: s(), host: s(), user: s(), source_ip: s(), ...common },
+    /** `sources`: upload/file names the session was seen in (the findings export names them). */
+    props: { logon_id: s(), logon_type: s(), host: s(), user: s(), source_ip: s(), sources: set(), ...common },
   },
 } as const satisfies Record<string, { identity: 'static' | 'session'; props: Record<string, PropSpec> }>;
 

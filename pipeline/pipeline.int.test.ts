@@ -187,6 +187,22 @@ describe('pipeline end to end', () => {
     expect(new Set(rows.map((r) => `${r.kind} ${r.guid}`))).toEqual(
       new Set([`Process ${replayGuid('B34BC01C-B7F3-5F69-DF02-000000000900', tag)}`]),
     );
+
+    // Its 4634 logoffs name the session that ended (TargetLogonId): SigmaHQ's "User Logoff Event" sits on
+    // that logon session, on its host, and never on the host itself.
+    const logoff = await gateway.query<{ kind: string; key: string; host: string | null; sources: string[] | null }>(
+      'logoff-risks',
+      `MATCH (n)-[:HAS_RISK]->(r:Risk {detection: 'sigma:0badd08f-c6a3-4630-90d3-6875cca440be'})
+       WHERE (n:Asset AND n.key IN $assets) OR (n:LogonSession AND n.host IN $hosts)
+       RETURN labels(n)[0] AS kind, n.key AS key, n.host AS host, n.sources AS sources`,
+      { assets, hosts: assets.map((a) => a.slice('Asset:'.length)) },
+    );
+    expect(logoff.length).toBeGreaterThan(0);
+    for (const r of logoff) {
+      expect(r.kind).toBe('LogonSession');
+      expect(r.key.startsWith(`LogonSession:${r.host}:0x`)).toBe(true);
+      expect(r.sources).toEqual(['rdp_interactive_taskmanager_lsass_dump.jsonl']);
+    }
   });
 
   it('keeps every good record when 1,000 malformed lines are mixed in, each rejected with its reason', async () => {

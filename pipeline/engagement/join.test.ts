@@ -243,6 +243,23 @@ describe('groupStories', () => {
     ]);
   });
 
+  it('a host in a hit\'s context stays context, even with risks of its own and a lens of its own', () => {
+    const stories = groupStories({
+      seeds: ['Process:taskmgr', 'Asset:WS5'],
+      hits: [
+        { risky: ['Process:taskmgr'], context: ['Process:lsass', 'Asset:WS5'] },
+        { risky: ['Asset:WS5'], context: [] },
+      ],
+      risky: new Set(['Process:taskmgr', 'Asset:WS5']),
+      joins: [],
+      memberships: new Map([['Asset:WS5', 'eng:host-level']]),
+    });
+    expect(stories).toEqual([
+      { seeds: ['Asset:WS5'], risky: ['Asset:WS5'], context: [], lenses: ['eng:host-level'] },
+      { seeds: ['Process:taskmgr'], risky: ['Process:taskmgr'], context: ['Asset:WS5', 'Process:lsass'], lenses: [] },
+    ]);
+  });
+
   it('one story touching two lenses links them', () => {
     const [s] = groupStories({
       seeds: ['P:new'],

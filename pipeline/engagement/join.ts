@@ -268,6 +268,14 @@ class UnionFind {
 
 const LENS = '\u0000lens:';
 
+/**
+ * A host (Asset node) in a hit's context is context only, even when it carries risks of its own. The host
+ * of every process is the same node for all time, so a host with risks that joined one story through an
+ * analyzer's context (lsass-access names the host a user reached over RDP) made that story the home of every
+ * later host-level detection on it, from any attack, weeks apart.
+ */
+const isHost = (key: string): boolean => key.startsWith('Asset:');
+
 /** Risky nodes joined by hits, join paths and shared lens membership, as connected components. */
 export function groupStories(input: StoryInput): Story[] {
   const uf = new UnionFind();
@@ -284,7 +292,7 @@ export function groupStories(input: StoryInput): Story[] {
     for (const r of rest) uf.union(first, r);
     const benign: string[] = [];
     for (const c of h.context) {
-      if (input.risky.has(c)) uf.union(first, c);
+      if (input.risky.has(c) && !isHost(c)) uf.union(first, c);
       else benign.push(c);
     }
     addContext(first, benign);

@@ -336,8 +336,9 @@ export async function nodeFacts(tx: ManagedTransaction, keys: Iterable<string>):
 
 /**
  * The file names each node was seen in (`sources`), for the findings export: a process that appears in
- * several recordings (a long-lived service on a lab machine) is a finding in each of them. Nodes that
- * keep no sources (files, registry keys, endpoints) take those of the processes that touched them.
+ * several recordings (a long-lived service on a lab machine) is a finding in each of them. Other nodes
+ * take those of the processes that touched them, and a logon session (which no process edge reaches)
+ * also its own.
  */
 export async function nodeSources(gateway: Pick<GraphGateway, 'query'>, keys: Iterable<string>): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
@@ -349,7 +350,7 @@ export async function nodeSources(gateway: Pick<GraphGateway, 'query'>, keys: It
         : `UNWIND $keys AS k MATCH (n:${label(kind)} {key: k})
            OPTIONAL MATCH (p:Process)-[]->(n)
            WITH n, collect(DISTINCT p.sources)[0..50] AS lists
-           RETURN n.key AS key, reduce(acc = [], l IN lists | acc + [s IN coalesce(l, []) WHERE NOT s IN acc]) AS sources`,
+           RETURN n.key AS key, reduce(acc = coalesce(n.sources, []), l IN lists | acc + [s IN coalesce(l, []) WHERE NOT s IN acc]) AS sources`,
       { keys: list },
     );
     for (const r of rows) if (typeof r.key === 'string') out.set(r.key, strs.parse(r.sources));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { kindOfKey } from '../../domain/model';
-import { ACTOR, PARENT, TARGET, buildEvent, queryResultIps, type EventFacts } from './build';
+import { ACTOR, PARENT, TARGET, buildEvent, queryResultIps, subjectFacts, type EventFacts } from './build';
 import { CMD_GUID, PSEXEC_GUID, T0, other, psexec4688, psexecCreate, security, sysmon } from './test-events';
 
 const nodes = (f: EventFacts, kind: string) => f.nodes.filter((n) => n.kind === kind);
@@ -444,5 +444,101 @@ describe('buildEvent: other Sysmon events', () => {
     const f = buildEvent(sysmon(1, {}));
     expect(f.refs).toEqual({});
     expect(f.edges).toEqual([]);
+  });
+});
+
+describe('subjectFacts: what an event outside the graph model is about (its Sigma hits sit there)', () => {
+  it('a Sysmon event the model does not keep: its process, by ProcessGuid', () => {
+    const tampering = subjectFacts(
+      sysmon(25, {
+        ProcessGuid: `{${PSEXEC_GUID}}`,
+        ProcessId: '7256',
+        Image: 'C:\\Tools\\PsExec.exe',
+        Type: 'Image is replaced',
+      }),
+      'test',
+    )!;
+    expectWellFormed(tampering);
+    expect(tampering.process).toBe(ACTOR);
+    expect(tampering.refs.actor).toMatchObject({ guid: PSEXEC_GUID, pid: 7256 });
+    // WMI subscriptions and Sysmon's own errors name no process: they stay on the host.
+    expect(
+      subjectFacts(sysmon(19, { Operation: 'Created', Name: 'Updater', Query: 'SELECT * FROM x' })),
+    ).toBeUndefined();
+    expect(subjectFacts(sysmon(255, { Description: 'error' }))).toBeUndefined();
+  });
+
+  it('a driver load: the driver file, which joins the story of whoever wrote it', () => {
+    const f = subjectFacts(
+      sysmon(6, { ImageLoaded: 'C:\\Windows\\Temp\\Zam64.sys', Hashes: 'SHA256=AB', Signed: 'true' }),
+    )!;
+    expectWellFormed(f);
+    expect(f.process).toBeUndefined();
+    expect(f.target).toBe(buildEvent(sysmon(11, { TargetFilename: 'c:\\windows\\temp\\ZAM64.SYS' })).target);
+    expect(subjectFacts(sysmon(6, {}))).toBeUndefined();
+  });
+
+  it("a Security event naming a user's logon session: that session, the node the 4624 of the same id made", () => {
+    const logon = buildEvent(
+      security(4624, {
+        TargetUserName: 'wardog',
+        TargetDomainName: 'WORKSTATION5',
+        TargetLogonId: '0xC61D9',
+        LogonType: '10',
+      }),
+    );
+    const logoff = subjectFacts(
+      security(4634, {
+        TargetUserName: 'wardog',
+        TargetDomainName: 'WORKSTATION5',
+        TargetLogonId: '0xc61d9',
+      }),
+      'rdp.jsonl',
+    )!;
+    // The session keeps the files it was seen in, for the findings export (no process edge reaches it).
+    expect(nodes(logoff, 'LogonSession')[0]!.props.sources).toEqual(['rdp.jsonl']);
+    expectWellFormed(logoff);
+    expect(logoff.target).toBe(logon.target);
+    expect(logoff.target).toBe('LogonSession:WORKSTATION5:0xc61d9');
+    expect(edges(logoff, 'SESSION_ON')[0]).toMatchObject({ from: logoff.target, to: 'Asset:WORKSTATION5' });
+    expect(edges(logoff, 'IN_SESSION')[0]).toMatchObject({
+      from: 'User:WORKSTATION5\\wardog',
+      to: logoff.target,
+    });
+    // The acting session (SubjectLogonId) of anything else: an account created by an administrator.
+    const created = subjectFacts(
+      security(4720, {
+        SubjectUserName: 'admin',
+        SubjectDomainName: 'THESHIRE',
+        SubjectLogonId: '0x1A2B',
+        TargetUserName: 'backdoor',
+      }),
+    )!;
+    expect(created.target).toBe('LogonSession:WORKSTATION5:0x1a2b');
+    expect(nodes(created, 'LogonSession')[0]!.props).toMatchObject({
+      logon_id: '0x1a2b',
+      host: 'WORKSTATION5',
+      user: 'THESHIRE\\admin',
+    });
+    // The machine's own sessions span every boot: the host, not a session.
+    for (const id of ['0x3e7', '0x3E4', '0x3e5', '0x0', '999', '-', 'junk'])
+      expect(
+        subjectFacts(
+          security(4697, { SubjectUserName: 'WS5$', SubjectLogonId: id, ServiceName: 'PSEXESVC' }),
+        ),
+        id,
+      ).toBeUndefined();
+    expect(subjectFacts(security(1102, {}))).toBeUndefined();
+    // Events outside Security do not carry these fields' meaning.
+    expect(subjectFacts(other('windows', 7045, { SubjectLogonId: '0x1a2b' }))).toBeUndefined();
+  });
+
+  it('a process the event names comes before its session', () => {
+    const f = subjectFacts(
+      security(4656, { ProcessId: '0x1c58', ProcessName: 'C:\\Tools\\PsExec.exe', SubjectLogonId: '0x1a2b' }),
+    )!;
+    expect(f.process).toBe(ACTOR);
+    expect(f.target).toBeUndefined();
+    expect(nodes(f, 'LogonSession')).toEqual([]);
   });
 });

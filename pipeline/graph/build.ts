@@ -190,6 +190,11 @@ class FactsBuilder {
     return key;
   }
 
+  /** The event's upload/file name as a `sources` value (none without one). */
+  origins(): string[] | undefined {
+    return this.origin ? [this.origin] : undefined;
+  }
+
   user(user: string | undefined, domain?: string, sid?: string): string | undefined {
     const u = parseUser(this.asset, user, domain);
     if (!u) return undefined;
@@ -522,6 +527,7 @@ function logon(b: FactsBuilder): void {
     host: b.asset,
     user: joinUser(b.f('TargetDomainName'), b.f('TargetUserName')),
     source_ip: sourceIp,
+    sources: b.origins(),
   });
   b.edge('IN_SESSION', userKey, session);
   b.edge('SESSION_ON', session, asset);
@@ -616,14 +622,60 @@ const SECURITY_SUBJECT_EVENTS: ReadonlySet<number> = new Set([
 ]);
 
 /**
- * The facts of an event outside the graph model that names the process it is about: PowerShell's logs
- * (`executionPid`, the PowerShell host that wrote the event) and the Security events above. Only the asset
- * and that process, by pid (and image when the event gives one), which identity resolves on the
- * (asset, pid) session timeline like any pid-only reference: to the Sysmon process running then when
- * there is one. The identify stage builds these only for events a Sigma rule matched, so the hit sits on
- * the process (and joins its story) rather than on the host; undefined for any other event, and for pid 0.
+ * Security events that concern the logon session they name in `TargetLogonId` (its end, a lock or unlock,
+ * a reconnection): the others name the acting session in `SubjectLogonId`.
  */
-export function subjectProcessFacts(e: NormalizedEvent, origin?: string): EventFacts | undefined {
+const SECURITY_TARGET_SESSION_EVENTS: ReadonlySet<number> = new Set([
+  4634, 4647, 4778, 4779, 4800, 4801, 4802, 4803,
+]);
+
+/** Logon ids of the machine's own accounts: SYSTEM (0x3e7), NETWORK SERVICE (0x3e4), LOCAL SERVICE (0x3e5). */
+const MACHINE_LOGON_IDS: ReadonlySet<number> = new Set([0, 0x3e4, 0x3e5, 0x3e7]);
+
+/** `0x3E7` or `999` -> 999; undefined for anything else. */
+function parseLogonId(v: string | undefined): number | undefined {
+  if (!v) return undefined;
+  const t = v.trim();
+  const n = /^0x[0-9a-f]{1,16}$/i.test(t)
+    ? Number.parseInt(t.slice(2), 16)
+    : /^\d{1,20}$/.test(t)
+      ? Number(t)
+      : NaN;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/**
+ * The facts of an event outside the graph model that names what it is about, so that a Sigma hit on it
+ * sits on that node (and joins its story) rather than on the host. The identify stage builds these only
+ * for events a Sigma rule matched. In order:
+ *   - the process, when the event names one:
+ *       Sysmon events the model does not keep that carry the acting process (process tampering 25,
+ *       clipboard 24, blocked executables and shredding 27, 28, executable detected 29, raw disk read 9,
+ *       file time changed 2): by ProcessGuid, as every Sysmon event;
+ *       PowerShell's logs (`executionPid`, the PowerShell host that wrote the event) and the Security
+ *       events above (`ProcessId` / `ProcessName`): by pid, which identity resolves on the (asset, pid)
+ *       session timeline like any pid-only reference (to the Sysmon process running then when there is one);
+ *   - the driver file of a Sysmon driver load (6), which joins the story of the process that wrote it;
+ *   - the logon session of a Security event that names a user's session (`SubjectLogonId`, or
+ *     `TargetLogonId` for a logoff, lock or reconnection), the node a 4624 logon of the same id made: a
+ *     session is one user's logon on one host, not the whole host for all time. The machine's own
+ *     sessions (SYSTEM, NETWORK SERVICE, LOCAL SERVICE) span every boot and are left to the host.
+ * Undefined when the event names none of these (a WMI subscription, a service install, a cleared log):
+ * its hits stay on the host.
+ */
+export function subjectFacts(e: NormalizedEvent, origin?: string): EventFacts | undefined {
+  const b = new FactsBuilder(e, origin);
+  b.assetNode();
+  if (e.source === 'sysmon') {
+    if (e.eventId === 6) {
+      const driver = b.file(b.f('ImageLoaded'), b.f('Hashes'));
+      if (!driver) return undefined;
+      b.facts.target = driver;
+      return b.facts;
+    }
+    if (!b.f('ProcessGuid')) return undefined;
+    return actor(b) ? b.facts : undefined;
+  }
   let pid: number | undefined;
   let image: string | undefined;
   if (e.executionPid !== undefined) pid = e.executionPid;
@@ -631,10 +683,29 @@ export function subjectProcessFacts(e: NormalizedEvent, origin?: string): EventF
     pid = parsePid(e.fields.ProcessId);
     image = e.fields.ProcessName;
   }
-  if (pid === undefined || pid === 0) return undefined;
-  const b = new FactsBuilder(e, origin);
-  b.assetNode();
-  const a = b.process('actor', { pid: String(pid), image });
-  if (a) b.facts.process = a;
+  if (pid !== undefined && pid !== 0) {
+    const a = b.process('actor', { pid: String(pid), image });
+    if (a) {
+      b.facts.process = a;
+      return b.facts;
+    }
+  }
+  if (e.source !== 'security') return undefined;
+  const side = SECURITY_TARGET_SESSION_EVENTS.has(e.eventId) ? 'Target' : 'Subject';
+  const raw = b.f(`${side}LogonId`);
+  const id = parseLogonId(raw);
+  if (raw === undefined || id === undefined || MACHINE_LOGON_IDS.has(id)) return undefined;
+  const name = b.f(`${side}UserName`);
+  const domain = b.f(`${side}DomainName`);
+  const session = b.node('LogonSession', logonSessionKey(b.asset, raw), {
+    logon_id: raw.toLowerCase(),
+    host: b.asset,
+    user: joinUser(domain, name),
+    sources: b.origins(),
+  });
+  const userKey = b.user(name, domain, b.f(`${side}UserSid`));
+  if (userKey) b.edge('IN_SESSION', userKey, session);
+  b.edge('SESSION_ON', session, b.assetNode());
+  b.facts.target = session;
   return b.facts;
 }

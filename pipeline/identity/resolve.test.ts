@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Channels, type NormalizedEvent } from '../../domain/event';
-import { buildEvent, subjectProcessFacts } from '../graph/build';
+import { buildEvent, subjectFacts } from '../graph/build';
 import { processProvisionalKey, processSessionKey } from '../graph/keys';
 import {
   CMD_GUID,
@@ -243,11 +243,11 @@ describe('resolveIdentities', () => {
       ...(executionPid === undefined ? {} : { executionPid }),
       fields: { ScriptBlockText: 'IEX (New-Object Net.WebClient).DownloadString($u)' },
     });
-    expect(subjectProcessFacts(scriptBlock(T0))).toBeUndefined();
+    expect(subjectFacts(scriptBlock(T0))).toBeUndefined();
     const store = new MemorySessionStore();
     await resolve(store, [psexecCreate({ time: T0 })]);
     const facts = [scriptBlock(T0 + 2 * S, 7256), scriptBlock(T0 - 3600 * S, 7256)].map(
-      (e) => subjectProcessFacts(e, 'test')!,
+      (e) => subjectFacts(e, 'test')!,
     );
     // Security object access names its process by hex pid and image (the LSASS-access rules fire on it).
     const lsassHandle = (pid: string) =>
@@ -256,9 +256,9 @@ describe('resolveIdentities', () => {
         { ProcessId: pid, ProcessName: 'C:\\Tools\\PsExec.exe', ObjectName: '\\Device\\lsass.exe' },
         { time: T0 + 3 * S },
       );
-    facts.push(subjectProcessFacts(lsassHandle('0x1c58'), 'test')!);
+    facts.push(subjectFacts(lsassHandle('0x1c58'), 'test')!);
     for (const e of [lsassHandle('0x0'), lsassHandle('-'), security(5145, { ProcessId: '0x1c58' })])
-      expect(subjectProcessFacts(e), String(e.eventId)).toBeUndefined();
+      expect(subjectFacts(e), String(e.eventId)).toBeUndefined();
     const r = await resolveIdentities(facts, store, { now: 2 });
     // Within the Sysmon process's lifetime: that process. An hour before it started: a provisional one.
     expect(r.eventNodes.map((n) => n.process)).toEqual([

@@ -217,6 +217,45 @@ describe('engage stage on a real graph', () => {
     expect(other).not.toBe(eng);
   });
 
+  it('keeps a host with risks of its own out of a story that names it as context', async () => {
+    const tag = newReplayTag();
+    await buildGraph(gateway, tag, psexecEvents, PSEXEC_FILE);
+    const k = (g: string) => processKey(g, tag);
+    const host = hostOf('WORKSTATION5', tag);
+    const stage = createEngageStage(gateway);
+    // A host-level detection first (a cleared log names no process): the host's own lens.
+    await runEngage(
+      stage,
+      hitsJob([
+        hit({ detection: 'sigma:log-cleared', source: 'sigma', riskyNodes: [`Asset:${host}`], score: 70 }),
+      ]),
+    );
+    const hostLevel = await gateway.query<{ key: string }>(
+      'test.host-lens',
+      `MATCH (l:Lens {type: 'engagement'})-[:SCOPE {role: 'risky'}]->(:Asset {key: $asset}) RETURN l.key AS key`,
+      { asset: `Asset:${host}` },
+    );
+    expect(hostLevel).toHaveLength(1);
+    // Then an attack on that host whose analyzer names the host as context (as lsass-access names the host
+    // an RDP user reached): its own story, with the host as context, and the host-level lens untouched.
+    await runEngage(
+      stage,
+      hitsJob([
+        hit({
+          detection: 'analyzer:reg-save',
+          riskyNodes: [k(REG)],
+          contextNodes: [k(PSEXESVC), `Asset:${host}`],
+          score: 70,
+        }),
+      ]),
+    );
+    const eng = await engagementOf(k(REG));
+    expect(eng).not.toBe(hostLevel[0]!.key);
+    const sc = await scope(eng);
+    expect(sc[`Asset:${host}`]).toBe('context');
+    expect(Object.keys(await scope(hostLevel[0]!.key))).toEqual([`Asset:${host}`]);
+  });
+
   it('merges two stories into the older lens when a later event links them', async () => {
     const tag = newReplayTag();
     const k = (g: string) => processKey(g, tag);

@@ -1,10 +1,11 @@
 /**
  * identify: events -> a subgraph per chunk with stable node identities (pipeline/identity), plus Sigma
  * evaluated on every event, its matches turned into hits on the event's process (and target) node.
- * Events outside the graph model (PowerShell, System, other Security ids) meet Sigma too; their hits sit
- * on the host's Asset node, except those that name the process they are about (PowerShell's logs: the
- * PowerShell host that wrote them; Security object access, privilege use and the like: the ProcessId),
- * whose hits sit on that process (its pid resolved like any pid-only reference). Correlation rules keep
+ * Events outside the graph model (PowerShell, System, other Security ids, Sysmon ids the model does not
+ * keep) meet Sigma too. Their hits sit on what the event names (graph/build.ts subjectFacts): the process
+ * (a Sysmon ProcessGuid; PowerShell's logs: the PowerShell host that wrote them; Security object access,
+ * privilege use and the like: the ProcessId, resolved like any pid-only reference), the driver file of a
+ * driver load, or a user's logon session; and on the host's Asset node when it names none. Correlation rules keep
  * their windows in Redis, so they span workers and survive restarts. Identity state that must outlive a
  * payload (process sessions) lives in Redis too.
  */
@@ -12,7 +13,7 @@ import type { Hit } from '../../../domain/detection';
 import type { NormalizedEvent } from '../../../domain/event';
 import type { GraphNode } from '../../../domain/model';
 import { keys } from '../../../lib/redis';
-import { buildEvent, subjectProcessFacts } from '../../graph/build';
+import { buildEvent, subjectFacts } from '../../graph/build';
 import { assetKey, parseHost } from '../../graph/keys';
 import { RedisSessionStore, resolveIdentities } from '../../identity';
 import { EventsPayload, type GraphPayload } from '../../payloads';
@@ -62,13 +63,13 @@ export function createIdentifyStage(deps: IdentifyDeps): StageDefinition<EventsP
       for (const { payload } of inputs) {
         for (const part of payload.parts) {
           const facts = part.events.map((e) => buildEvent(e, part.source));
-          // Sigma first on the events outside the graph model: a matched one that names its process
-          // (subjectProcessFacts) is resolved with the rest, so its hits sit on that process.
+          // Sigma first on the events outside the graph model: a matched one that names its process, its
+          // driver file or its logon session (subjectFacts) is resolved with the rest, so its hits sit there.
           const onlyMatches = sigma ? part.sigmaOnly.map((e) => sigma.evaluate(e)) : [];
           const subjectFact = new Map<number, number>();
           for (let j = 0; j < onlyMatches.length; j++) {
             if (onlyMatches[j]!.length === 0) continue;
-            const f = subjectProcessFacts(part.sigmaOnly[j]!, part.source);
+            const f = subjectFacts(part.sigmaOnly[j]!, part.source);
             if (f) subjectFact.set(j, facts.push(f) - 1);
           }
           const resolved = await resolveIdentities(facts, store, {});
@@ -106,7 +107,8 @@ export function createIdentifyStage(deps: IdentifyDeps): StageDefinition<EventsP
               const matches = onlyMatches[j]!;
               if (matches.length === 0) continue;
               const i = subjectFact.get(j);
-              await report(part.sigmaOnly[j]!, matches, i === undefined ? undefined : resolved.eventNodes[i]?.process);
+              const refs = i === undefined ? undefined : resolved.eventNodes[i];
+              await report(part.sigmaOnly[j]!, matches, refs?.process ?? refs?.target);
             }
           }
 
