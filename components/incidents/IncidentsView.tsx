@@ -34,6 +34,10 @@ import {
 
 export const PAGE_SIZE = 25;
 
+/** What the number means (docs/engagements.md, "Score"), on the column header. */
+const SCORE_HINT =
+  'Sort by score: the lens\'s distinct detections added strongest first, each later one weighing less (the second 35 %, the third 19 %), plus up to 20 % for breadth. One detection scores its own 0-100; a story of several scores more.';
+
 export function IncidentsView({ me }: { me: string }) {
   const params = useSearchParams();
   const router = useRouter();
@@ -64,10 +68,11 @@ export function IncidentsView({ me }: { me: string }) {
   const total = query.data?.pages[0]?.lenses.total ?? 0;
   const now = Date.now();
 
-  const sortHeader = (sort: LensSort, label: string, className?: string) => (
+  const sortHeader = (sort: LensSort, label: string, className?: string, hint?: string) => (
     <th scope="col" className={className} aria-sort={state.sort === sort ? 'descending' : 'none'}>
       <button
         type="button"
+        title={hint}
         className="sort-button"
         data-testid={`sort-${sort}`}
         onClick={() => go({ ...state, sort })}
@@ -120,7 +125,7 @@ export function IncidentsView({ me }: { me: string }) {
             <table className="data-table lens-table" data-testid="lens-table">
               <thead>
                 <tr>
-                  {sortHeader('score', 'Score', 'num')}
+                  {sortHeader('score', 'Score', 'num', SCORE_HINT)}
                   <th scope="col">Status</th>
                   <th scope="col">Title</th>
                   <th scope="col">Hosts</th>
