@@ -51,13 +51,20 @@ async function both(lens: string, type: 'engagement' | 'asset') {
   };
 }
 
+/** The PsExec dev set's graph under a new replay tag: the keys of PsExec and of the reg.exe it ran. */
+async function psexecGraph(): Promise<{ psexec: string; reg: string }> {
+  const tag = newReplayTag();
+  const file = 'cmd_psexec_lsa_secrets_dump.jsonl';
+  await buildGraph(gateway, tag, loadEvents(file), file);
+  return {
+    psexec: processKey('39E4A257-40A6-5F8D-A005-000000000700', tag),
+    reg: processKey('39E4A257-40A6-5F8D-A205-000000000700', tag),
+  };
+}
+
 describe('lens aggregates in Neo4j', () => {
   it('equal the aggregates of the risks read one by one, on a lens of a real dev set', async () => {
-    const tag = newReplayTag();
-    const file = 'cmd_psexec_lsa_secrets_dump.jsonl';
-    await buildGraph(gateway, tag, loadEvents(file), file);
-    const psexec = processKey('39E4A257-40A6-5F8D-A005-000000000700', tag);
-    const reg = processKey('39E4A257-40A6-5F8D-A205-000000000700', tag);
+    const { psexec, reg } = await psexecGraph();
     const stage = createEngageStage(gateway);
     await runEngage(
       stage,
@@ -254,11 +261,7 @@ describe('lens aggregates in Neo4j', () => {
   });
 
   it('rescores lenses an older formula scored, once, keeping their activity time, and leaves merged lenses alone', async () => {
-    const tag = newReplayTag();
-    const file = 'cmd_psexec_lsa_secrets_dump.jsonl';
-    await buildGraph(gateway, tag, loadEvents(file), file);
-    const psexec = processKey('39E4A257-40A6-5F8D-A005-000000000700', tag);
-    const reg = processKey('39E4A257-40A6-5F8D-A205-000000000700', tag);
+    const { psexec, reg } = await psexecGraph();
     await runEngage(
       createEngageStage(gateway),
       hitsJob([
