@@ -153,7 +153,7 @@ export function IncidentsView({ me }: { me: string }) {
                         {plural(l.riskCount, 'risk')} · {plural(l.nodeCount, 'node')}
                       </div>
                     </th>
-                    <td className="wrap-cell">{l.hosts.join(', ') || '—'}</td>
+                    <td className="hosts-cell">{l.hosts.join(', ') || '—'}</td>
                     <td>
                       <Chips items={l.techniques} />
                     </td>
