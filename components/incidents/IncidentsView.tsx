@@ -7,6 +7,7 @@ import { useInfiniteQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
+import { MAX_SCORE_FILTER } from '../../domain/lens-score';
 import { Chips, LensStatusBadge, ScoreBadge } from '../engagement/Badges';
 import {
   LENS_STATUSES,
@@ -26,7 +27,6 @@ import {
   apiFilter,
   isFiltered,
   listStateToParams,
-  MAX_SCORE_FILTER,
   parseListState,
   type ListState,
   type TypeChoice,

@@ -2,13 +2,8 @@
  * The incidents list's filters and sort, held in the URL query string so a filtered list can be shared
  * by link. Pure: parse from and write to URLSearchParams. Tested in lens-filters.test.ts.
  */
+import { MAX_SCORE_FILTER } from '../../domain/lens-score';
 import { LENS_STATUSES, type LensFilter, type LensSort, type LensStatus } from '../engagement/api';
-
-/**
- * Highest minimum score the URL may ask for: the API's bound. Lens scores run to 313.5
- * (pipeline/engagement/score.ts), so a minimum above 100 is a real filter.
- */
-export const MAX_SCORE_FILTER = 1000;
 
 /** Which lenses: engagements (the default: incidents to work), per-host asset lenses, or both. */
 export type TypeChoice = 'engagement' | 'asset' | 'all';

@@ -29,6 +29,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { LensStatus } from '../../domain/detection';
+import { kindOfKey } from '../../domain/model';
 
 export type JoinRelation =
   | 'PARENT_OF'
@@ -274,7 +275,7 @@ const LENS = '\u0000lens:';
  * analyzer's context (lsass-access names the host a user reached over RDP) made that story the home of every
  * later host-level detection on it, from any attack, weeks apart.
  */
-const isHost = (key: string): boolean => key.startsWith('Asset:');
+const isHost = (key: string): boolean => kindOfKey(key) === 'Asset';
 
 /** Risky nodes joined by hits, join paths and shared lens membership, as connected components. */
 export function groupStories(input: StoryInput): Story[] {

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { LensStatus, LensType, Resolution } from '../../domain/detection';
+import { MAX_SCORE_FILTER } from '../../domain/lens-score';
 import type { EdgeKind, NodeKind, PropValue } from '../../domain/model';
 import type { Role } from '../auth/roles';
 
@@ -38,9 +39,8 @@ export const ListLensesInput = z
       .regex(/^T\d{4}(\.\d{3})?$/)
       .optional(),
     tag: z.string().min(1).max(40).optional(),
-    // Lens scores run to 313.5 (pipeline/engagement/score.ts); a bound above that only refuses nonsense.
-    minScore: z.number().min(0).max(1000).optional(),
-    maxScore: z.number().min(0).max(1000).optional(),
+    minScore: z.number().min(0).max(MAX_SCORE_FILTER).optional(),
+    maxScore: z.number().min(0).max(MAX_SCORE_FILTER).optional(),
     /** A username, or null for unassigned lenses. */
     assignee: z.string().min(1).max(100).nullable().optional(),
     /** Case-insensitive substring of the title, id, tags or hosts. */
