@@ -17,6 +17,7 @@ import {
   treeLayout,
   TREE_COLUMN,
   TREE_LAYER,
+  TREE_ROW_COLUMNS,
   truncate,
   type Position,
 } from './elements';
@@ -233,6 +234,37 @@ describe('layout', () => {
     // Few childless children stay in one row.
     const few = treeLayout(['r', 'a', 'b'], [{ source: 'r', target: 'a' }, { source: 'r', target: 'b' }]);
     expect(few.get('b')).toEqual({ x: TREE_COLUMN, y: TREE_LAYER });
+  });
+
+  it('wraps many children with subtrees of their own into rows about the panel wide', () => {
+    // A shell that ran 40 commands, each with a child of its own: 40 columns in one row before.
+    const kids = Array.from({ length: 40 }, (_, i) => `c${String(i).padStart(2, '0')}`);
+    const edges = [
+      ...kids.map((k) => ({ source: 'shell', target: k })),
+      ...kids.map((k) => ({ source: k, target: `${k}-child` })),
+    ];
+    const p = treeLayout(['shell', ...kids, ...kids.map((k) => `${k}-child`)], edges);
+    expect(distinct(p)).toBe(81);
+    const xs = [...p.values()].map((q) => q.x);
+    expect(Math.min(...xs)).toBe(0);
+    expect(Math.max(...xs)).toBe((TREE_ROW_COLUMNS - 1) * TREE_COLUMN);
+    // Rows of 16 subtrees, each row under the last layer of the one before.
+    expect(p.get('c00')).toEqual({ x: 0, y: TREE_LAYER });
+    expect(p.get('c00-child')).toEqual({ x: 0, y: 2 * TREE_LAYER });
+    expect(p.get('c15')).toEqual({ x: 15 * TREE_COLUMN, y: TREE_LAYER });
+    expect(p.get('c16')).toEqual({ x: 0, y: 3 * TREE_LAYER });
+    expect(p.get('c39-child')).toEqual({ x: 7 * TREE_COLUMN, y: 6 * TREE_LAYER });
+    // The parent over the middle of its first row.
+    expect(p.get('shell')).toEqual({ x: 7.5 * TREE_COLUMN, y: 0 });
+
+    // A few wide subtrees stay side by side: wrapping them would only stack them.
+    const wide = ['a', 'b', 'c'].flatMap((k) => Array.from({ length: 12 }, (_, i) => ({ source: k, target: `${k}${i}` })));
+    const q = treeLayout(
+      ['r', 'a', 'b', 'c', ...wide.map((e) => e.target)],
+      [...['a', 'b', 'c'].map((k) => ({ source: 'r', target: k })), ...wide],
+    );
+    expect(new Set(['a', 'b', 'c'].map((k) => q.get(k)!.y))).toEqual(new Set([TREE_LAYER]));
+    expect(distinct(q)).toBe(40);
   });
 
   it('keeps the first parent of a node, cuts cycles, and survives a very deep tree', () => {

@@ -151,6 +151,8 @@ export const TREE_COLUMN = 110;
 export const TREE_LAYER = 120;
 /** Childless siblings per row. */
 export const TREE_WRAP = 10;
+/** Columns a node's children may spread over before their subtrees wrap into further rows. */
+export const TREE_ROW_COLUMNS = 16;
 /** Spacing of the rings: between neighbours on a ring, between rings; and between trees. */
 export const RING_SPACING = 110;
 export const RING_GAP = 100;
@@ -225,8 +227,13 @@ export function planLayout(elements: readonly ElementDefinition[]): LayoutPlan {
  * One process tree top-down: a node's first PARENT_OF edge makes its parent; every leaf takes the next
  * column, every parent sits over the middle of its children, one layer per generation; when more than
  * `wrap` of a node's children have none of their own, those go in rows of `wrap` right of their siblings.
- * Children keep the order of `nodes`. A node without a parent starts a tree of its own, left to right; a
- * cycle, which no process tree has, is cut where it is first met. Positions start at 0,0.
+ * When a node has more than `wrap` children with children of their own and they would spread wider than
+ * `rowColumns` columns (a shell that ran seventy commands, each with a child of its own), their subtrees
+ * wrap into further rows below the first, each row under the last layer of the one before, in rows about
+ * as wide as the panel's shape for the room they take (at least `rowColumns`), so the tree reads as a block
+ * rather than as a strip too thin to read when the whole graph is in view. Children keep the order of
+ * `nodes`. A node without a parent starts a tree of its own, left to right; a cycle, which no process tree
+ * has, is cut where it is first met. Positions start at 0,0.
  */
 export function treeLayout(
   nodes: readonly string[],
@@ -234,6 +241,7 @@ export function treeLayout(
   column = TREE_COLUMN,
   layer = TREE_LAYER,
   wrap = TREE_WRAP,
+  rowColumns = TREE_ROW_COLUMNS,
 ): Map<string, Position> {
   const inTree = new Set(nodes);
   const parentOf = new Map<string, string>();
@@ -250,14 +258,27 @@ export function treeLayout(
     if (list) list.push(id);
     else children.set(p, [id]);
   }
-  const out = new Map<string, Position>();
+  // Each subtree is laid out on its own as a box (in columns and layers from its top-left corner) and
+  // placed in its parent's box; absolute positions are summed top-down at the end.
+  interface Subtree {
+    /** Columns between its leftmost and rightmost node. */
+    w: number;
+    /** Layers below its root's. */
+    h: number;
+    /** Its root's column in the box. */
+    rx: number;
+  }
+  const box = new Map<string, Subtree>();
+  /** Where a node sits in its parent's box, relative to the parent's box corner (columns, layers). */
+  const offset = new Map<string, { dx: number; dy: number }>();
+  const roots: string[] = [];
   const seen = new Set<string>();
-  let next = 0;
   const place = (root: string) => {
     // Iterative post-order (a tree can be deeper than the call stack is kind): children before parent.
     seen.add(root);
-    type Frame = { id: string; depth: number; kids: string[] | null; grid: string[] };
-    const stack: Frame[] = [{ id: root, depth: 0, kids: null, grid: [] }];
+    roots.push(root);
+    type Frame = { id: string; kids: string[] | null; grid: string[] };
+    const stack: Frame[] = [{ id: root, kids: null, grid: [] }];
     while (stack.length > 0) {
       const top = stack[stack.length - 1]!;
       if (top.kids === null) {
@@ -267,27 +288,94 @@ export function treeLayout(
         const childless = kids.filter((k) => !children.has(k));
         if (childless.length > wrap) top.grid = childless;
         top.kids = top.grid.length > 0 ? kids.filter((k) => children.has(k)) : kids;
-        for (let i = top.kids.length - 1; i >= 0; i--)
-          stack.push({ id: top.kids[i]!, depth: top.depth + 1, kids: null, grid: [] });
+        for (let i = top.kids.length - 1; i >= 0; i--) stack.push({ id: top.kids[i]!, kids: null, grid: [] });
         if (top.kids.length > 0) continue;
       }
       stack.pop();
-      const xs = top.kids.map((k) => out.get(k)!.x);
+      // The items under this node, left to right: each child's subtree, then the grid of childless ones.
+      type Item = {
+        w: number;
+        h: number;
+        left: number;
+        right: number;
+        put: (dx: number, dy: number) => void;
+      };
+      const items: Item[] = top.kids.map((k) => {
+        const b = box.get(k)!;
+        return { w: b.w, h: b.h, left: b.rx, right: b.rx, put: (dx, dy) => offset.set(k, { dx, dy }) };
+      });
       if (top.grid.length > 0) {
-        const first = next;
-        top.grid.forEach((k, i) =>
-          out.set(k, { x: column * (first + (i % wrap)), y: (top.depth + 1 + Math.floor(i / wrap)) * layer }),
-        );
-        next += wrap;
-        xs.push(column * first, column * (first + wrap - 1));
+        const grid = top.grid;
+        items.push({
+          w: wrap - 1,
+          h: Math.ceil(grid.length / wrap) - 1,
+          left: 0,
+          right: wrap - 1,
+          put: (dx, dy) =>
+            grid.forEach((k, i) => offset.set(k, { dx: dx + (i % wrap), dy: dy + Math.floor(i / wrap) })),
+        });
       }
-      // Children were placed left to right: the first is leftmost, the last rightmost.
-      const x = xs.length > 0 ? (xs[0]! + xs[xs.length - 1]!) / 2 : column * next++;
-      out.set(top.id, { x, y: top.depth * layer });
+      if (items.length === 0) {
+        box.set(top.id, { w: 0, h: 0, rx: 0 });
+        continue;
+      }
+      const spread = items.reduce((n, it) => n + it.w + 1, -1);
+      const widest = Math.max(...items.map((it) => it.w));
+      // Rows about as wide as the panel's shape for the room the children take, and never narrower than
+      // `rowColumns` or the widest child.
+      const cells = items.reduce((n, it) => n + (it.w + 1) * (it.h + 1), 0);
+      const columns = Math.max(rowColumns, Math.ceil(Math.sqrt((cells * PACK_ASPECT * layer) / column)));
+      const rowWidth =
+        top.kids.length > wrap && spread > columns - 1 ? Math.max(columns - 1, widest) : Infinity;
+      let x = 0;
+      let dy = 1;
+      let rowHeight = 0;
+      let w = 0;
+      let firstRow = true;
+      let anchorL = 0;
+      let anchorR = 0;
+      items.forEach((it, i) => {
+        if (x > 0 && x + it.w > rowWidth) {
+          x = 0;
+          dy += rowHeight + 1;
+          rowHeight = 0;
+          firstRow = false;
+        }
+        it.put(x, dy);
+        if (i === 0) anchorL = x + it.left;
+        if (firstRow) anchorR = x + it.right;
+        w = Math.max(w, x + it.w);
+        rowHeight = Math.max(rowHeight, it.h);
+        x += it.w + 1;
+      });
+      box.set(top.id, { w, h: dy + rowHeight, rx: (anchorL + anchorR) / 2 });
     }
   };
   for (const id of nodes) if (!parentOf.has(id) && !seen.has(id)) place(id);
   for (const id of nodes) if (!seen.has(id)) place(id); // only on a cycle
+  // Trees side by side, a column apart; then every node at its box corner plus its own column.
+  const out = new Map<string, Position>();
+  const corner = new Map<string, { x: number; y: number }>();
+  let next = 0;
+  for (const r of roots) {
+    corner.set(r, { x: next, y: 0 });
+    next += box.get(r)!.w + 1;
+  }
+  const order = [...roots];
+  while (order.length > 0) {
+    const id = order.pop()!;
+    const c = corner.get(id)!;
+    const b = box.get(id)!;
+    out.set(id, { x: column * (c.x + b.rx), y: layer * c.y });
+    for (const k of children.get(id) ?? []) {
+      const o = offset.get(k);
+      if (!o || corner.has(k)) continue;
+      corner.set(k, { x: c.x + o.dx, y: c.y + o.dy });
+      // A subtree's offset is of its box's corner; a node in a grid of childless children has no box.
+      if (box.has(k)) order.push(k);
+      else out.set(k, { x: column * (c.x + o.dx), y: layer * (c.y + o.dy) });
+    }
+  }
   return out;
 }
 
