@@ -1,6 +1,8 @@
+'use client';
 /** Score and lens-status badges: colour plus text, so nothing depends on colour alone. */
+import { useState } from 'react';
 import type { LensStatus } from './api';
-import { formatScore, riskLevel } from './format';
+import { foldedChips, formatScore, riskLevel } from './format';
 
 export function ScoreBadge({ score, label = 'Score' }: { score: number; label?: string }) {
   const level = riskLevel(score);
@@ -20,16 +22,46 @@ export function LensStatusBadge({ status }: { status: LensStatus }) {
   );
 }
 
-/** Technique ids as small chips. */
-export function Chips({ items, empty = '—', testId }: { items: string[]; empty?: string; testId?: string }) {
+/**
+ * Technique ids as small chips. With `max`, a longer list (a lens of sixty techniques) starts folded to
+ * `max` chips, with a button that shows the rest, so it does not push the rest of the view off screen.
+ */
+export function Chips({
+  items,
+  empty = '—',
+  testId,
+  max,
+}: {
+  items: string[];
+  empty?: string;
+  testId?: string;
+  max?: number;
+}) {
+  const [open, setOpen] = useState(false);
   if (items.length === 0) return <span className="muted">{empty}</span>;
+  const { shown, hidden } = max === undefined || open ? { shown: items, hidden: 0 } : foldedChips(items, max);
+  const foldable = max !== undefined && items.length > max;
   return (
     <ul className="chips" data-testid={testId}>
-      {items.map((t) => (
+      {shown.map((t) => (
         <li key={t} className="chip">
           {t}
         </li>
       ))}
+      {foldable ? (
+        <li>
+          <button
+            type="button"
+            className="chip chip-more"
+            aria-expanded={open}
+            data-testid="chips-more"
+            title={open ? undefined : items.slice(shown.length).join(' ')}
+            onClick={() => setOpen(!open)}
+          >
+            {open ? 'fewer' : `+${hidden} more`}
+          </button>
+        </li>
+      ) : null}
     </ul>
   );
 }

@@ -12,6 +12,9 @@ import { parseTags, plural, shortTime } from './format';
 import { useAssign, useSetTags } from './mutations';
 import { StatusActions } from './StatusActions';
 
+/** Technique chips shown before "+N more": a lens of sixty techniques would push the graph below the fold. */
+const TECHNIQUES_SHOWN = 16;
+
 export function LensHeader({ lens, canWork, me }: { lens: Lens; canWork: boolean; me: string }) {
   return (
     <header className="panel lens-header" data-testid="lens-header">
@@ -35,7 +38,7 @@ export function LensHeader({ lens, canWork, me }: { lens: Lens; canWork: boolean
         <div>
           <dt>Techniques</dt>
           <dd>
-            <Chips items={lens.techniques} testId="lens-techniques" />
+            <Chips items={lens.techniques} testId="lens-techniques" max={TECHNIQUES_SHOWN} />
           </dd>
         </div>
         <div>

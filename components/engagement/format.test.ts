@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ago, isLongValue, isoTime, localTime, parseTags, propText, riskLevel, shortTime, sortedProps } from './format';
+import { ago, foldedChips, isLongValue, isoTime, localTime, parseTags, propText, riskLevel, shortTime, sortedProps } from './format';
 
 describe('format', () => {
   const t = Date.UTC(2020, 9, 19, 7, 30, 46, 251);
@@ -66,5 +66,21 @@ describe('neighbour group names', () => {
     expect(groupName('PARENT_OF', 'out')).toBe('Child processes (PARENT_OF →)');
     expect(groupName('PARENT_OF', 'in')).toBe('Parent process (PARENT_OF ←)');
     expect(groupName('WEIRD', 'both')).toBe('WEIRD ↔');
+  });
+});
+
+describe('foldedChips', () => {
+  const ids = (n: number) => Array.from({ length: n }, (_, i) => `T${1000 + i}`);
+  it('shows a list of at most max whole', () => {
+    expect(foldedChips(ids(8), 8)).toEqual({ shown: ids(8), hidden: 0 });
+    expect(foldedChips([], 8)).toEqual({ shown: [], hidden: 0 });
+  });
+  it('folds a longer one to max chips, the button counting as one, and counts what it hides', () => {
+    const folded = foldedChips(ids(56), 8);
+    expect(folded.shown).toEqual(ids(7));
+    expect(folded.hidden).toBe(49);
+    expect(folded.shown.length + folded.hidden).toBe(56);
+    expect(foldedChips(ids(9), 8)).toEqual({ shown: ids(7), hidden: 2 });
+    expect(foldedChips(ids(3), 1)).toEqual({ shown: ids(1), hidden: 2 });
   });
 });

@@ -98,3 +98,13 @@ export function parseTags(text: string): string[] {
   }
   return out;
 }
+
+/**
+ * The chips shown while a list is folded: the first `max - 1` and a "+N more" button in the place of the
+ * rest, so a folded list takes no more room than `max` chips; a list of at most `max` shows whole.
+ */
+export function foldedChips(items: readonly string[], max: number): { shown: string[]; hidden: number } {
+  if (items.length <= max) return { shown: [...items], hidden: 0 };
+  const shown = items.slice(0, Math.max(1, max - 1));
+  return { shown, hidden: items.length - shown.length };
+}

@@ -32,6 +32,9 @@ import {
   type TypeChoice,
 } from './lens-filters';
 
+/** Technique chips per row before "+N more": about two lines, so one broad lens does not fill the screen. */
+const TECHNIQUES_SHOWN = 8;
+
 export const PAGE_SIZE = 25;
 
 /** What the number means (docs/engagements.md, "Score"), on the column header. */
@@ -155,7 +158,7 @@ export function IncidentsView({ me }: { me: string }) {
                     </th>
                     <td className="hosts-cell">{l.hosts.join(', ') || '—'}</td>
                     <td>
-                      <Chips items={l.techniques} />
+                      <Chips items={l.techniques} max={TECHNIQUES_SHOWN} />
                     </td>
                     <td>{l.assignee ?? <span className="muted">unassigned</span>}</td>
                     <td title={shortTime(l.updatedAt)}>{ago(l.updatedAt, now)}</td>
