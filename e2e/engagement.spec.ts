@@ -121,6 +121,10 @@ test.describe('engagement', () => {
     await expect(panel.getByTestId('node-props')).toBeVisible();
     await expect(panel.getByTestId('prop-command_line')).toBeVisible();
     await expect(panel.getByTestId('copy-button').first()).toBeVisible();
+    // Sysmon's Hashes value: one digest per line, each with a Copy of its own.
+    const hashes = panel.getByTestId('prop-hashes');
+    await expect(hashes.locator('li', { hasText: 'SHA256' })).toHaveCount(1);
+    expect(await hashes.getByTestId('copy-button').count()).toBe(await hashes.locator('li').count());
     // The selected node's timeline entries are highlighted.
     await expect(page.locator('[data-testid="timeline-entry"][data-active="true"]').first()).toBeVisible();
 

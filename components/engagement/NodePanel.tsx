@@ -24,7 +24,7 @@ import {
 } from './api';
 import { Chips, ScoreBadge } from './Badges';
 import { CopyButton } from './CopyButton';
-import { isLongValue, isTimeProp, isoTime, localTime, plural, propText, sortedProps } from './format';
+import { hashList, isLongValue, isTimeProp, isoTime, localTime, plural, propText, sortedProps } from './format';
 import { useAddToLens, useRemoveFromLens } from './mutations';
 import { groupName } from './neighbour-groups';
 import { AddNoteForm, NotesList } from './Notes';
@@ -203,11 +203,22 @@ function Properties({ node }: { node: GraphNode }) {
       {entries.map(([name, value]) => {
         const text = propText(name, value);
         const isTime = typeof value === 'number' && isTimeProp(name) && value > 1e11;
+        const hashes = hashList(name, value);
         return (
           <div key={name} data-prop={name}>
             <dt>{name}</dt>
             <dd>
-              {isTime ? (
+              {hashes ? (
+                <ul className="hash-list" data-testid={`prop-${name}`}>
+                  {hashes.map((h) => (
+                    <li key={h.algorithm}>
+                      <span className="muted small">{h.algorithm}</span>
+                      <span className="mono wrap">{h.digest}</span>
+                      <CopyButton text={h.digest} />
+                    </li>
+                  ))}
+                </ul>
+              ) : isTime ? (
                 <>
                   <time dateTime={isoTime(value)} className="mono">
                     {text}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ago, foldedChips, isLongValue, isoTime, localTime, parseTags, propText, riskLevel, shortTime, sortedProps } from './format';
+import { ago, foldedChips, hashList, isLongValue, isoTime, localTime, parseTags, propText, riskLevel, shortTime, sortedProps } from './format';
 
 describe('format', () => {
   const t = Date.UTC(2020, 9, 19, 7, 30, 46, 251);
@@ -82,5 +82,24 @@ describe('foldedChips', () => {
     expect(folded.shown.length + folded.hidden).toBe(56);
     expect(foldedChips(ids(9), 8)).toEqual({ shown: ids(7), hidden: 2 });
     expect(foldedChips(ids(3), 1)).toEqual({ shown: ids(1), hidden: 2 });
+  });
+});
+
+describe('hashList', () => {
+  it("splits Sysmon's Hashes value into algorithm and digest pairs", () => {
+    expect(hashList('hashes', 'SHA1=36C5D1,MD5=CDA48F,SHA256=908B64,IMPHASH=A7CEFA')).toEqual([
+      { algorithm: 'SHA1', digest: '36C5D1' },
+      { algorithm: 'MD5', digest: 'CDA48F' },
+      { algorithm: 'SHA256', digest: '908B64' },
+      { algorithm: 'IMPHASH', digest: 'A7CEFA' },
+    ]);
+    expect(hashList('hashes', 'sha256=ab01')).toEqual([{ algorithm: 'SHA256', digest: 'ab01' }]);
+  });
+  it('leaves anything else as it is: other properties, other shapes, attacker text', () => {
+    expect(hashList('command_line', 'SHA1=36C5D1')).toBeNull();
+    expect(hashList('hashes', 'SHA1=36C5D1,<img src=x onerror=alert(1)>')).toBeNull();
+    expect(hashList('hashes', 'SHA1=not-hex')).toBeNull();
+    expect(hashList('hashes', '')).toBeNull();
+    expect(hashList('hashes', ['SHA1=36C5D1'])).toBeNull();
   });
 });

@@ -69,6 +69,22 @@ export function sortedProps(props: Record<string, unknown>): Array<[string, unkn
   return Object.entries(props).sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
+/**
+ * Sysmon's `Hashes` value (`SHA1=...,MD5=...,SHA256=...,IMPHASH=...`, as the process and file nodes keep it
+ * in `hashes`) as algorithm and digest pairs, so each digest can be read and copied on its own (an analyst
+ * looks up one SHA256, not the whole string). Null for anything else: the value is then shown as it is.
+ */
+export function hashList(name: string, value: unknown): Array<{ algorithm: string; digest: string }> | null {
+  if (name !== 'hashes' || typeof value !== 'string') return null;
+  const out: Array<{ algorithm: string; digest: string }> = [];
+  for (const part of value.split(',')) {
+    const m = /^\s*([A-Za-z][A-Za-z0-9]*)=([0-9A-Fa-f]+)\s*$/.exec(part);
+    if (!m) return null;
+    out.push({ algorithm: m[1]!.toUpperCase(), digest: m[2]! });
+  }
+  return out.length > 0 ? out : null;
+}
+
 /** Long, copyable values: shown wrapped, with a Copy button. */
 export function isLongValue(name: string, text: string): boolean {
   return name === 'command_line' || text.length > 80;
