@@ -32,6 +32,12 @@ describe('lens summary', () => {
       risk({ detection: 'sigma:mid', title: 'Mid', score: 45, host: 'WS4', node: 'Process:4' }),
     ]);
     expect(s.title).toBe('Credential dump (+2 detections) on DC1, WS1, WS2 +2');
+    const two = summarizeLens('engagement', [
+      risk({ detection: 'sigma:low', title: 'Low one', score: 20 }),
+      risk({ detection: 'analyzer:dump', title: 'Credential dump', score: 90 }),
+    ]);
+    expect(two.title).toBe('Credential dump (+1 detection) on WS1');
+    expect(summarizeLens('engagement', [risk({ title: 'Alone', score: 90 })]).title).toBe('Alone on WS1');
     expect(s.hosts).toEqual(['DC1', 'WS1', 'WS2', 'WS3', 'WS4']);
     expect(s).toMatchObject({
       detections: 3,

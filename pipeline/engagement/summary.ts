@@ -119,6 +119,7 @@ export function summarizeAggregates(
   // The strongest detection names the lens (strongerRisk).
   const top = a.topTitle;
   const others = s.detections - 1;
+  const more = others === 0 ? '' : others === 1 ? ' (+1 detection)' : ` (+${others} detections)`;
   const where =
     hosts.length === 0
       ? ''
@@ -129,12 +130,12 @@ export function summarizeAggregates(
   if (type === 'asset')
     title =
       top !== null
-        ? `${assetHost ?? where}: ${top}${others > 0 ? ` (+${others} detections)` : ''}`
+        ? `${assetHost ?? where}: ${top}${more}`
         : (assetHost ?? where);
   else
     title =
       top !== null
-        ? `${top}${others > 0 ? ` (+${others} detections)` : ''}${where ? ` on ${where}` : ''}`
+        ? `${top}${more}${where ? ` on ${where}` : ''}`
         : 'Engagement';
   return {
     score: s.score,
