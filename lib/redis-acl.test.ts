@@ -91,7 +91,7 @@ describe('the ACL file', () => {
 
   it('disables the default user, has an admin and one user per role, and no password in clear', () => {
     const lines = text.trim().split('\n');
-    expect(lines[0]).toBe('user default reset off');
+    expect(lines[0]).toBe('user default reset off ~* &* +@all');
     expect(lines[1]).toBe(`user admin reset on ${passwordDigest('the-admin-password-123')} ~* &* +@all`);
     expect(lines.slice(2).map((l) => l.split(' ')[1])).toEqual(REDIS_ROLES.map((r) => `lg-${r}`));
     expect(text).not.toContain('the-admin-password-123');

@@ -210,12 +210,20 @@ export const ADMIN_USER = 'admin';
 /**
  * The whole ACL file: `default` disabled (a connection must log in as someone), `admin` with every right,
  * then one user per role of this namespace.
+ *
+ * `default` is disabled but keeps every right, and must: Redis 7.0 (Debian's) replays the append-only file
+ * as the `default` user and checks its rights again at each EXEC, and every transaction and every Lua script
+ * that writes more than one key (BullMQ moves each job with one) is stored there as MULTI ... EXEC. With no
+ * rights, each of them was refused on the replay, so a restart of Redis silently lost every queue move, every
+ * upload record and the identity state (redis/redis#14541, fixed upstream after 7.0). Disabled, the user
+ * cannot be logged into (AUTH as it fails, and a connection that has not logged in is refused every
+ * command), so the rights serve only that replay. `redis-acl.int.test.ts` restarts Redis with this file.
  */
 export function renderAclFile(opts: { prefix: string; adminPassword: string; passwords: RedisPasswords }): string {
   if (!opts.adminPassword) throw new Error('renderAclFile: the admin password is empty');
   // Redis's ACL file format has no comments: the file says nothing but the users.
   return [
-    'user default reset off',
+    'user default reset off ~* &* +@all',
     `user ${ADMIN_USER} reset on ${passwordDigest(opts.adminPassword)} ~* &* +@all`,
     ...REDIS_ROLES.map((role) => aclUserLine(aclUserSpec(opts.prefix, role), opts.passwords[role])),
     '',

@@ -17,7 +17,9 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STAGES, queueName, type StageName } from '../domain/stages';
 import { GraphGateway } from '../lib/neo4j';
+import { STAGES_AS_ROLES } from '../lib/config';
 import { createRedis, keys } from '../lib/redis';
+import { ADMIN_USER, completeRedisPasswords, redisUsersJson, renderAclFile } from '../lib/redis-acl';
 import { Uploads, type UploadProgress } from '../lib/uploads';
 import { startNeo4j, type Neo4jHandle } from '../scripts/stack/neo4j';
 import { freePort } from '../scripts/stack/ports';
@@ -47,6 +49,8 @@ let neo4jServer: Neo4jHandle;
 let redisPort: number;
 let boltPort: number;
 const redisPassword = randomBytes(16).toString('hex');
+/** Each stage's Redis login, as `npm start` and docker-compose give them (lib/redis-acl.ts). */
+const stagePasswords = completeRedisPasswords();
 const neo4jPassword = randomBytes(16).toString('hex');
 let redis: Redis;
 let gateway: GraphGateway;
@@ -57,7 +61,9 @@ const workers = new Set<WorkerProcess>();
 
 function workerEnv(stages?: StageName[]): Record<string, string> {
   return {
-    REDIS_URL: redisServer.url,
+    // Where Redis is, without credentials: every stage logs in as its own ACL user, as in production.
+    REDIS_URL: `redis://${redisServer.host}:${redisServer.port}`,
+    LENSGRAPH_REDIS_USERS: redisUsersJson(redisServer, prefix, stagePasswords, STAGES_AS_ROLES),
     NEO4J_URI: neo4jServer.uri,
     NEO4J_USER: neo4jServer.user,
     NEO4J_PASSWORD: neo4jPassword,
@@ -155,11 +161,33 @@ async function active(stage: StageName): Promise<number> {
   }
 }
 
+/**
+ * Redis as `npm start` runs it: append-only, the ACL file of lib/redis-acl.ts (`default` disabled, one user per
+ * stage), the test itself logged in as the admin user. The restart test then covers what an operator's
+ * restart does to that configuration: Redis 7.0 replays the append-only file's MULTI/EXEC blocks (every
+ * multi-key Lua script of BullMQ is stored as one) under the `default` user's rights, so a `default` without
+ * rights lost every queue move and upload record on a restart (lib/redis-acl.ts renderAclFile).
+ */
+function startProductionRedis(): Promise<RedisHandle> {
+  const aclFile = path.join(dir, 'users.acl');
+  fs.writeFileSync(aclFile, renderAclFile({ prefix, adminPassword: redisPassword, passwords: stagePasswords }), {
+    mode: 0o600,
+  });
+  return startRedis({
+    dataDir: path.join(dir, 'redis'),
+    port: redisPort,
+    user: ADMIN_USER,
+    password: redisPassword,
+    aclFile,
+    appendOnly: true,
+  });
+}
+
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lg-faults-'));
   [redisPort, boltPort] = await Promise.all([freePort(), freePort()]);
   [redisServer, neo4jServer] = await Promise.all([
-    startRedis({ dataDir: path.join(dir, 'redis'), port: redisPort, password: redisPassword, appendOnly: true }),
+    startProductionRedis(),
     startNeo4j({ dataDir: path.join(dir, 'neo4j'), boltPort, password: neo4jPassword, heapMb: 1024, pageCacheMb: 256 }),
   ]);
   redis = createRedis(redisServer.url, { connectionName: 'faults-test' });
@@ -225,12 +253,7 @@ describe('faults lose nothing', () => {
       while (Date.now() < deadline && ((await uploads.progress(uploadId))?.stages.parse ?? 0) === 0) await sleep(50);
       await redisServer.stop();
       await sleep(2000);
-      redisServer = await startRedis({
-        dataDir: path.join(dir, 'redis'),
-        port: redisPort,
-        password: redisPassword,
-        appendOnly: true,
-      });
+      redisServer = await startProductionRedis();
       await neo4jServer.stop();
       await sleep(2000);
       neo4jServer = await startNeo4j({

@@ -247,7 +247,7 @@ describe('docker-compose.yml', () => {
       'users.acl',
       'web.env',
     ]);
-    expect(files['users.acl']!.content).toContain('user default reset off');
+    expect(files['users.acl']!.content).toContain('user default reset off ~* &* +@all');
     expect(files['users.acl']!.content).not.toContain('admin-password-0123456789');
     expect(files['web.env']!.content).toMatch(
       /^REDIS_URL=redis:\/\/lg-web:[^@\s]+@redis:6379\nREDIS_PASSWORD=\n$/,
