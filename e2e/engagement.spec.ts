@@ -334,6 +334,9 @@ test.describe('engagement', () => {
       expect(login.data?.login).toEqual({ role: 'viewer' });
 
       const rows = await openIncidents(page, HOST);
+      // No triage of several lenses either.
+      await expect(page.getByTestId('bulk-actions')).toHaveCount(0);
+      await expect(page.getByTestId('lens-select')).toHaveCount(0);
       await rows.first().getByTestId('lens-link').click();
       const header = page.getByTestId('lens-header');
       await expect(header).toBeVisible();
@@ -362,8 +365,59 @@ test.describe('engagement', () => {
         id: lensId,
       });
       expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      const refusedMany = await gqlAs(
+        page,
+        'mutation($ids: [ID!]!) { setLensesStatus(ids: $ids, status: Investigating) { id } }',
+        { ids: [lensId] },
+      );
+      expect(refusedMany.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     } finally {
       await context.close();
     }
+  });
+
+  test('an analyst triages several lenses at once from the incident list', async ({ adminPage: page }) => {
+    // Another attack on the same host, so the list holds more than one engagement even when this test runs
+    // alone.
+    await uploadThroughUi(page, path.join(DATA, 'cmd_lsass_memory_dumpert_syscalls.jsonl'));
+    const rows = await openIncidents(page, HOST);
+    await expect.poll(() => rows.count(), { timeout: 120_000 }).toBeGreaterThan(1);
+    const n = await rows.count();
+
+    await page.getByTestId('select-all').check();
+    await expect(page.getByTestId('bulk-count')).toHaveText(`${n} lenses selected`);
+    await page.getByTestId('bulk-assign-me').click();
+    await expect(page.getByTestId('bulk-result')).toHaveText(`Assigned ${n} lenses.`);
+    for (const row of await rows.all()) await expect(row.getByTestId('lens-assignee')).toHaveText('admin');
+
+    // Lenses already under investigation are named as not changed; every one ends up Investigating.
+    await page.getByTestId('select-all').check();
+    await page.getByTestId('bulk-investigate').click();
+    await expect(page.getByTestId('bulk-result')).toHaveText(/^Moved to Investigating \d+ lens/);
+    for (const row of await rows.all()) await expect(row.getByTestId('lens-status')).toHaveText('Investigating');
+
+    // Close the first one with a resolution and a summary.
+    await page.getByTestId('select-all').uncheck();
+    const first = rows.first();
+    const firstId = await first.getAttribute('data-lens-id');
+    await first.getByTestId('lens-select').check();
+    await expect(page.getByTestId('bulk-count')).toHaveText('1 lens selected');
+    await page.getByTestId('bulk-close').click();
+    await page.getByTestId('bulk-resolution').selectOption('FalsePositive');
+    await page.getByTestId('bulk-summary').fill('Red-team exercise, agreed in advance.');
+    await page.getByTestId('bulk-close-submit').click();
+    await expect(page.getByTestId('bulk-result')).toHaveText('Closed 1 lens.');
+    const closedRow = page.locator(`[data-testid="lens-row"][data-lens-id=${attr(firstId!)}]`);
+    await expect(closedRow.getByTestId('lens-status')).toHaveText('Closed');
+    await shot(page, 'incidents-triage', false);
+
+    // The lens says who closed it and why.
+    await closedRow.getByTestId('lens-link').click();
+    await expect(page.getByTestId('lens-header').getByTestId('lens-status')).toHaveText('Closed');
+    await expect(page.getByTestId('lens-header')).toContainText('Red-team exercise, agreed in advance.');
+    await page.getByTestId('tab-audit').click();
+    const closing = page.getByTestId('audit-entry').filter({ hasText: 'status.close' }).first();
+    await expect(closing).toContainText('admin');
+    await expect(closing).toContainText('Red-team exercise, agreed in advance.');
   });
 });

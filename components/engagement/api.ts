@@ -272,6 +272,33 @@ export const ASSIGN = /* GraphQL */ `
   }
 `;
 
+/** What a change of several lenses at once did to each (the incident list's triage). */
+export interface LensChangeOutcome {
+  id: string;
+  lens: { id: string; status: LensStatus; assignee: string | null } | null;
+  error: { code: string; message: string } | null;
+}
+
+export const SET_LENSES_STATUS = /* GraphQL */ `
+  mutation SetLensesStatus($ids: [ID!]!, $status: LensStatus!, $resolution: Resolution, $summary: String) {
+    setLensesStatus(ids: $ids, status: $status, resolution: $resolution, summary: $summary) {
+      id
+      lens { id status assignee }
+      error { code message }
+    }
+  }
+`;
+
+export const ASSIGN_LENSES = /* GraphQL */ `
+  mutation AssignLenses($ids: [ID!]!, $assignee: String) {
+    assignLenses(ids: $ids, assignee: $assignee) {
+      id
+      lens { id status assignee }
+      error { code message }
+    }
+  }
+`;
+
 export const SET_TAGS = /* GraphQL */ `
   mutation SetLensTags($id: ID!, $tags: [String!]!) {
     setLensTags(id: $id, tags: $tags) { id tags }

@@ -9,6 +9,7 @@ import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
 import { MAX_SCORE_FILTER } from '../../domain/lens-score';
 import { Chips, LensStatusBadge, ScoreBadge } from '../engagement/Badges';
+import { BulkActions } from './BulkActions';
 import {
   LENS_STATUSES,
   LENSES_QUERY,
@@ -41,7 +42,7 @@ export const PAGE_SIZE = 25;
 const SCORE_HINT =
   'Sort by score: the lens\'s distinct detections added strongest first, each later one weighing less (the second 35 %, the third 19 %), plus up to 20 % for breadth. One detection scores its own 0-100; a story of several scores more.';
 
-export function IncidentsView({ me }: { me: string }) {
+export function IncidentsView({ me, canWork }: { me: string; canWork: boolean }) {
   const params = useSearchParams();
   const router = useRouter();
   const pathname = usePathname();
@@ -68,6 +69,17 @@ export function IncidentsView({ me }: { me: string }) {
   };
 
   const lenses = query.data?.pages.flatMap((p) => p.lenses.lenses) ?? [];
+  // Lenses ticked for triage; only those still listed count (a filter change or a refresh may drop some).
+  const [ticked, setTicked] = useState<Set<string>>(new Set());
+  const selected = lenses.filter((l) => ticked.has(l.id)).map((l) => l.id);
+  const allTicked = lenses.length > 0 && selected.length === lenses.length;
+  const tick = (id: string, on: boolean) =>
+    setTicked((t) => {
+      const next = new Set(t);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
   const total = query.data?.pages[0]?.lenses.total ?? 0;
   const now = Date.now();
 
@@ -123,11 +135,25 @@ export function IncidentsView({ me }: { me: string }) {
             </div>
           )
         ) : null}
+        {canWork && lenses.length > 0 ? (
+          <BulkActions selected={selected} me={me} onDone={setTicked} />
+        ) : null}
         {lenses.length > 0 ? (
           <div className="table-wrap">
             <table className="data-table lens-table" data-testid="lens-table">
               <thead>
                 <tr>
+                  {canWork ? (
+                    <th scope="col" className="select-cell">
+                      <input
+                        type="checkbox"
+                        aria-label="Select every lens shown"
+                        checked={allTicked}
+                        onChange={(e) => setTicked(e.target.checked ? new Set(lenses.map((l) => l.id)) : new Set())}
+                        data-testid="select-all"
+                      />
+                    </th>
+                  ) : null}
                   {sortHeader('score', 'Score', 'num', SCORE_HINT)}
                   <th scope="col">Status</th>
                   <th scope="col">Title</th>
@@ -140,6 +166,17 @@ export function IncidentsView({ me }: { me: string }) {
               <tbody>
                 {lenses.map((l) => (
                   <tr key={l.id} data-testid="lens-row" data-lens-id={l.id}>
+                    {canWork ? (
+                      <td className="select-cell">
+                        <input
+                          type="checkbox"
+                          aria-label={`Select ${l.title}`}
+                          checked={ticked.has(l.id)}
+                          onChange={(e) => tick(l.id, e.target.checked)}
+                          data-testid="lens-select"
+                        />
+                      </td>
+                    ) : null}
                     <td className="num">
                       <ScoreBadge score={l.score} />
                     </td>
@@ -160,7 +197,7 @@ export function IncidentsView({ me }: { me: string }) {
                     <td>
                       <Chips items={l.techniques} max={TECHNIQUES_SHOWN} />
                     </td>
-                    <td>{l.assignee ?? <span className="muted">unassigned</span>}</td>
+                    <td data-testid="lens-assignee">{l.assignee ?? <span className="muted">unassigned</span>}</td>
                     <td title={shortTime(l.updatedAt)}>{ago(l.updatedAt, now)}</td>
                   </tr>
                 ))}

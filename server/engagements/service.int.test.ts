@@ -378,3 +378,64 @@ describe('export', () => {
     expect(md).toContain('Admin fixed a typo.');
   });
 });
+
+describe('bulk triage', () => {
+  it('changes several lenses each on its own: a refused one stops none of the others, each keeps its audit entry', async () => {
+    const asset = `asset:${host}`;
+    const missing = 'eng:00000000000000000000';
+    const one = { lenses: [asset], status: 'Investigating' as const };
+    expect((await refused(service.setStatusMany(viewer, one))).code).toBe('FORBIDDEN');
+    expect((await refused(service.assignMany(viewer, { lenses: [asset], assignee: alice.username }))).code).toBe('FORBIDDEN');
+    expect((await refused(service.setStatusMany(alice, { ...one, lenses: [] }))).code).toBe('BAD_INPUT');
+    const tooMany = Array.from({ length: 101 }, (_, i) => `eng:${String(i).padStart(20, '0')}`);
+    expect((await refused(service.setStatusMany(alice, { ...one, lenses: tooMany }))).code).toBe('BAD_INPUT');
+    const dup = await refused(service.setStatusMany(alice, { lenses: [asset, eng], status: 'Closed', resolution: 'Duplicate', summary: 'x' }));
+    expect(dup).toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/one at a time/) });
+    expect((await refused(service.assignMany(alice, { lenses: [asset], assignee: 'nobody-of-this-name' }))).code).toBe('NOT_FOUND');
+
+    // Bring both to Investigating one by one (the tests above leave eng there), then move them together.
+    for (const id of [asset, eng]) {
+      const { lens } = await service.getLens(viewer, id);
+      if (lens.status === 'Closed' || lens.status === 'New') await service.setStatus(alice, { lens: id, status: 'Investigating' });
+    }
+    await service.setStatus(alice, { lens: asset, status: 'Closed', resolution: 'Benign', summary: 'Reset for the bulk test.' });
+    const t0 = clock;
+
+    // Asset lens Closed -> Investigating (a reopen); eng already Investigating: refused; the unknown id: not
+    // found; the repeated id counts once.
+    const started = await service.setStatusMany(alice, { lenses: [asset, eng, missing, asset], status: 'Investigating' });
+    expect(started.map((o) => [o.id, o.lens?.status ?? o.error?.code])).toEqual([
+      [asset, 'Investigating'],
+      [eng, 'INVALID_TRANSITION'],
+      [missing, 'NOT_FOUND'],
+    ]);
+    expect(started[1]!.error!.message).toMatch(/already Investigating/);
+
+    // eng is bob's (the lifecycle test); both go to alice.
+    const assigned = await service.assignMany(alice, { lenses: [asset, eng, missing], assignee: alice.username });
+    expect(assigned.map((o) => o.lens?.assignee ?? o.error?.code)).toEqual([alice.username, alice.username, 'NOT_FOUND']);
+
+    const closed = await service.setStatusMany(bob, {
+      lenses: [eng, asset],
+      status: 'Closed',
+      resolution: 'FalsePositive',
+      summary: 'Administrators testing PsExec.',
+    });
+    expect(closed.map((o) => o.id)).toEqual([eng, asset]);
+    for (const o of closed) {
+      expect(o.error).toBeUndefined();
+      expect(o.lens).toMatchObject({ status: 'Closed', resolution: 'FalsePositive', resolutionSummary: 'Administrators testing PsExec.', closedBy: bob.username });
+    }
+
+    const trail = async (id: string) => (await service.getLens(viewer, id)).audit.filter((e) => e.at > t0).reverse().map((e) => [e.actor, e.action]);
+    expect(await trail(asset)).toEqual([
+      [alice.username, 'status.reopen'],
+      [alice.username, 'assign'],
+      [bob.username, 'status.close'],
+    ]);
+    expect(await trail(eng)).toEqual([
+      [alice.username, 'assign'],
+      [bob.username, 'status.close'],
+    ]);
+  });
+});

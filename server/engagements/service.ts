@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ManagedTransaction } from 'neo4j-driver';
 import type { z } from 'zod';
-import { AppError } from '../../domain/errors';
+import { AppError, isAppError } from '../../domain/errors';
 import type { GraphGateway } from '../../lib/neo4j';
 import { recomputeLenses } from '../../pipeline/engagement/engage';
 import { PIPELINE_ACTOR, writeAudit, type AuditInput } from '../../pipeline/engagement/repository';
@@ -24,17 +24,20 @@ import {
   AddNoteInput,
   AddToScopeInput,
   AssignInput,
+  AssignManyInput,
   EditNoteInput,
   LensId,
   ListLensesInput,
   NodeKey,
   RemoveFromScopeInput,
   SetStatusInput,
+  SetStatusManyInput,
   SetTagsInput,
   TAG,
   TAGS_MAX,
   type Actor,
   type FindingRow,
+  type LensChangeOutcome,
   type LensDetail,
   type LensPage,
   type LensSummary,
@@ -101,6 +104,26 @@ function requireWork(actor: Actor | null): string {
   }
   if (actor.username === PIPELINE_ACTOR) throw new AppError('FORBIDDEN', 'This account name is reserved.');
   return actor.username;
+}
+
+/**
+ * `change` applied to each lens once, in order; a refusal (an AppError: not found, merged, not allowed from
+ * its status, a backing service gone) is that lens's outcome, anything else a bug that fails the call.
+ */
+async function eachLens(
+  lenses: readonly string[],
+  change: (lens: string) => Promise<LensSummary>,
+): Promise<LensChangeOutcome[]> {
+  const out: LensChangeOutcome[] = [];
+  for (const id of new Set(lenses)) {
+    try {
+      out.push({ id, lens: await change(id) });
+    } catch (e) {
+      if (!isAppError(e)) throw e;
+      out.push({ id, error: { code: e.code, message: e.message } });
+    }
+  }
+  return out;
 }
 
 export function encodeCursor(sort: LensSort, c: Cursor): string {
@@ -331,6 +354,27 @@ export class EngagementService {
       });
       return (await this.repo.lockLens(tx, cur.id, now))!;
     });
+  }
+
+  /**
+   * One status change for several lenses (the incident list's triage): each lens on its own, in its own
+   * transaction and with its own audit entry, exactly as setStatus; a lens that cannot take the change (gone,
+   * merged, already in that status) is reported with its error and the others go ahead.
+   */
+  async setStatusMany(actor: Actor | null, input: SetStatusManyInput): Promise<LensChangeOutcome[]> {
+    requireWork(actor);
+    const { lenses, ...change } = parse(SetStatusManyInput, input);
+    return eachLens(lenses, (lens) => this.setStatus(actor, { lens, ...change }));
+  }
+
+  /** assign for several lenses, each on its own (setStatusMany). */
+  async assignMany(actor: Actor | null, input: AssignManyInput): Promise<LensChangeOutcome[]> {
+    requireWork(actor);
+    const { lenses, assignee } = parse(AssignManyInput, input);
+    if (assignee !== null && !(await this.repo.accountActive(assignee))) {
+      throw new AppError('NOT_FOUND', `No active account named ${assignee}.`);
+    }
+    return eachLens(lenses, (lens) => this.assign(actor, { lens, assignee }));
   }
 
   async setTags(actor: Actor | null, input: SetTagsInput): Promise<LensSummary> {

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { LensStatus, LensType, Resolution } from '../../domain/detection';
+import type { ErrorCode } from '../../domain/errors';
 import { MAX_SCORE_FILTER } from '../../domain/lens-score';
 import type { EdgeKind, NodeKind, PropValue } from '../../domain/model';
 import type { Role } from '../auth/roles';
@@ -68,6 +69,35 @@ export const AssignInput = z
   .object({ lens: LensId, assignee: z.string().min(1).max(100).nullable() })
   .strict();
 export type AssignInput = z.input<typeof AssignInput>;
+
+/** Lenses one bulk change (the incident list's triage) takes at most: a page of the list, and then some. */
+export const BULK_LENSES_MAX = 100;
+const BulkLenses = z.array(LensId).min(1).max(BULK_LENSES_MAX);
+
+/** A status change for several lenses; a duplicate names one lens it duplicates, so it is not a bulk change. */
+export const SetStatusManyInput = z
+  .object({
+    lenses: BulkLenses,
+    status: LensStatus,
+    resolution: Resolution.nullable().optional(),
+    summary: z.string().max(20_000).nullable().optional(),
+  })
+  .strict()
+  .refine((v) => v.resolution !== 'Duplicate', {
+    message: 'Duplicate names the one lens it duplicates: close duplicates one at a time.',
+    path: ['resolution'],
+  });
+export type SetStatusManyInput = z.input<typeof SetStatusManyInput>;
+
+export const AssignManyInput = z
+  .object({ lenses: BulkLenses, assignee: z.string().min(1).max(100).nullable() })
+  .strict();
+export type AssignManyInput = z.input<typeof AssignManyInput>;
+
+/** What a bulk change did to one lens: the lens afterwards, or why it was refused. */
+export type LensChangeOutcome =
+  | { id: string; lens: LensSummary; error?: undefined }
+  | { id: string; lens?: undefined; error: { code: ErrorCode; message: string } };
 
 export const NOTE_MAX = 20_000;
 export const NoteTarget = z.union([

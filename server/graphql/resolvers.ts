@@ -10,6 +10,7 @@ import { clearSessionCookie, sessionCookie } from '../auth/cookies';
 import { requirePermission } from '../auth/roles';
 import type {
   AuditView,
+  LensChangeOutcome,
   LensDetail,
   LensSummary,
   NoteVersionView,
@@ -117,6 +118,8 @@ const note = (n: NoteView) => ({ ...n, createdAt: iso(n.createdAt), updatedAt: i
 const noteVersion = ({ version, text, author, at }: NoteVersionView) => ({ version, text, author, at: iso(at) });
 
 const auditEntry = (a: AuditView) => ({ ...a, at: iso(a.at) });
+
+const outcome = (o: LensChangeOutcome) => ({ id: o.id, lens: o.lens ? lens(o.lens) : null, error: o.error ?? null });
 
 const lensDetail = (d: LensDetail) => ({
   lens: lens(d.lens),
@@ -368,6 +371,19 @@ export const resolvers = {
       { id, assignee }: { id: string; assignee?: Maybe<string> },
       { services, viewer }: GraphQLContext,
     ) => lens(await services.engagements.assign(viewer, { lens: id, assignee: assignee || null })),
+    setLensesStatus: async (
+      _: unknown,
+      args: { ids: string[]; status: LensStatus; resolution?: Maybe<Resolution>; summary?: Maybe<string> },
+      { services, viewer }: GraphQLContext,
+    ) => {
+      const { ids, status, ...rest } = args;
+      return (await services.engagements.setStatusMany(viewer, { lenses: ids, status, ...given(rest) })).map(outcome);
+    },
+    assignLenses: async (
+      _: unknown,
+      { ids, assignee }: { ids: string[]; assignee?: Maybe<string> },
+      { services, viewer }: GraphQLContext,
+    ) => (await services.engagements.assignMany(viewer, { lenses: ids, assignee: assignee || null })).map(outcome),
     setLensTags: async (
       _: unknown,
       { id, tags }: { id: string; tags: string[] },

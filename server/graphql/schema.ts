@@ -201,6 +201,21 @@ export const typeDefs = /* GraphQL */ `
     includeMerged: Boolean
   }
 
+  "What a change of several lenses at once did to one of them."
+  type LensChangeOutcome {
+    id: ID!
+    "The lens after the change; null when it was refused."
+    lens: Lens
+    "Why it was refused; null when the change was made."
+    error: LensChangeError
+  }
+
+  type LensChangeError {
+    "One of the API's error codes (NOT_FOUND, INVALID_TRANSITION, ...)."
+    code: String!
+    message: String!
+  }
+
   type Lens {
     id: ID!
     type: LensType!
@@ -481,6 +496,10 @@ export const typeDefs = /* GraphQL */ `
     setLensStatus(id: ID!, status: LensStatus!, resolution: Resolution, summary: String, duplicateOf: ID): Lens!
     "Analyst or admin. Null unassigns."
     assignLens(id: ID!, assignee: String): Lens!
+    "Analyst or admin. setLensStatus for each of up to 100 lenses, each on its own: a lens that cannot take the change is reported in its outcome and the others go ahead. Not for Duplicate (it names one lens)."
+    setLensesStatus(ids: [ID!]!, status: LensStatus!, resolution: Resolution, summary: String): [LensChangeOutcome!]!
+    "Analyst or admin. assignLens for each of up to 100 lenses, each on its own."
+    assignLenses(ids: [ID!]!, assignee: String): [LensChangeOutcome!]!
     "Analyst or admin. Replaces the lens's tags."
     setLensTags(id: ID!, tags: [String!]!): Lens!
     "Analyst or admin. Exactly one of lens or node."

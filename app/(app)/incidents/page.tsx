@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import { Suspense } from 'react';
 import { IncidentsView } from '../../../components/incidents/IncidentsView';
+import { can } from '../../../server/auth/roles';
 import { currentViewer } from '../../../server/auth/current-viewer';
 
 export const metadata: Metadata = { title: 'Incidents' };
@@ -16,7 +17,7 @@ export default async function IncidentsPage() {
         <p className="muted">Lenses built from detections, highest score first. Updates arrive live.</p>
       </div>
       <Suspense fallback={<p className="muted">Loading lenses…</p>}>
-        <IncidentsView me={viewer.username} />
+        <IncidentsView me={viewer.username} canWork={can(viewer.role, 'work')} />
       </Suspense>
     </>
   );

@@ -1,0 +1,169 @@
+'use client';
+/**
+ * Triage of several lenses at once, from the incident list: assign to me, investigate, close with one
+ * resolution and summary. Each lens is changed on its own on the server (its own audit entry); the ones
+ * that could not be changed are named in the result and stay selected.
+ */
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import {
+  ASSIGN_LENSES,
+  RESOLUTION_TEXT,
+  RESOLUTIONS,
+  SET_LENSES_STATUS,
+  type LensChangeOutcome,
+  type Resolution,
+} from '../engagement/api';
+import { plural } from '../engagement/format';
+import { errorText } from '../error-text';
+import { gql } from '../graphql-client';
+import { bulkSummary, refusedIds } from './bulk';
+
+/** A duplicate names the one lens it duplicates: closed one at a time, from the lens. */
+const BULK_RESOLUTIONS = RESOLUTIONS.filter((r) => r !== 'Duplicate');
+
+type Change =
+  | { kind: 'assign'; assignee: string }
+  | { kind: 'status'; status: 'Investigating' }
+  | { kind: 'status'; status: 'Closed'; resolution: Resolution; summary: string };
+
+export function BulkActions({
+  selected,
+  me,
+  onDone,
+}: {
+  selected: string[];
+  me: string;
+  /** Called with the ids to keep selected (the refused ones). */
+  onDone: (keep: Set<string>) => void;
+}) {
+  const qc = useQueryClient();
+  const [result, setResult] = useState<string | null>(null);
+  const [closing, setClosing] = useState(false);
+  const [resolution, setResolution] = useState<Resolution | ''>('');
+  const [summary, setSummary] = useState('');
+
+  const change = useMutation({
+    mutationFn: async (c: Change): Promise<LensChangeOutcome[]> => {
+      if (c.kind === 'assign') {
+        const r = await gql<{ assignLenses: LensChangeOutcome[] }>(ASSIGN_LENSES, {
+          ids: selected,
+          assignee: c.assignee,
+        });
+        return r.assignLenses;
+      }
+      const vars =
+        c.status === 'Closed'
+          ? { status: c.status, resolution: c.resolution, summary: c.summary }
+          : { status: c.status };
+      const r = await gql<{ setLensesStatus: LensChangeOutcome[] }>(SET_LENSES_STATUS, {
+        ids: selected,
+        ...vars,
+      });
+      return r.setLensesStatus;
+    },
+    onSuccess: (outcomes, c) => {
+      const done =
+        c.kind === 'assign' ? 'Assigned' : c.status === 'Closed' ? 'Closed' : 'Moved to Investigating';
+      setResult(bulkSummary(done, outcomes));
+      if (c.kind === 'status' && c.status === 'Closed') {
+        setClosing(false);
+        setSummary('');
+        setResolution('');
+      }
+      onDone(refusedIds(outcomes));
+    },
+    onError: (e) => setResult(errorText(e)),
+    onSettled: () => qc.invalidateQueries({ queryKey: ['lenses'] }),
+  });
+
+  const close = (e: FormEvent) => {
+    e.preventDefault();
+    if (!resolution || !summary.trim()) return;
+    change.mutate({ kind: 'status', status: 'Closed', resolution, summary: summary.trim() });
+  };
+
+  return (
+    <div
+      className="bulk-actions"
+      role="region"
+      aria-label="Change the selected lenses"
+      data-testid="bulk-actions"
+    >
+      <div className="bulk-bar">
+        <strong data-testid="bulk-count">{plural(selected.length, 'lens', 'lenses')} selected</strong>
+        <button
+          type="button"
+          disabled={selected.length === 0 || change.isPending}
+          onClick={() => change.mutate({ kind: 'assign', assignee: me })}
+          data-testid="bulk-assign-me"
+        >
+          Assign to me
+        </button>
+        <button
+          type="button"
+          disabled={selected.length === 0 || change.isPending}
+          onClick={() => change.mutate({ kind: 'status', status: 'Investigating' })}
+          data-testid="bulk-investigate"
+        >
+          Investigate
+        </button>
+        <button
+          type="button"
+          disabled={selected.length === 0 || change.isPending}
+          aria-expanded={closing}
+          onClick={() => setClosing(!closing)}
+          data-testid="bulk-close"
+        >
+          Close…
+        </button>
+        <button type="button" className="ghost" onClick={() => onDone(new Set())} disabled={change.isPending}>
+          Clear selection
+        </button>
+      </div>
+      {closing ? (
+        <form className="bulk-close-form" onSubmit={close} data-testid="bulk-close-form">
+          <div className="field">
+            <label htmlFor="bulk-resolution">Resolution</label>
+            <select
+              id="bulk-resolution"
+              value={resolution}
+              onChange={(e) => setResolution(e.target.value as Resolution | '')}
+              data-testid="bulk-resolution"
+            >
+              <option value="">Choose…</option>
+              {BULK_RESOLUTIONS.map((r) => (
+                <option key={r} value={r}>
+                  {RESOLUTION_TEXT[r]}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field grow">
+            <label htmlFor="bulk-summary">Summary (kept on every lens)</label>
+            <textarea
+              id="bulk-summary"
+              rows={2}
+              value={summary}
+              onChange={(e) => setSummary(e.target.value)}
+              data-testid="bulk-summary"
+            />
+          </div>
+          <button
+            type="submit"
+            className="primary"
+            disabled={change.isPending || !resolution || !summary.trim()}
+            data-testid="bulk-close-submit"
+          >
+            Close {plural(selected.length, 'lens', 'lenses')}
+          </button>
+        </form>
+      ) : null}
+      {result ? (
+        <p className="muted small" role="status" data-testid="bulk-result">
+          {result}
+        </p>
+      ) : null}
+    </div>
+  );
+}
