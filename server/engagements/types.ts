@@ -75,23 +75,15 @@ export const BULK_LENSES_MAX = 100;
 const BulkLenses = z.array(LensId).min(1).max(BULK_LENSES_MAX);
 
 /** A status change for several lenses; a duplicate names one lens it duplicates, so it is not a bulk change. */
-export const SetStatusManyInput = z
-  .object({
-    lenses: BulkLenses,
-    status: LensStatus,
-    resolution: Resolution.nullable().optional(),
-    summary: z.string().max(20_000).nullable().optional(),
-  })
-  .strict()
+export const SetStatusManyInput = SetStatusInput.omit({ lens: true, duplicateOf: true })
+  .extend({ lenses: BulkLenses })
   .refine((v) => v.resolution !== 'Duplicate', {
     message: 'Duplicate names the one lens it duplicates: close duplicates one at a time.',
     path: ['resolution'],
   });
 export type SetStatusManyInput = z.input<typeof SetStatusManyInput>;
 
-export const AssignManyInput = z
-  .object({ lenses: BulkLenses, assignee: z.string().min(1).max(100).nullable() })
-  .strict();
+export const AssignManyInput = AssignInput.omit({ lens: true }).extend({ lenses: BulkLenses });
 export type AssignManyInput = z.input<typeof AssignManyInput>;
 
 /** What a bulk change did to one lens: the lens afterwards, or why it was refused. */
