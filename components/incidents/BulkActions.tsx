@@ -14,6 +14,7 @@ import {
   type LensChangeOutcome,
   type Resolution,
 } from '../engagement/api';
+import { BULK_LENSES_MAX } from '../../domain/lens-triage';
 import { plural } from '../engagement/format';
 import { errorText } from '../error-text';
 import { gql } from '../graphql-client';
@@ -26,6 +27,20 @@ type Change =
   | { kind: 'assign'; assignee: string }
   | { kind: 'status'; status: 'Investigating' }
   | { kind: 'status'; status: 'Closed'; resolution: Resolution; summary: string };
+
+/** One request of the API for up to BULK_LENSES_MAX lenses. */
+async function send(c: Change, ids: string[]): Promise<LensChangeOutcome[]> {
+  if (c.kind === 'assign') {
+    const r = await gql<{ assignLenses: LensChangeOutcome[] }>(ASSIGN_LENSES, { ids, assignee: c.assignee });
+    return r.assignLenses;
+  }
+  const vars =
+    c.status === 'Closed'
+      ? { status: c.status, resolution: c.resolution, summary: c.summary }
+      : { status: c.status };
+  const r = await gql<{ setLensesStatus: LensChangeOutcome[] }>(SET_LENSES_STATUS, { ids, ...vars });
+  return r.setLensesStatus;
+}
 
 export function BulkActions({
   selected,
@@ -45,22 +60,10 @@ export function BulkActions({
 
   const change = useMutation({
     mutationFn: async (c: Change): Promise<LensChangeOutcome[]> => {
-      if (c.kind === 'assign') {
-        const r = await gql<{ assignLenses: LensChangeOutcome[] }>(ASSIGN_LENSES, {
-          ids: selected,
-          assignee: c.assignee,
-        });
-        return r.assignLenses;
-      }
-      const vars =
-        c.status === 'Closed'
-          ? { status: c.status, resolution: c.resolution, summary: c.summary }
-          : { status: c.status };
-      const r = await gql<{ setLensesStatus: LensChangeOutcome[] }>(SET_LENSES_STATUS, {
-        ids: selected,
-        ...vars,
-      });
-      return r.setLensesStatus;
+      const out: LensChangeOutcome[] = [];
+      for (let i = 0; i < selected.length; i += BULK_LENSES_MAX)
+        out.push(...(await send(c, selected.slice(i, i + BULK_LENSES_MAX))));
+      return out;
     },
     onSuccess: (outcomes, c) => {
       const done =

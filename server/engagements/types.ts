@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { LensStatus, LensType, Resolution } from '../../domain/detection';
 import type { ErrorCode } from '../../domain/errors';
 import { MAX_SCORE_FILTER } from '../../domain/lens-score';
+import { BULK_LENSES_MAX } from '../../domain/lens-triage';
 import type { EdgeKind, NodeKind, PropValue } from '../../domain/model';
 import type { Role } from '../auth/roles';
 
@@ -70,8 +71,6 @@ export const AssignInput = z
   .strict();
 export type AssignInput = z.input<typeof AssignInput>;
 
-/** Lenses one bulk change (the incident list's triage) takes at most: a page of the list, and then some. */
-export const BULK_LENSES_MAX = 100;
 const BulkLenses = z.array(LensId).min(1).max(BULK_LENSES_MAX);
 
 /** A status change for several lenses; a duplicate names one lens it duplicates, so it is not a bulk change. */
