@@ -2,7 +2,8 @@
  * The engagement UI end to end on the whole stack: real Sysmon telemetry uploaded through the product's
  * upload page becomes a lens on Incidents (live); the analyst opens it, selects and expands a process,
  * reads its panel, removes one of the added nodes again, adds notes, closes it with a resolution and
- * reopens it; a viewer sees everything and can change nothing.
+ * reopens it; a viewer sees everything and can change nothing; an analyst triages several lenses at once
+ * from the list.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
