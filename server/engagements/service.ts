@@ -337,20 +337,30 @@ export class EngagementService {
   async assign(actor: Actor | null, input: AssignInput): Promise<LensSummary> {
     const who = requireWork(actor);
     const q = parse(AssignInput, input);
-    if (q.assignee !== null && !(await this.repo.accountActive(q.assignee))) {
-      throw new AppError('NOT_FOUND', `No active account named ${q.assignee}.`);
+    await this.requireAssignable(q.assignee);
+    return this.assignChecked(who, q.lens, q.assignee);
+  }
+
+  /** NOT_FOUND unless `assignee` is null (unassign) or an enabled account. */
+  private async requireAssignable(assignee: string | null): Promise<void> {
+    if (assignee !== null && !(await this.repo.accountActive(assignee))) {
+      throw new AppError('NOT_FOUND', `No active account named ${assignee}.`);
     }
+  }
+
+  /** assign once the actor and the assignee have been checked. */
+  private async assignChecked(who: string, lens: string, assignee: string | null): Promise<LensSummary> {
     return this.changed('engagement.assign', async (tx) => {
       const now = this.now();
-      const cur = await this.lockLive(tx, q.lens, now);
-      if (cur.assignee === q.assignee) return cur;
-      await this.repo.setAssignee(tx, cur.id, q.assignee, now);
+      const cur = await this.lockLive(tx, lens, now);
+      if (cur.assignee === assignee) return cur;
+      await this.repo.setAssignee(tx, cur.id, assignee, now);
       await this.audit(tx, now, {
         target: cur.id,
         actor: who,
         action: 'assign',
         before: { assignee: cur.assignee },
-        after: { assignee: q.assignee },
+        after: { assignee },
       });
       return (await this.repo.lockLens(tx, cur.id, now))!;
     });
@@ -369,12 +379,11 @@ export class EngagementService {
 
   /** assign for several lenses, each on its own (setStatusMany). */
   async assignMany(actor: Actor | null, input: AssignManyInput): Promise<LensChangeOutcome[]> {
-    requireWork(actor);
+    const who = requireWork(actor);
     const { lenses, assignee } = parse(AssignManyInput, input);
-    if (assignee !== null && !(await this.repo.accountActive(assignee))) {
-      throw new AppError('NOT_FOUND', `No active account named ${assignee}.`);
-    }
-    return eachLens(lenses, (lens) => this.assign(actor, { lens, assignee }));
+    // The assignee is checked once for all lenses, not again per lens.
+    await this.requireAssignable(assignee);
+    return eachLens(lenses, (lens) => this.assignChecked(who, lens, assignee));
   }
 
   async setTags(actor: Actor | null, input: SetTagsInput): Promise<LensSummary> {
