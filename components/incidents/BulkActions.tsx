@@ -18,7 +18,7 @@ import { BULK_LENSES_MAX } from '../../domain/lens-triage';
 import { plural } from '../engagement/format';
 import { errorText } from '../error-text';
 import { gql } from '../graphql-client';
-import { bulkSummary, refusedIds } from './bulk';
+import { bulkSummary, keptIds, sendInParts, type PartsResult } from './bulk';
 
 /** A duplicate names the one lens it duplicates: closed one at a time, from the lens. */
 const BULK_RESOLUTIONS = RESOLUTIONS.filter((r) => r !== 'Duplicate');
@@ -49,7 +49,7 @@ export function BulkActions({
 }: {
   selected: string[];
   me: string;
-  /** Called with the ids to keep selected (the refused ones). */
+  /** Called with the ids to keep selected (the refused ones and any not sent). */
   onDone: (keep: Set<string>) => void;
 }) {
   const qc = useQueryClient();
@@ -59,22 +59,21 @@ export function BulkActions({
   const [summary, setSummary] = useState('');
 
   const change = useMutation({
-    mutationFn: async (c: Change): Promise<LensChangeOutcome[]> => {
-      const out: LensChangeOutcome[] = [];
-      for (let i = 0; i < selected.length; i += BULK_LENSES_MAX)
-        out.push(...(await send(c, selected.slice(i, i + BULK_LENSES_MAX))));
-      return out;
-    },
-    onSuccess: (outcomes, c) => {
+    mutationFn: (c: Change): Promise<PartsResult> =>
+      sendInParts(selected, BULK_LENSES_MAX, (part) => send(c, part)),
+    onSuccess: (result, c) => {
       const done =
         c.kind === 'assign' ? 'Assigned' : c.status === 'Closed' ? 'Closed' : 'Moved to Investigating';
-      setResult(bulkSummary(done, outcomes));
-      if (c.kind === 'status' && c.status === 'Closed') {
+      const { outcomes, unsent, error } = result;
+      const notSent = error === null ? undefined : { count: unsent.length, reason: errorText(error) };
+      setResult(notSent && outcomes.length === 0 ? notSent.reason : bulkSummary(done, outcomes, notSent));
+      // The close form keeps its resolution and summary while some lenses were not sent, for the retry.
+      if (c.kind === 'status' && c.status === 'Closed' && unsent.length === 0) {
         setClosing(false);
         setSummary('');
         setResolution('');
       }
-      onDone(refusedIds(outcomes));
+      onDone(keptIds(result));
     },
     onError: (e) => setResult(errorText(e)),
     onSettled: () => qc.invalidateQueries({ queryKey: ['lenses'] }),
