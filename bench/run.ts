@@ -255,7 +255,7 @@ function printE2e(r: E2eResult): void {
         'write ceiling (same rows, same Neo4j, fresh key namespaces)',
         ['writer', 'rows', 'ms', 'rows/s', 'vs bare', 'neo4j cpu s'],
         [
-          ['bare UNWIND MERGE SET +=, 5k rows/tx', c.bare.rows, c.bare.ms, c.bare.rowsPerSec, 1, c.bare.neo4jCpuS],
+          ['bare UNWIND MERGE SET +=, 5k rows/tx, median of 3', c.bare.rows, c.bare.ms, c.bare.rowsPerSec, 1, c.bare.neo4jCpuS],
           [`merge writer in process, ${c.mergeWriter.chunksPerTransaction} chunks/tx`, c.mergeWriter.rows, c.mergeWriter.ms, c.mergeWriter.rowsPerSec, c.ratioMergeWriterToBare, c.mergeWriter.neo4jCpuS],
           ['pipeline (file -> graph written)', r.mergeReports.nodesWritten + r.mergeReports.edgesWritten, r.graphMs, round((r.mergeReports.nodesWritten + r.mergeReports.edgesWritten) / (r.graphMs / 1000)), c.ratioPipelineToBare, r.cpuSeconds.neo4j ?? null],
           ['merge stage busy time', r.mergeReports.nodesWritten + r.mergeReports.edgesWritten, r.stages.merge.busyMs, round((r.mergeReports.nodesWritten + r.mergeReports.edgesWritten) / (Math.max(1, r.stages.merge.busyMs) / 1000)), c.ratioMergeStageBusyToBare, ''],
