@@ -14,14 +14,14 @@ import type { UploadProgress } from '../lib/uploads';
 import { createRedis } from '../lib/redis';
 import { Ingester } from '../pipeline/ingest';
 import { bareCeiling, buildChunkGraphs, mergeWriterCeiling } from './ceiling';
-
-/** Measured passes of the bare write ceiling; the median is reported. Odd. */
-const CEILING_RUNS = 3;
 import { KILL_CHAIN_FILE, SIGMA_WINDOWS_DIR } from './lib/data';
 import { RssSampler, jvmCpuBetween, peakRssMb, processCpuMs, threadCpuMs } from './lib/machine';
 import { graphDelta, graphSize, stageTimelines } from './lib/pipeline-probe';
 import { startBenchStack, type BenchStack } from './lib/stack';
 import { perSecond, round } from './lib/stats';
+
+/** Measured passes of the bare write ceiling; the median is reported (so an odd number). */
+const CEILING_RUNS = 3;
 
 export interface E2eOptions {
   file?: string;
